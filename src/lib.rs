@@ -1,0 +1,23 @@
+//! kubestrap: an agentless, Ansible-style bootstrapper for bare-metal kubeadm clusters.
+//!
+//! The binary is a thin shell around [`run`]; everything else lives in the
+//! modules below, laid out as in DESIGN.md.
+
+pub mod adhoc;
+pub mod cli;
+pub mod error;
+pub mod inventory;
+pub mod pattern;
+pub mod report;
+pub mod runner;
+pub mod secret;
+pub mod ssh;
+pub mod ui;
+
+pub use error::{Error, ExitCode};
+
+/// Parse the command line and run the chosen command; the result is the
+/// process exit code.
+pub fn run() -> ExitCode {
+    cli::main()
+}
