@@ -1,0 +1,102 @@
+//! Inventories: detect the format, parse, and validate, reporting every problem at once.
+//!
+//! `load` reads kubestrap's own YAML, Ansible INI or Ansible YAML (detected from
+//! the text, see `detect`) into one [`Inventory`]. Parsing and validation both
+//! collect problems instead of stopping at the first, so one run of
+//! `kubestrap inventory check` lists everything to fix.
+
+mod ansible_groups;
+mod ansible_ini;
+mod ansible_yaml;
+mod collect;
+mod detect;
+mod host_range;
+mod ini_value;
+mod kubestrap_yaml;
+mod model;
+mod net;
+mod roles;
+mod show;
+mod validate;
+mod values;
+mod yaml_lines;
+
+#[cfg(test)]
+mod tests;
+
+pub use kubestrap_yaml::CLUSTER_KEYS;
+pub use model::{ClusterSpec, Format, Host, Inventory, NetworkSettings, Role};
+pub use roles::{CONTROL_PLANE_GROUPS, WORKER_GROUPS};
+pub use show::render_show;
+
+use collect::Problems;
+use detect::Detected;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem found in an inventory, located by file and line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based; 0 when the problem has no single line (e.g. "no control plane").
+    pub line: usize,
+    pub host: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    /// `FILE:LINE: host NAME: message` — one line, as compilers print errors.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+        }
+        if let Some(h) = &self.host {
+            write!(f, ": host {h}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Read, parse and validate the inventory at `path`.
+pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
+    let mut problems = Problems::new(path);
+    let text = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            problems.push(0, None, format!("cannot read inventory: {e}"));
+            return Err(problems.into_sorted());
+        }
+    };
+    let Ok(text) = String::from_utf8(text) else {
+        problems.push(0, None, "inventory is not valid UTF-8 text");
+        return Err(problems.into_sorted());
+    };
+    match parse_text(&text, path, &mut problems) {
+        Some(inv) if problems.is_empty() => Ok(inv),
+        _ => Err(problems.into_sorted()),
+    }
+}
+
+/// Parse and validate already-read text; `path` names the file in problems
+/// and anchors relative identity files.
+fn parse_text(text: &str, path: &Path, problems: &mut Problems) -> Option<Inventory> {
+    let (inv, located) = match detect::detect(text) {
+        Detected::YamlError(line, message) => {
+            match detect::duplicate_key(text, line, &message) {
+                Some(dup) => problems.push(dup.line, dup.host.as_deref(), dup.message),
+                None => problems.push(line, None, message),
+            }
+            return None;
+        }
+        Detected::Kubestrap(map) => kubestrap_yaml::parse(&map, text, path, problems),
+        Detected::AnsibleYaml(map) => {
+            ansible_yaml::parse(&map, text, problems).resolve(path, Format::AnsibleYaml, problems)
+        }
+        Detected::AnsibleIni => {
+            ansible_ini::parse(text, problems).resolve(path, Format::AnsibleIni, problems)
+        }
+    };
+    validate::validate(&inv, &located, problems);
+    Some(inv)
+}
