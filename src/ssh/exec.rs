@@ -1,0 +1,147 @@
+//! Running one command on an open connection: output capture, caps, deadline.
+
+use std::time::Duration;
+
+use russh::ChannelMsg;
+
+use super::connect::Connection;
+use super::{become_, Options, SshError};
+
+/// Output kept per stream; beyond this the rest is read and dropped, so a
+/// command that prints gigabytes cannot exhaust the operator's memory.
+pub const MAX_CAPTURE: usize = 8 * 1024 * 1024;
+
+/// What a finished command left behind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Output {
+    /// None when the server reported no exit status (killed by a signal).
+    pub exit_status: Option<u32>,
+    pub exit_signal: Option<String>,
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    /// Some output was dropped past [`MAX_CAPTURE`].
+    pub truncated: bool,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.exit_status == Some(0)
+    }
+
+    /// Exit status as a shell reports it (128+n for a signal is not known, so -1).
+    pub fn rc(&self) -> i64 {
+        self.exit_status.map(i64::from).unwrap_or(-1)
+    }
+}
+
+impl Connection {
+    /// Run `command` as the target's login user (or through sudo when the
+    /// host asks for become), with the command deadline from `opts`.
+    pub async fn run(&self, command: &str, opts: &Options) -> Result<Output, SshError> {
+        if !self.target.needs_sudo() {
+            return self.exec(command, None, opts.command_timeout).await;
+        }
+        let password = opts.become_password.as_ref();
+        let wrapped = become_::wrap(command, &self.target.become_user, password.is_some());
+        let stdin = password.map(|p| format!("{}\n", p.expose()).into_bytes());
+        let out = self
+            .exec_as(command, &wrapped, stdin, opts.command_timeout)
+            .await?;
+        become_::check(out, &self.target)
+    }
+
+    /// Run a raw command line with optional stdin and deadline.
+    pub async fn exec(
+        &self,
+        command: &str,
+        stdin: Option<Vec<u8>>,
+        deadline: Option<Duration>,
+    ) -> Result<Output, SshError> {
+        self.exec_as(command, command, stdin, deadline).await
+    }
+
+    /// `shown` is what messages name; `sent` is what the server runs (the
+    /// sudo wrapper is noise to an operator reading an error).
+    async fn exec_as(
+        &self,
+        shown: &str,
+        sent: &str,
+        stdin: Option<Vec<u8>>,
+        deadline: Option<Duration>,
+    ) -> Result<Output, SshError> {
+        let lost = |e: russh::Error| SshError::Disconnected {
+            host: self.target.name.clone(),
+            command: shown.to_string(),
+            reason: e.to_string(),
+        };
+        let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
+        channel.exec(true, sent).await.map_err(lost)?;
+        if let Some(input) = stdin {
+            channel.data_bytes(input).await.map_err(lost)?;
+        }
+        // Always close stdin: commands waiting on it would otherwise hang.
+        channel.eof().await.map_err(lost)?;
+
+        let collect = async {
+            let mut out = Output::default();
+            while let Some(msg) = channel.wait().await {
+                match msg {
+                    ChannelMsg::Data { data } => append(&mut out.stdout, &data, &mut out.truncated),
+                    ChannelMsg::ExtendedData { data, .. } => {
+                        append(&mut out.stderr, &data, &mut out.truncated)
+                    }
+                    ChannelMsg::ExitStatus { exit_status } => out.exit_status = Some(exit_status),
+                    ChannelMsg::ExitSignal { signal_name, .. } => {
+                        out.exit_signal = Some(format!("{signal_name:?}"))
+                    }
+                    _ => {}
+                }
+            }
+            out
+        };
+        let out =
+            match deadline {
+                Some(d) => tokio::time::timeout(d, collect).await.map_err(|_| {
+                    SshError::CommandTimeout {
+                        host: self.target.name.clone(),
+                        command: shown.to_string(),
+                        after: d,
+                    }
+                })?,
+                None => collect.await,
+            };
+        if out.exit_status.is_none() && out.exit_signal.is_none() {
+            return Err(SshError::Disconnected {
+                host: self.target.name.clone(),
+                command: shown.to_string(),
+                reason: "the channel closed without an exit status".into(),
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn append(buf: &mut Vec<u8>, data: &[u8], truncated: &mut bool) {
+    let room = MAX_CAPTURE.saturating_sub(buf.len());
+    if data.len() > room {
+        *truncated = true;
+    }
+    buf.extend_from_slice(&data[..data.len().min(room)]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_stops_at_the_cap_and_says_so() {
+        let mut buf = Vec::new();
+        let mut truncated = false;
+        append(&mut buf, &vec![b'x'; MAX_CAPTURE - 1], &mut truncated);
+        assert!(!truncated);
+        append(&mut buf, b"yz", &mut truncated);
+        assert!(truncated);
+        assert_eq!(buf.len(), MAX_CAPTURE);
+        assert_eq!(buf.last(), Some(&b'y'));
+    }
+}
