@@ -1,0 +1,214 @@
+//! The command line: clap definitions and dispatch to the library.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::ssh::Options;
+use crate::{adhoc, inventory, ExitCode};
+
+const ABOUT: &str = "Turn an inventory of plain Linux servers into a kubeadm cluster over SSH.";
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0    every host succeeded
+  1    kubestrap itself failed (local I/O, internal error)
+  2    bad input: command line, inventory, ssh config
+  3    a command failed on at least one host
+  4    at least one host was unreachable (connect, auth, timeout)
+  5    a host key was unknown, changed or revoked
+  130  interrupted
+When several apply, the highest wins.";
+
+#[derive(Debug, Parser)]
+#[command(name = "kubestrap", version, about = ABOUT, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// More log output on stderr: -v info, -vv debug, -vvv trace.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an ad-hoc shell command on many hosts at once.
+    #[command(after_help = "Examples:
+  kubestrap exec -i inventory.yaml -- hostname
+  kubestrap exec -i hosts.ini --limit 'kube_node:!node3' --forks 20 -- uptime
+  kubestrap exec -i inventory.yaml --become -- systemctl is-active containerd
+
+Each host's output is printed under its name, then a PLAY RECAP line per host.")]
+    Exec(ExecArgs),
+    /// Check or show an inventory (kubestrap YAML, Ansible INI or Ansible YAML).
+    #[command(subcommand)]
+    Inventory(InventoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// Validate an inventory, listing every problem as FILE:LINE: host NAME: message.
+    #[command(after_help = "Example:\n  kubestrap inventory check -i inventory/kubespray.ini")]
+    Check {
+        #[arg(short, long, value_name = "FILE")]
+        inventory: PathBuf,
+    },
+    /// Show the resolved hosts, their connection settings and roles.
+    #[command(
+        after_help = "Examples:\n  kubestrap inventory show -i inventory.yaml\n  kubestrap inventory show -i hosts.ini --json | jq '.hosts[].name'"
+    )]
+    Show {
+        #[arg(short, long, value_name = "FILE")]
+        inventory: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only these hosts: names, groups, globs; `a,b` or `a:b`, `!x` excludes, `&x` intersects.
+    #[arg(short, long, value_name = "PATTERN", default_value = "all")]
+    pub limit: String,
+    /// How many hosts to work on at once.
+    #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub forks: u32,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+    /// The command, run by the remote user's shell as `ssh host COMMAND` runs it.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// SSH and become flags shared by every command that reaches hosts.
+#[derive(Debug, Args)]
+pub struct SshArgs {
+    /// Trust host keys not yet in known_hosts and add them (shows their SHA256 fingerprints).
+    /// A key that CHANGED is always refused.
+    #[arg(long)]
+    pub accept_new_host_keys: bool,
+    /// known_hosts file to use instead of ~/.ssh/known_hosts (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Vec<PathBuf>,
+    /// ssh_config file to read instead of ~/.ssh/config.
+    #[arg(short = 'F', long, value_name = "FILE")]
+    pub ssh_config: Option<PathBuf>,
+    /// Seconds to wait for TCP connect, and for handshake + login.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Seconds a single command may run (0 = no limit).
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub command_timeout: u64,
+    /// Seconds between SSH keepalives; three unanswered ones drop the host.
+    #[arg(long, value_name = "SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..))]
+    pub keepalive: u64,
+    /// Extra connection attempts after a network error (never after a host-key or login error).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub retries: u32,
+    /// Run commands through sudo (as root unless --become-user).
+    #[arg(short, long = "become")]
+    pub become_: bool,
+    /// User to become.
+    #[arg(long, value_name = "USER")]
+    pub become_user: Option<String>,
+    /// Ask once for the sudo password (sent on stdin, never on a command line).
+    #[arg(short = 'K', long)]
+    pub ask_become_pass: bool,
+    /// Read the sudo password from this file (for pipelines; keep it 0600).
+    #[arg(long, value_name = "FILE", conflicts_with = "ask_become_pass")]
+    pub become_password_file: Option<PathBuf>,
+}
+
+impl SshArgs {
+    /// Connection options; asks for the become password here, once.
+    pub fn options(&self) -> Result<Options, crate::Error> {
+        let become_password = if self.ask_become_pass {
+            let pass = rpassword::prompt_password("BECOME password: ").map_err(|e| {
+                crate::Error::BadInput(format!(
+                    "cannot read the become password from the terminal: {e}"
+                ))
+            })?;
+            Some(crate::secret::Secret::new(pass))
+        } else if let Some(path) = &self.become_password_file {
+            let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Io {
+                path: path.clone(),
+                source: e,
+            })?;
+            let pass = text.strip_suffix('\n').unwrap_or(&text);
+            Some(crate::secret::Secret::new(
+                pass.strip_suffix('\r').unwrap_or(pass).to_string(),
+            ))
+        } else {
+            None
+        };
+        Ok(Options {
+            connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
+            command_timeout: (self.command_timeout > 0)
+                .then(|| Duration::from_secs(self.command_timeout)),
+            keepalive: Duration::from_secs(self.keepalive),
+            retries: self.retries,
+            accept_new_host_keys: self.accept_new_host_keys,
+            known_hosts: self.known_hosts.clone(),
+            become_password,
+        })
+    }
+}
+
+/// Parse arguments, run, and map every error to its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::BadInput
+            } else {
+                ExitCode::Ok
+            };
+        }
+    };
+    crate::ui::init_logging(cli.verbose);
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
+    match cli.command {
+        Command::Inventory(InventoryCommand::Check { inventory: path }) => {
+            let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
+            println!(
+                "{}: ok ({} hosts, {} control plane, {} workers)",
+                path.display(),
+                inv.hosts.len(),
+                inv.hosts
+                    .iter()
+                    .filter(|h| h.roles.contains(&inventory::Role::ControlPlane))
+                    .count(),
+                inv.hosts
+                    .iter()
+                    .filter(|h| h.roles.contains(&inventory::Role::Worker))
+                    .count(),
+            );
+            Ok(ExitCode::Ok)
+        }
+        Command::Inventory(InventoryCommand::Show {
+            inventory: path,
+            json,
+        }) => {
+            let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
+            print!("{}", inventory::render_show(&inv, json));
+            Ok(ExitCode::Ok)
+        }
+        Command::Exec(args) => adhoc::run(args),
+    }
+}

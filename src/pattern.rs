@@ -1,0 +1,166 @@
+//! Host patterns for `--limit` and plays' `hosts:`, as Ansible reads them.
+//!
+//! `all` or `*`; host or group names; globs (`node*`, `web?`); several
+//! patterns joined with `,` or `:`; `!p` removes and `&p` intersects.
+
+use crate::inventory::Inventory;
+
+/// The inventory's host names selected by `pattern`, in inventory order.
+/// A pattern that names nothing is an error: a typo in `--limit` must not
+/// silently run on no host.
+pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, String> {
+    let mut chosen: Vec<bool> = vec![false; inv.hosts.len()];
+    let mut parts: Vec<&str> = pattern
+        .split([',', ':'])
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.is_empty() {
+        return Err(format!("host pattern {pattern:?} is empty"));
+    }
+    // Ansible applies plain patterns first, then intersections, then exclusions.
+    parts.sort_by_key(|p| match p.chars().next() {
+        Some('&') => 1,
+        Some('!') => 2,
+        _ => 0,
+    });
+    let mut any_plain = false;
+    for part in parts {
+        let (op, name) = match part.chars().next() {
+            Some(c @ ('&' | '!')) => (c, &part[1..]),
+            _ => (' ', part),
+        };
+        let hits: Vec<bool> = inv
+            .hosts
+            .iter()
+            .map(|h| matches(inv, name, &h.name))
+            .collect();
+        if !hits.iter().any(|&x| x) {
+            return Err(format!(
+                "host pattern {name:?} matches no host or group in {}",
+                inv.source.display()
+            ));
+        }
+        for (c, hit) in chosen.iter_mut().zip(hits) {
+            match op {
+                '&' => *c &= hit,
+                '!' => *c &= !hit,
+                _ => *c |= hit,
+            }
+        }
+        any_plain |= op == ' ';
+    }
+    if !any_plain {
+        // `!node1` alone means "all but node1", as in Ansible.
+        return select(inv, &format!("all,{pattern}"));
+    }
+    Ok(inv
+        .hosts
+        .iter()
+        .zip(chosen)
+        .filter(|(_, c)| *c)
+        .map(|(h, _)| h.name.clone())
+        .collect())
+}
+
+/// Whether `pattern` (one name or glob, no operators) selects `host`.
+fn matches(inv: &Inventory, pattern: &str, host: &str) -> bool {
+    if pattern == "all" || pattern == "*" || glob(pattern, host) {
+        return true;
+    }
+    inv.groups
+        .iter()
+        .any(|(group, members)| glob(pattern, group) && members.iter().any(|m| m == host))
+}
+
+/// Shell-style glob with `*` and `?`.
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (mut pi, mut ti, mut star, mut mark) = (0, 0, None, 0);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inventory::{ClusterSpec, Format, Host};
+    use std::collections::BTreeMap;
+
+    fn inv() -> Inventory {
+        let host = |n: &str| Host {
+            name: n.into(),
+            address: None,
+            port: None,
+            user: None,
+            identity_file: None,
+            become_: false,
+            become_user: None,
+            ip: None,
+            roles: Default::default(),
+            groups: Default::default(),
+            network: None,
+            vars: BTreeMap::new(),
+            line: 1,
+        };
+        let mut groups = BTreeMap::new();
+        groups.insert("control_plane".to_string(), vec!["cp1".to_string()]);
+        groups.insert(
+            "worker".to_string(),
+            vec!["node1".to_string(), "node2".to_string()],
+        );
+        Inventory {
+            source: "inv.yaml".into(),
+            format: Format::Kubestrap,
+            cluster: ClusterSpec::default(),
+            hosts: vec![host("cp1"), host("node1"), host("node2")],
+            groups,
+        }
+    }
+
+    #[test]
+    fn patterns_select_as_ansible_does() {
+        let table: &[(&str, &[&str])] = &[
+            ("all", &["cp1", "node1", "node2"]),
+            ("*", &["cp1", "node1", "node2"]),
+            ("node1", &["node1"]),
+            ("node*", &["node1", "node2"]),
+            ("worker", &["node1", "node2"]),
+            ("cp1,node2", &["cp1", "node2"]),
+            ("cp1:node2", &["cp1", "node2"]),
+            ("all:!worker", &["cp1"]),
+            ("!node1", &["cp1", "node2"]),
+            ("worker:&node2", &["node2"]),
+            ("work*", &["node1", "node2"]),
+            ("node?", &["node1", "node2"]),
+        ];
+        for (pattern, want) in table {
+            assert_eq!(select(&inv(), pattern).unwrap(), *want, "pattern {pattern}");
+        }
+    }
+
+    #[test]
+    fn a_pattern_matching_nothing_is_an_error() {
+        let err = select(&inv(), "nodee1").unwrap_err();
+        assert_eq!(
+            err,
+            "host pattern \"nodee1\" matches no host or group in inv.yaml"
+        );
+        assert!(select(&inv(), " , ").is_err());
+    }
+}

@@ -1,0 +1,96 @@
+//! Outcomes per host and the recap printed at the end, as Ansible prints it.
+
+use serde::Serialize;
+
+/// What happened to one host in one task, in Ansible's words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Ok,
+    Changed,
+    Skipped,
+    Failed,
+    Unreachable,
+}
+
+/// Counters for one host across a run: the columns of PLAY RECAP.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct HostStats {
+    pub ok: u32,
+    pub changed: u32,
+    pub unreachable: u32,
+    pub failed: u32,
+    pub skipped: u32,
+    pub rescued: u32,
+    pub ignored: u32,
+}
+
+impl HostStats {
+    /// Count one outcome. As in Ansible, a changed task also counts as ok.
+    pub fn record(&mut self, outcome: Outcome) {
+        match outcome {
+            Outcome::Ok => self.ok += 1,
+            Outcome::Changed => {
+                self.ok += 1;
+                self.changed += 1;
+            }
+            Outcome::Skipped => self.skipped += 1,
+            Outcome::Failed => self.failed += 1,
+            Outcome::Unreachable => self.unreachable += 1,
+        }
+    }
+}
+
+/// A banner line as Ansible draws it on an 80-column terminal.
+pub fn banner(title: &str) -> String {
+    let stars = 79usize.saturating_sub(title.len()).max(3);
+    format!("{title} {}", "*".repeat(stars))
+}
+
+/// The PLAY RECAP block, hosts sorted by name as Ansible sorts them.
+pub fn recap(stats: &[(String, HostStats)]) -> String {
+    let mut rows: Vec<&(String, HostStats)> = stats.iter().collect();
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out = banner("PLAY RECAP");
+    out.push('\n');
+    for (host, s) in rows {
+        out.push_str(&format!(
+            "{host:<26} : ok={:<4} changed={:<4} unreachable={:<4} failed={:<4} skipped={:<4} rescued={:<4} ignored={:<4}",
+            s.ok, s.changed, s.unreachable, s.failed, s.skipped, s.rescued, s.ignored
+        ));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changed_counts_as_ok_too() {
+        let mut s = HostStats::default();
+        s.record(Outcome::Changed);
+        s.record(Outcome::Ok);
+        s.record(Outcome::Failed);
+        assert_eq!((s.ok, s.changed, s.failed), (2, 1, 1));
+    }
+
+    #[test]
+    fn recap_matches_ansibles_layout() {
+        let mut a = HostStats::default();
+        a.record(Outcome::Changed);
+        let mut b = HostStats::default();
+        b.record(Outcome::Unreachable);
+        let text = recap(&[("node2".into(), b), ("node1".into(), a)]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0].len(), 80);
+        assert!(lines[0].starts_with("PLAY RECAP ****"));
+        assert_eq!(
+            lines[1],
+            "node1                      : ok=1    changed=1    unreachable=0    failed=0    skipped=0    rescued=0    ignored=0   "
+        );
+        assert!(lines[2]
+            .starts_with("node2                      : ok=0    changed=0    unreachable=1 "));
+    }
+}

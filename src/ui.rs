@@ -1,0 +1,86 @@
+//! Terminal output: one progress line per host, and tracing behind -v.
+
+use std::collections::HashMap;
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Send tracing logs to stderr: warnings by default, more with each -v
+/// (-v info, -vv debug, -vvv trace including russh's protocol logs).
+pub fn init_logging(verbosity: u8) {
+    let filter = match verbosity {
+        0 => "warn",
+        1 => "info,russh=warn",
+        2 => "debug,russh=info",
+        _ => "trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(verbosity >= 2)
+        .without_time()
+        .try_init();
+}
+
+/// One spinner line per host while work is under way; drawn only when
+/// stdout is a terminal, so pipelines and CI logs get plain text.
+pub struct Progress {
+    multi: MultiProgress,
+    bars: HashMap<String, ProgressBar>,
+}
+
+impl Progress {
+    pub fn new(hosts: &[String]) -> Self {
+        let target = if std::io::stdout().is_terminal() {
+            ProgressDrawTarget::stdout()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let multi = MultiProgress::with_draw_target(target);
+        let style = ProgressStyle::with_template("{spinner} {prefix:<20} {wide_msg} {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner());
+        let bars = hosts
+            .iter()
+            .map(|h| {
+                let bar = multi.add(ProgressBar::new_spinner());
+                bar.set_style(style.clone());
+                bar.set_prefix(h.clone());
+                bar.set_message("waiting");
+                bar.enable_steady_tick(Duration::from_millis(120));
+                (h.clone(), bar)
+            })
+            .collect();
+        Progress { multi, bars }
+    }
+
+    /// Say what a host is doing now.
+    pub fn set(&self, host: &str, message: &str) {
+        if let Some(bar) = self.bars.get(host) {
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// The host is done: its line goes away.
+    pub fn finish(&self, host: &str) {
+        if let Some(bar) = self.bars.get(host) {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Print text above the progress lines without tearing them.
+    pub fn println(&self, text: &str) {
+        if self.multi.is_hidden() {
+            println!("{text}");
+        } else {
+            let _ = self.multi.println(text);
+        }
+    }
+
+    pub fn clear(&self) {
+        for bar in self.bars.values() {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
+    }
+}
