@@ -1,0 +1,14 @@
+//! Integration tests: the real kubestrap binary against real sshd on the lab's hosts.
+//!
+//! Run them with tests/run-all.sh, which boots the lab and sets KUBESTRAP_LAB.
+//! Hosts have fixed jobs so tests can run in parallel without stepping on
+//! each other: node1, node2 and node6 are left as booted; node3 is the
+//! ProxyJump target; node4 gets its host keys regenerated; node5 is stopped.
+
+mod become_;
+mod exec;
+mod host_keys;
+mod inventory_cli;
+mod lab;
+mod proxy_jump;
+mod support;
