@@ -6,8 +6,11 @@
 pub mod adhoc;
 pub mod cli;
 pub mod error;
+pub mod facts;
 pub mod inventory;
+pub mod modules;
 pub mod pattern;
+pub mod playbook;
 pub mod report;
 pub mod runner;
 pub mod secret;

@@ -1,0 +1,193 @@
+//! What kubestrap knows about a host: gathered once, then kept current as tasks change it.
+
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Everything gathered from one host in one round trip.
+///
+/// Base facts are always gathered; `files`, `packages`, `units` and
+/// `sysctls` hold only what the play's tasks asked for (see [`FactRequest`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Facts {
+    pub os: OsInfo,
+    /// `hostname` as the kernel reports it (short name).
+    pub hostname: String,
+    pub machine_id: String,
+    /// /sys/class/dmi/id/product_uuid; absent in containers and some VMs.
+    pub product_uuid: Option<String>,
+    pub cpus: u32,
+    pub memory_mb: u64,
+    pub interfaces: Vec<Interface>,
+    pub default_route: Option<Route>,
+    /// Nameservers from /etc/resolv.conf.
+    pub dns: Vec<String>,
+    /// Active swap devices or files (/proc/swaps).
+    pub swaps: Vec<String>,
+    /// systemd swap units (`*.swap`), any state.
+    pub swap_units: Vec<String>,
+    /// Loaded kernel modules (/proc/modules).
+    pub kernel_modules: BTreeSet<String>,
+    /// Which of these commands exist: netplan, ifup, networkctl, nmcli, apt-get, systemctl, sudo.
+    pub commands: BTreeSet<String>,
+    /// Seconds since the epoch on the host's clock when facts were gathered.
+    pub time: i64,
+    pub files: BTreeMap<String, FileState>,
+    pub packages: BTreeMap<String, PackageState>,
+    pub units: BTreeMap<String, UnitState>,
+    /// Live sysctl values; None when the key does not exist.
+    pub sysctls: BTreeMap<String, Option<String>>,
+}
+
+/// /etc/os-release.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct OsInfo {
+    /// `debian`, `ubuntu`, …
+    pub id: String,
+    /// `12`, `24.04`, …
+    pub version_id: String,
+    /// `bookworm`, `noble`, …
+    pub codename: String,
+    pub pretty_name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Interface {
+    pub name: String,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub up: bool,
+    /// Addresses with prefix length, e.g. `10.0.0.11/24`.
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Route {
+    pub gateway: String,
+    pub interface: String,
+}
+
+/// The kind of thing at a path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    #[default]
+    Missing,
+    File,
+    Directory,
+    Link,
+    Other,
+}
+
+/// A path's state on the host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FileState {
+    pub kind: FileKind,
+    /// Hex SHA-256 of a regular file's content.
+    pub sha256: Option<String>,
+    /// Size in bytes of a regular file.
+    pub size: Option<u64>,
+    /// Permission bits, e.g. 0o644.
+    pub mode: Option<u32>,
+    pub owner: Option<String>,
+    pub group: Option<String>,
+    /// The content itself, when it was asked for and is at most
+    /// [`MAX_CONTENT`] bytes (needed by lineinfile, replace and --diff).
+    #[serde(skip)]
+    pub content: Option<Vec<u8>>,
+}
+
+/// Largest file whose content is brought back with the facts.
+pub const MAX_CONTENT: usize = 256 * 1024;
+
+/// A Debian package's state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PackageState {
+    /// Installed version; None when not installed.
+    pub version: Option<String>,
+    /// `apt-mark hold` is set.
+    pub held: bool,
+}
+
+/// A systemd unit's state, in systemctl's own words.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnitState {
+    /// `loaded`, `not-found`, `masked`, …
+    pub load_state: String,
+    /// `active`, `inactive`, `failed`, `activating`, …
+    pub active_state: String,
+    /// `enabled`, `disabled`, `static`, `masked`, `` (none), …
+    pub unit_file_state: String,
+}
+
+/// Something a task needs to know beyond the base facts, asked for before
+/// the play runs so that gathering stays one round trip.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FactRequest {
+    /// State of a path; with `content`, also its bytes (up to MAX_CONTENT).
+    File { path: String, content: bool },
+    Package(String),
+    Unit(String),
+    Sysctl(String),
+}
+
+/// What a change did to the facts, so later tasks see the host as it now is
+/// without asking it again.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FactUpdate {
+    File(String, FileState),
+    Package(String, PackageState),
+    Unit(String, UnitState),
+    Sysctl(String, String),
+    Hostname(String),
+    KernelModule(String),
+    SwapsOff,
+    SwapUnitMasked(String),
+}
+
+impl Facts {
+    /// Record the effect of a change.
+    pub fn update(&mut self, u: &FactUpdate) {
+        match u {
+            FactUpdate::File(p, s) => {
+                self.files.insert(p.clone(), s.clone());
+            }
+            FactUpdate::Package(n, s) => {
+                self.packages.insert(n.clone(), s.clone());
+            }
+            FactUpdate::Unit(n, s) => {
+                self.units.insert(n.clone(), s.clone());
+            }
+            FactUpdate::Sysctl(k, v) => {
+                self.sysctls.insert(k.clone(), Some(v.clone()));
+            }
+            FactUpdate::Hostname(h) => self.hostname = h.clone(),
+            FactUpdate::KernelModule(m) => {
+                self.kernel_modules.insert(m.clone());
+            }
+            FactUpdate::SwapsOff => self.swaps.clear(),
+            FactUpdate::SwapUnitMasked(u) => {
+                let state = self.units.entry(u.clone()).or_default();
+                state.load_state = "masked".into();
+                state.unit_file_state = "masked".into();
+            }
+        }
+    }
+
+    /// Whether `req` is already answered by these facts.
+    pub fn has(&self, req: &FactRequest) -> bool {
+        match req {
+            FactRequest::File { path, content } => self
+                .files
+                .get(path)
+                .is_some_and(|f| {
+                    !content
+                        || f.kind != FileKind::File
+                        || f.content.is_some()
+                        || f.size.is_some_and(|n| n > MAX_CONTENT as u64)
+                }),
+            FactRequest::Package(n) => self.packages.contains_key(n),
+            FactRequest::Unit(n) => self.units.contains_key(n),
+            FactRequest::Sysctl(k) => self.sysctls.contains_key(k),
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Modules: one file each; `check` is pure (facts + args → plan), the runner applies plans.
+//!
+//! The contract, as sysadmins know it from Ansible:
+//! - [`Module::check`] runs no command. It compares the desired state in the
+//!   task's arguments with the host's [`Facts`] and returns a [`Plan`]: no
+//!   change (with the reason), or the remote actions that make the change,
+//!   the diff to show under `--diff`, and how the facts look afterwards.
+//! - Applying a plan is generic: the runner executes its actions in order
+//!   over the host's one SSH connection (through become when the task asks),
+//!   and skips them under `--check`.
+//! - Every action that replaces a file writes a temp file, fsyncs it, keeps a
+//!   backup of the old one and renames (see [`write_file`]).
+
+mod args;
+mod command;
+mod shell;
+mod copy;
+mod template;
+mod lineinfile;
+mod replace;
+mod file;
+mod apt;
+mod deb822_repository;
+mod systemd;
+mod sysctl;
+mod modprobe;
+mod hostname;
+mod swap;
+mod wait_for;
+mod fetch;
+
+pub use args::Args;
+
+use std::path::{Path, PathBuf};
+
+use crate::facts::{FactRequest, FactUpdate, Facts};
+
+/// One remote (or local) step of a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Run `script` with `sh -c` on the host, `stdin` fed to it (file
+    /// content travels this way, never on a command line). Non-zero exit
+    /// fails the task.
+    Run {
+        script: String,
+        stdin: Option<Vec<u8>>,
+    },
+    /// Copy a remote file to the operator's machine.
+    Fetch { remote: String, local: PathBuf },
+}
+
+/// What `check` decided.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Whether the task reports `changed` (a wait_for runs an action yet
+    /// reports ok, as in Ansible).
+    pub changed: bool,
+    pub actions: Vec<Action>,
+    /// Unified diff (or a short description) for `--diff`.
+    pub diff: Option<String>,
+    /// The facts after the actions succeed.
+    pub updates: Vec<FactUpdate>,
+    /// Why nothing changes, or what changes: shown with -v and in the report.
+    pub msg: String,
+    /// Run the actions even under `--check` (they only read: wait_for).
+    pub read_only: bool,
+}
+
+impl Plan {
+    /// Nothing to do, and why.
+    pub fn noop(reason: impl Into<String>) -> Plan {
+        Plan {
+            msg: reason.into(),
+            ..Plan::default()
+        }
+    }
+
+    /// A change made by running `script`.
+    pub fn run(msg: impl Into<String>, script: impl Into<String>) -> Plan {
+        Plan {
+            changed: true,
+            actions: vec![Action::Run {
+                script: script.into(),
+                stdin: None,
+            }],
+            msg: msg.into(),
+            ..Plan::default()
+        }
+    }
+}
+
+/// What a module's `check` may look at besides the facts: the operator's
+/// local files (copy `src`, template sources), all read before anything runs.
+pub struct Context<'a> {
+    /// Inventory name of the host.
+    pub host: &'a str,
+    pub facts: &'a Facts,
+    /// Directory of the playbook; relative local paths start here.
+    pub base_dir: &'a Path,
+    /// Render a template file (found as Ansible does: `templates/` next to
+    /// the playbook, then the shipped templates) with the task's variables.
+    pub render_template: &'a dyn Fn(&str) -> Result<String, String>,
+}
+
+/// A module: a pure check from facts and arguments to a plan.
+pub trait Module: Sync {
+    /// Name as written in playbooks, without `ansible.builtin.`.
+    fn name(&self) -> &'static str;
+    /// Argument names accepted; any other is an error before anything runs.
+    fn params(&self) -> &'static [&'static str];
+    /// Whether `module: some text` (free form) is accepted; the text becomes
+    /// the `_raw_params` argument (command, shell).
+    fn free_form(&self) -> bool {
+        false
+    }
+    /// Facts beyond the base ones that `check` will need, so they can be
+    /// gathered in the same single round trip as the rest.
+    fn needs(&self, _args: &Args) -> Result<Vec<FactRequest>, String> {
+        Ok(Vec::new())
+    }
+    /// Decide what to do. Errors are one line naming the argument at fault.
+    fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String>;
+}
+
+/// The module called `name` (with or without `ansible.builtin.`,
+/// `ansible.posix.` or `community.general.`).
+pub fn lookup(name: &str) -> Option<&'static dyn Module> {
+    let short = ["ansible.builtin.", "ansible.posix.", "community.general.", "ansible.legacy."]
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .unwrap_or(name);
+    all().iter().copied().find(|m| m.name() == short)
+}
+
+/// Every module kubestrap ships.
+pub fn all() -> &'static [&'static dyn Module] {
+    &[
+        &command::Command,
+        &shell::Shell,
+        &copy::Copy,
+        &template::Template,
+        &lineinfile::LineInFile,
+        &replace::Replace,
+        &file::File,
+        &apt::Apt,
+        &deb822_repository::Deb822Repository,
+        &systemd::Systemd,
+        &sysctl::Sysctl,
+        &modprobe::Modprobe,
+        &hostname::Hostname,
+        &swap::Swap,
+        &wait_for::WaitFor,
+        &fetch::Fetch,
+    ]
+}
+
+/// A shell-quoted path or word.
+pub fn q(s: &str) -> String {
+    crate::ssh::shell_quote(s)
+}
+
+/// The script and stdin that replace `path` atomically with the stdin
+/// content: temp file in the same directory, mode/owner set (or kept from the
+/// old file), fsync, backup of the old file as `PATH.YYYY-MM-DD@HH:MM:SS~`
+/// when `backup`, then rename over it.
+pub fn write_file(
+    path: &str,
+    content: Vec<u8>,
+    mode: Option<u32>,
+    owner: Option<&str>,
+    group: Option<&str>,
+    backup: bool,
+) -> Action {
+    let p = q(path);
+    let mut s = String::from("set -e\n");
+    s.push_str(&format!("p={p}\nd=$(dirname -- \"$p\")\n"));
+    s.push_str("t=$(mktemp \"$d/.kubestrap.XXXXXX\")\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n");
+    match mode {
+        Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
+        None => s.push_str("if [ -e \"$p\" ]; then chmod --reference=\"$p\" \"$t\"; else chmod 644 \"$t\"; fi\n"),
+    }
+    match (owner, group) {
+        (None, None) => s.push_str("if [ -e \"$p\" ]; then chown --reference=\"$p\" \"$t\"; fi\n"),
+        (o, g) => {
+            let spec = format!("{}:{}", o.unwrap_or(""), g.unwrap_or(""));
+            s.push_str(&format!("chown {} \"$t\"\n", q(spec.trim_end_matches(':'))));
+        }
+    }
+    s.push_str("sync \"$t\"\n");
+    if backup {
+        s.push_str("if [ -f \"$p\" ]; then cp -p -- \"$p\" \"$p.$(date +%Y-%m-%d@%H:%M:%S)~\"; fi\n");
+    }
+    s.push_str("mv -f -- \"$t\" \"$p\"\ntrap - EXIT\nsync \"$d\"\n");
+    Action::Run {
+        script: s,
+        stdin: Some(content),
+    }
+}

@@ -1,0 +1,74 @@
+//! Playbooks as loaded: plays and tasks, still holding their unrendered templates.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::modules::Module;
+
+/// A playbook file: a list of plays.
+pub struct Playbook {
+    pub path: PathBuf,
+    pub plays: Vec<Play>,
+}
+
+/// One play: which hosts, with which vars, run which tasks.
+pub struct Play {
+    pub name: String,
+    /// Host pattern (see [`crate::pattern`]), may itself be a template.
+    pub hosts: String,
+    /// Play vars, unrendered (rendered lazily per host, as Ansible does).
+    pub vars: Map<String, Value>,
+    pub become_: Option<bool>,
+    pub become_user: Option<String>,
+    pub gather_facts: bool,
+    pub any_errors_fatal: bool,
+    /// Abort the play when more than this percentage of its hosts failed.
+    pub max_fail_percentage: Option<f64>,
+    pub tags: Vec<String>,
+    pub tasks: Vec<Task>,
+    pub handlers: Vec<Task>,
+    /// 1-based line of the play in its file.
+    pub line: usize,
+}
+
+/// One task (or handler): one module call plus Ansible's task keywords.
+pub struct Task {
+    /// `name:`; when absent, the module name is shown.
+    pub name: Option<String>,
+    pub module: &'static dyn Module,
+    /// The module name as written (e.g. `ansible.builtin.copy`).
+    pub module_name: String,
+    /// Arguments, unrendered; free-form text is under `_raw_params`.
+    pub args: Map<String, Value>,
+    /// Conditions, all of which must hold (Jinja expressions without braces).
+    pub when: Vec<String>,
+    /// `loop:` / `with_items:` value (a list, or a template giving one).
+    pub loop_: Option<Value>,
+    /// `loop_control.loop_var`, default `item`.
+    pub loop_var: String,
+    pub register: Option<String>,
+    pub notify: Vec<String>,
+    /// Handler topics this handler also answers to (`listen:`).
+    pub listen: Vec<String>,
+    pub changed_when: Option<Vec<String>>,
+    pub failed_when: Option<Vec<String>>,
+    pub ignore_errors: bool,
+    pub tags: Vec<String>,
+    pub become_: Option<bool>,
+    pub become_user: Option<String>,
+    /// Task vars, unrendered.
+    pub vars: Map<String, Value>,
+    /// `check_mode: false` runs the task for real even under --check.
+    pub check_mode: Option<bool>,
+    pub file: PathBuf,
+    /// 1-based line of the task in `file`.
+    pub line: usize,
+}
+
+impl Task {
+    /// The title shown in `TASK [...]`.
+    pub fn title(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.module_name.clone())
+    }
+}
