@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The one command that runs every test: style checks, unit tests, then the integration tests
+# against a lab of 6 machine-like hosts (tests/lab/lab.sh), which is always
+# torn down again. Run as root from anywhere in a clone.
+#
+#   LABDIR      lab directory (default /tmp/kubestrap-lab)
+#   LAB_HOSTS   number of lab hosts (default 9: tests/it/main.rs gives node1..node9 jobs)
+#   extra arguments are passed to the integration test binary, e.g. a filter:
+#   tests/run-all.sh lab_
+#
+# Assumes debootstrap, openssh-client, iproute2 and util-linux are installed
+# (.ci/run does that); the lab's root file system is built once and cached in
+# /var/cache/kubestrap-lab.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+LABDIR=${LABDIR:-/tmp/kubestrap-lab}
+LAB_HOSTS=${LAB_HOSTS:-9}
+LAB=tests/lab/lab.sh
+
+unit=0 it=0
+echo "== style: cargo fmt --check, cargo clippy -D warnings" >&2
+cargo fmt --check || unit=$?
+cargo clippy --all-targets -- -D warnings || unit=$?
+echo "== unit tests" >&2
+cargo test --lib --bins || unit=$?
+
+echo "== lab: root file system" >&2
+if ! "$LAB" rootfs; then
+    echo "run-all: building the lab root file system failed" >&2
+    exit 1
+fi
+
+down() { "$LAB" down "$LABDIR" || echo "run-all: lab teardown failed" >&2; }
+trap down EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+echo "== lab: $LAB_HOSTS hosts in $LABDIR" >&2
+if "$LAB" up "$LABDIR" "$LAB_HOSTS"; then
+    echo "== integration tests" >&2
+    KUBESTRAP_LAB=$(realpath "$LABDIR") cargo test --test it -- "$@" || it=$?
+else
+    echo "run-all: bringing up the lab failed" >&2
+    it=1
+fi
+
+echo "== unit tests: $( ((unit)) && echo FAILED || echo ok); integration tests: $( ((it)) && echo FAILED || echo ok)" >&2
+((unit == 0 && it == 0))
