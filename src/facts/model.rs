@@ -17,6 +17,8 @@ pub struct Facts {
     pub product_uuid: Option<String>,
     pub cpus: u32,
     pub memory_mb: u64,
+    /// SwapTotal from /proc/meminfo, in MiB (Ansible's `swaptotal_mb`).
+    pub swap_total_mb: u64,
     pub interfaces: Vec<Interface>,
     pub default_route: Option<Route>,
     /// Nameservers from /etc/resolv.conf.
@@ -36,6 +38,9 @@ pub struct Facts {
     pub units: BTreeMap<String, UnitState>,
     /// Live sysctl values; None when the key does not exist.
     pub sysctls: BTreeMap<String, Option<String>>,
+    /// A file in a systemd unit directory was written since facts were
+    /// gathered (or since the last daemon-reload), so a reload is due.
+    pub unit_files_changed: bool,
 }
 
 /// /etc/os-release.
@@ -117,6 +122,8 @@ pub struct UnitState {
     pub active_state: String,
     /// `enabled`, `disabled`, `static`, `masked`, `` (none), …
     pub unit_file_state: String,
+    /// systemd's NeedDaemonReload: the unit file changed on disk since it was loaded.
+    pub need_daemon_reload: bool,
 }
 
 /// Something a task needs to know beyond the base facts, asked for before
@@ -124,7 +131,10 @@ pub struct UnitState {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FactRequest {
     /// State of a path; with `content`, also its bytes (up to MAX_CONTENT).
-    File { path: String, content: bool },
+    File {
+        path: String,
+        content: bool,
+    },
     Package(String),
     Unit(String),
     Sysctl(String),
@@ -142,13 +152,26 @@ pub enum FactUpdate {
     KernelModule(String),
     SwapsOff,
     SwapUnitMasked(String),
+    /// `systemctl daemon-reload` ran: unit files on disk are loaded.
+    DaemonReloaded,
 }
+
+/// Directories whose files systemd loads as units (or drop-ins).
+const UNIT_DIRS: [&str; 4] = [
+    "/etc/systemd/",
+    "/run/systemd/",
+    "/lib/systemd/",
+    "/usr/lib/systemd/",
+];
 
 impl Facts {
     /// Record the effect of a change.
     pub fn update(&mut self, u: &FactUpdate) {
         match u {
             FactUpdate::File(p, s) => {
+                if UNIT_DIRS.iter().any(|d| p.starts_with(d)) {
+                    self.unit_files_changed = true;
+                }
                 self.files.insert(p.clone(), s.clone());
             }
             FactUpdate::Package(n, s) => {
@@ -164,7 +187,16 @@ impl Facts {
             FactUpdate::KernelModule(m) => {
                 self.kernel_modules.insert(m.clone());
             }
-            FactUpdate::SwapsOff => self.swaps.clear(),
+            FactUpdate::SwapsOff => {
+                self.swaps.clear();
+                self.swap_total_mb = 0;
+            }
+            FactUpdate::DaemonReloaded => {
+                self.unit_files_changed = false;
+                for u in self.units.values_mut() {
+                    u.need_daemon_reload = false;
+                }
+            }
             FactUpdate::SwapUnitMasked(u) => {
                 let state = self.units.entry(u.clone()).or_default();
                 state.load_state = "masked".into();
@@ -176,15 +208,12 @@ impl Facts {
     /// Whether `req` is already answered by these facts.
     pub fn has(&self, req: &FactRequest) -> bool {
         match req {
-            FactRequest::File { path, content } => self
-                .files
-                .get(path)
-                .is_some_and(|f| {
-                    !content
-                        || f.kind != FileKind::File
-                        || f.content.is_some()
-                        || f.size.is_some_and(|n| n > MAX_CONTENT as u64)
-                }),
+            FactRequest::File { path, content } => self.files.get(path).is_some_and(|f| {
+                !content
+                    || f.kind != FileKind::File
+                    || f.content.is_some()
+                    || f.size.is_some_and(|n| n > MAX_CONTENT as u64)
+            }),
             FactRequest::Package(n) => self.packages.contains_key(n),
             FactRequest::Unit(n) => self.units.contains_key(n),
             FactRequest::Sysctl(k) => self.sysctls.contains_key(k),
