@@ -8,7 +8,12 @@ pub struct Args(pub Map<String, Value>);
 
 impl Args {
     pub fn from_pairs(pairs: &[(&str, Value)]) -> Args {
-        Args(pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Args(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -60,10 +65,16 @@ impl Args {
                 .map(|v| match v {
                     Value::String(s) => Ok(s.clone()),
                     Value::Number(n) => Ok(n.to_string()),
-                    other => Err(format!("argument `{key}` must be a list of strings, got {other}")),
+                    other => Err(format!(
+                        "argument `{key}` must be a list of strings, got {other}"
+                    )),
                 })
                 .collect(),
-            Some(Value::String(s)) => Ok(s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()),
+            Some(Value::String(s)) => Ok(s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect()),
             Some(other) => Err(format!("argument `{key}` must be a list, got {other}")),
         }
     }
@@ -74,7 +85,10 @@ impl Args {
         if allowed.contains(&v.as_str()) {
             Ok(v)
         } else {
-            Err(format!("argument `{key}` must be one of {}, got {v:?}", allowed.join(", ")))
+            Err(format!(
+                "argument `{key}` must be one of {}, got {v:?}",
+                allowed.join(", ")
+            ))
         }
     }
 
@@ -94,7 +108,9 @@ impl Args {
                 .ok()
                 .filter(|m| *m <= 0o7777)
                 .map(Some)
-                .ok_or_else(|| format!("argument `{key}` must be an octal mode like \"0644\", got {s:?}")),
+                .ok_or_else(|| {
+                    format!("argument `{key}` must be an octal mode like \"0644\", got {s:?}")
+                }),
             Some(other) => Err(format!("argument `{key}` is not a file mode: {other}")),
         }
     }
@@ -125,8 +141,14 @@ mod tests {
         assert_eq!(a.list("l").unwrap(), vec!["a", "b"]);
         assert_eq!(a.mode("m1").unwrap(), Some(0o644));
         assert_eq!(a.mode("m2").unwrap(), Some(0o644));
-        assert_eq!(a.str("bad").unwrap_err(), "argument `bad` must be a string, got [1]");
-        assert_eq!(a.req_str("nope").unwrap_err(), "missing required argument `nope`");
+        assert_eq!(
+            a.str("bad").unwrap_err(),
+            "argument `bad` must be a string, got [1]"
+        );
+        assert_eq!(
+            a.req_str("nope").unwrap_err(),
+            "missing required argument `nope`"
+        );
         assert!(a.choice("s", &["present", "absent"], "present").is_err());
     }
 }

@@ -11,23 +11,30 @@
 //! - Every action that replaces a file writes a temp file, fsyncs it, keeps a
 //!   backup of the old one and renames (see [`write_file`]).
 
+mod apt;
 mod args;
 mod command;
-mod shell;
 mod copy;
-mod template;
-mod lineinfile;
-mod replace;
-mod file;
-mod apt;
 mod deb822_repository;
-mod systemd;
-mod sysctl;
-mod modprobe;
-mod hostname;
-mod swap;
-mod wait_for;
+mod debversion;
+mod diff;
+mod dpkg_selections;
 mod fetch;
+mod file;
+mod file_facts;
+mod hostname;
+mod lineinfile;
+mod modprobe;
+mod replace;
+mod shell;
+mod swap;
+mod sys_common;
+#[cfg(test)]
+mod sys_lab_tests;
+mod sysctl;
+mod systemd;
+mod template;
+mod wait_for;
 
 pub use args::Args;
 
@@ -113,6 +120,11 @@ pub trait Module: Sync {
     fn free_form(&self) -> bool {
         false
     }
+    /// Whether the module can predict its change under `--check`. Those
+    /// that cannot (command, shell) are skipped in check mode, as in Ansible.
+    fn supports_check_mode(&self) -> bool {
+        true
+    }
     /// Facts beyond the base ones that `check` will need, so they can be
     /// gathered in the same single round trip as the rest.
     fn needs(&self, _args: &Args) -> Result<Vec<FactRequest>, String> {
@@ -125,10 +137,15 @@ pub trait Module: Sync {
 /// The module called `name` (with or without `ansible.builtin.`,
 /// `ansible.posix.` or `community.general.`).
 pub fn lookup(name: &str) -> Option<&'static dyn Module> {
-    let short = ["ansible.builtin.", "ansible.posix.", "community.general.", "ansible.legacy."]
-        .iter()
-        .find_map(|p| name.strip_prefix(p))
-        .unwrap_or(name);
+    let short = [
+        "ansible.builtin.",
+        "ansible.posix.",
+        "community.general.",
+        "ansible.legacy.",
+    ]
+    .iter()
+    .find_map(|p| name.strip_prefix(p))
+    .unwrap_or(name);
     all().iter().copied().find(|m| m.name() == short)
 }
 
@@ -143,8 +160,11 @@ pub fn all() -> &'static [&'static dyn Module] {
         &replace::Replace,
         &file::File,
         &apt::Apt,
+        &dpkg_selections::DpkgSelections,
         &deb822_repository::Deb822Repository,
         &systemd::Systemd,
+        &systemd::SystemdService,
+        &systemd::Service,
         &sysctl::Sysctl,
         &modprobe::Modprobe,
         &hostname::Hostname,
@@ -161,7 +181,7 @@ pub fn q(s: &str) -> String {
 
 /// The script and stdin that replace `path` atomically with the stdin
 /// content: temp file in the same directory, mode/owner set (or kept from the
-/// old file), fsync, backup of the old file as `PATH.YYYY-MM-DD@HH:MM:SS~`
+/// old file), fsync, backup of the old file as `PATH.PID.YYYY-MM-DD@HH:MM:SS~`
 /// when `backup`, then rename over it.
 pub fn write_file(
     path: &str,
@@ -171,24 +191,70 @@ pub fn write_file(
     group: Option<&str>,
     backup: bool,
 ) -> Action {
+    let opts = WriteOpts {
+        mode,
+        owner,
+        group,
+        backup,
+        ..WriteOpts::default()
+    };
+    write_file_with(path, content, &opts)
+}
+
+/// How [`write_file_with`] replaces a file.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WriteOpts<'a> {
+    /// Permission bits; None keeps the old file's (0644 for a new file).
+    pub mode: Option<u32>,
+    /// None keeps the old file's owner (or the writing user's for a new file).
+    pub owner: Option<&'a str>,
+    pub group: Option<&'a str>,
+    pub backup: bool,
+    /// Write through a symlink to its target (lineinfile and replace do, as
+    /// in Ansible) instead of replacing the link with a file (copy).
+    pub follow: bool,
+    /// Create missing parent directories first (lineinfile `create`).
+    pub create_parents: bool,
+}
+
+/// [`write_file`] with every option.
+pub fn write_file_with(path: &str, content: Vec<u8>, o: &WriteOpts) -> Action {
     let p = q(path);
     let mut s = String::from("set -e\n");
-    s.push_str(&format!("p={p}\nd=$(dirname -- \"$p\")\n"));
-    s.push_str("t=$(mktemp \"$d/.kubestrap.XXXXXX\")\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n");
-    match mode {
-        Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
-        None => s.push_str("if [ -e \"$p\" ]; then chmod --reference=\"$p\" \"$t\"; else chmod 644 \"$t\"; fi\n"),
+    s.push_str(&format!("p={p}\n"));
+    if o.follow {
+        s.push_str("if [ -L \"$p\" ]; then p=$(readlink -f -- \"$p\"); fi\n");
     }
-    match (owner, group) {
-        (None, None) => s.push_str("if [ -e \"$p\" ]; then chown --reference=\"$p\" \"$t\"; fi\n"),
-        (o, g) => {
-            let spec = format!("{}:{}", o.unwrap_or(""), g.unwrap_or(""));
-            s.push_str(&format!("chown {} \"$t\"\n", q(spec.trim_end_matches(':'))));
-        }
+    s.push_str("d=$(dirname -- \"$p\")\n");
+    if o.create_parents {
+        s.push_str("mkdir -p -- \"$d\"\n");
+    }
+    s.push_str("t=$(mktemp \"$d/.kubestrap.XXXXXX\")\ntrap 'rm -f \"$t\"' EXIT\ncat > \"$t\"\n");
+    match o.mode {
+        Some(m) => s.push_str(&format!("chmod {m:o} \"$t\"\n")),
+        None => s.push_str(
+            "if [ -e \"$p\" ]; then chmod --reference=\"$p\" \"$t\"; else chmod 644 \"$t\"; fi\n",
+        ),
+    }
+    // Ownership is first copied whole from the old file, so that giving only
+    // `owner` keeps the old group (and the other way round).
+    s.push_str("if [ -e \"$p\" ]; then chown --reference=\"$p\" \"$t\"; fi\n");
+    if o.owner.is_some() || o.group.is_some() {
+        let spec = match (o.owner, o.group) {
+            (Some(u), Some(g)) => format!("{u}:{g}"),
+            (Some(u), None) => u.to_string(),
+            (None, Some(g)) => format!(":{g}"),
+            (None, None) => String::new(),
+        };
+        s.push_str(&format!("chown {} \"$t\"\n", q(&spec)));
     }
     s.push_str("sync \"$t\"\n");
-    if backup {
-        s.push_str("if [ -f \"$p\" ]; then cp -p -- \"$p\" \"$p.$(date +%Y-%m-%d@%H:%M:%S)~\"; fi\n");
+    if o.backup {
+        // The PID, as in Ansible's name, keeps two writes in one second
+        // from sharing (and losing) a backup.
+        s.push_str(
+            "if [ -f \"$p\" ]; then cp -p -- \"$p\" \"$p.$$.$(date +%Y-%m-%d@%H:%M:%S)~\"; fi\n",
+        );
     }
     s.push_str("mv -f -- \"$t\" \"$p\"\ntrap - EXIT\nsync \"$d\"\n");
     Action::Run {

@@ -1,0 +1,256 @@
+//! Shared helpers for the system modules: fact lookups, file states after a write, diffs, word splitting.
+
+use sha2::{Digest, Sha256};
+
+use super::Context;
+use crate::facts::{FileKind, FileState, MAX_CONTENT};
+
+/// The gathered state of `path`; an error when the runner did not gather it
+/// (a bug in `needs`, so it must not pass silently as "missing").
+pub fn file_fact<'a>(ctx: &'a Context, path: &str) -> Result<&'a FileState, String> {
+    ctx.facts
+        .files
+        .get(path)
+        .ok_or_else(|| format!("facts for {path} were not gathered"))
+}
+
+/// Whether something exists at `path` (any kind).
+pub fn exists(ctx: &Context, path: &str) -> Result<bool, String> {
+    Ok(file_fact(ctx, path)?.kind != FileKind::Missing)
+}
+
+/// The text of a regular file, `None` when there is no file; an error when
+/// it is too large to have been brought back, or is not a regular file.
+pub fn file_text(ctx: &Context, path: &str) -> Result<Option<String>, String> {
+    let f = file_fact(ctx, path)?;
+    match f.kind {
+        FileKind::Missing => Ok(None),
+        FileKind::File => match &f.content {
+            Some(bytes) => Ok(Some(String::from_utf8_lossy(bytes).into_owned())),
+            None if f.size.is_some_and(|n| n > MAX_CONTENT as u64) => Err(format!(
+                "{path} is larger than {MAX_CONTENT} bytes; kubestrap edits only smaller files"
+            )),
+            None => Err(format!("the content of {path} was not gathered")),
+        },
+        other => Err(format!("{path} is not a regular file ({other:?})")),
+    }
+}
+
+/// The state a file will have once `content` has been written by
+/// [`super::write_file`]: mode and owner are kept from the old file when not given.
+pub fn written_state(old: Option<&FileState>, content: &[u8], mode: Option<u32>) -> FileState {
+    let old = old.filter(|o| o.kind == FileKind::File);
+    FileState {
+        kind: FileKind::File,
+        sha256: Some(sha256_hex(content)),
+        size: Some(content.len() as u64),
+        mode: mode.or_else(|| old.and_then(|o| o.mode)).or(Some(0o644)),
+        owner: old
+            .and_then(|o| o.owner.clone())
+            .or_else(|| Some("root".into())),
+        group: old
+            .and_then(|o| o.group.clone())
+            .or_else(|| Some("root".into())),
+        content: (content.len() <= MAX_CONTENT).then(|| content.to_vec()),
+    }
+}
+
+/// The state of a path after it has been removed.
+pub fn missing_state() -> FileState {
+    FileState::default()
+}
+
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A unified diff of a file's old and new text, for `--diff` (the same
+/// rendering as the file modules').
+pub fn text_diff(path: &str, old: &str, new: &str) -> String {
+    super::diff::unified(path, old.as_bytes(), new.as_bytes()).unwrap_or_default()
+}
+
+/// A short "-key: old\n+key: new" description of one changed property.
+pub fn prop_diff(key: &str, old: &str, new: &str) -> String {
+    format!("-{key}: {old}\n+{key}: {new}\n")
+}
+
+/// Split a command line into words the way Python's `shlex.split` does
+/// (POSIX mode), which is what Ansible's command module uses: quotes group,
+/// backslash escapes outside single quotes, `#` is not a comment.
+pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("no closing quotation in command line".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        // In double quotes a backslash escapes only these.
+                        Some('\\') => match chars.next() {
+                            Some(e @ ('"' | '\\' | '$' | '`')) => cur.push(e),
+                            Some('\n') => {}
+                            Some(e) => {
+                                cur.push('\\');
+                                cur.push(e);
+                            }
+                            None => return Err("no closing quotation in command line".into()),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("no closing quotation in command line".into()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some('\n') => {}
+                    Some(e) => cur.push(e),
+                    None => {
+                        return Err("no escaped character at the end of the command line".into())
+                    }
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+/// Fixtures for the modules' table tests.
+#[cfg(test)]
+pub mod fixture {
+    use std::path::Path;
+
+    use super::super::{Args, Context, Module, Plan};
+    use crate::facts::{Facts, FileKind, FileState};
+
+    /// Run `check` of `module` against `facts` with `args` (JSON object).
+    pub fn check(
+        module: &dyn Module,
+        facts: &Facts,
+        args: serde_json::Value,
+    ) -> Result<Plan, String> {
+        let args = match args {
+            serde_json::Value::Object(map) => Args(map),
+            other => panic!("fixture args must be an object, got {other}"),
+        };
+        let render = |_: &str| -> Result<String, String> { Err("no templates in tests".into()) };
+        let ctx = Context {
+            host: "node1",
+            facts,
+            base_dir: Path::new("."),
+            render_template: &render,
+        };
+        module.check(&args, &ctx)
+    }
+
+    /// A regular file with this content.
+    pub fn file(content: &str) -> FileState {
+        let mut s = super::written_state(None, content.as_bytes(), Some(0o644));
+        s.kind = FileKind::File;
+        s
+    }
+
+    /// Nothing at the path.
+    pub fn missing() -> FileState {
+        FileState::default()
+    }
+
+    /// The scripts of a plan's actions, for assertions.
+    pub fn scripts(plan: &Plan) -> Vec<String> {
+        plan.actions
+            .iter()
+            .map(|a| match a {
+                super::super::Action::Run { script, .. } => script.clone(),
+                super::super::Action::Fetch { remote, .. } => format!("fetch {remote}"),
+            })
+            .collect()
+    }
+
+    /// The stdin of the plan's actions, as text.
+    pub fn stdins(plan: &Plan) -> Vec<Option<String>> {
+        plan.actions
+            .iter()
+            .map(|a| match a {
+                super::super::Action::Run { stdin, .. } => stdin
+                    .as_ref()
+                    .map(|b| String::from_utf8_lossy(b).into_owned()),
+                super::super::Action::Fetch { .. } => None,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shlex_split_matches_python() {
+        let cases: &[(&str, &[&str])] = &[
+            ("echo hello world", &["echo", "hello", "world"]),
+            ("  a   b  ", &["a", "b"]),
+            ("echo 'a b' \"c d\"", &["echo", "a b", "c d"]),
+            ("a\\ b c", &["a b", "c"]),
+            ("x'y'\"z\"", &["xyz"]),
+            ("echo \"a\\\"b\" 'c\\d'", &["echo", "a\"b", "c\\d"]),
+            ("echo \"\\n\"", &["echo", "\\n"]),
+            ("echo ''", &["echo", ""]),
+            ("ls #x", &["ls", "#x"]),
+            ("", &[]),
+        ];
+        for (input, want) in cases {
+            assert_eq!(shlex_split(input).unwrap(), *want, "{input}");
+        }
+        assert!(shlex_split("echo 'open").is_err());
+        assert!(shlex_split("echo \"open").is_err());
+        assert!(shlex_split("echo \\").is_err());
+    }
+
+    #[test]
+    fn written_state_keeps_owner_and_mode() {
+        let old = FileState {
+            kind: FileKind::File,
+            mode: Some(0o600),
+            owner: Some("app".into()),
+            group: Some("app".into()),
+            ..FileState::default()
+        };
+        let s = written_state(Some(&old), b"x\n", None);
+        assert_eq!(s.mode, Some(0o600));
+        assert_eq!(s.owner.as_deref(), Some("app"));
+        assert_eq!(s.size, Some(2));
+        assert_eq!(s.sha256.as_deref(), Some(sha256_hex(b"x\n").as_str()));
+        assert_eq!(written_state(None, b"", Some(0o640)).mode, Some(0o640));
+    }
+}
