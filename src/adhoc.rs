@@ -18,14 +18,7 @@ pub fn run(args: ExecArgs) -> Result<ExitCode, Error> {
     let opts = args.ssh.options()?;
     let config = load_ssh_config(args.ssh.ssh_config.as_deref())?;
     let mut targets = resolve_targets(&inv, &names, &config, &opts)?;
-    for t in &mut targets {
-        if args.ssh.become_ {
-            t.become_ = true;
-        }
-        if let Some(user) = &args.ssh.become_user {
-            t.become_user = user.clone();
-        }
-    }
+    args.ssh.apply_become(&mut targets);
     let command = args.command.join(" ");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

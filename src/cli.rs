@@ -42,6 +42,17 @@ pub enum Command {
 
 Each host's output is printed under its name, then a PLAY RECAP line per host.")]
     Exec(ExecArgs),
+    /// Run a playbook (a documented subset of Ansible's) on the inventory's hosts.
+    #[command(after_help = "Examples:
+  kubestrap run site.yaml -i inventory.yaml
+  kubestrap run site.yaml -i hosts.ini --check --diff
+  kubestrap run site.yaml -i inventory.yaml --limit workers -e pod_subnet=10.233.64.0/18 -e @vars.yaml
+  kubestrap run site.yaml -i inventory.yaml --tags containerd --report run.json
+
+Output is Ansible's: a line per host per task (ok, changed, skipping, fatal),
+diffs under --diff, then PLAY RECAP. A second run on unchanged hosts reports
+changed=0 and costs one SSH command per host.")]
+    Run(RunArgs),
     /// Check or show an inventory (kubestrap YAML, Ansible INI or Ansible YAML).
     #[command(subcommand)]
     Inventory(InventoryCommand),
@@ -85,6 +96,41 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The playbook file (YAML).
+    #[arg(value_name = "PLAYBOOK")]
+    pub playbook: PathBuf,
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Only these hosts (same patterns as exec).
+    #[arg(short, long, value_name = "PATTERN", default_value = "all")]
+    pub limit: String,
+    /// How many hosts to work on at once.
+    #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub forks: u32,
+    /// Report what would change, change nothing.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show unified diffs of what changes (or would change).
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// Extra variables, highest precedence: key=value, a YAML mapping, or @file.yaml (repeatable).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+    /// Only tasks with these tags (comma-separated, repeatable).
+    #[arg(short, long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Skip tasks with these tags.
+    #[arg(long, value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Write every task's result on every host to this JSON file (0600).
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
 /// SSH and become flags shared by every command that reaches hosts.
 #[derive(Debug, Args)]
 pub struct SshArgs {
@@ -125,6 +171,18 @@ pub struct SshArgs {
 }
 
 impl SshArgs {
+    /// `--become` / `--become-user` override the inventory for every host.
+    pub fn apply_become(&self, targets: &mut [crate::ssh::Target]) {
+        for t in targets {
+            if self.become_ {
+                t.become_ = true;
+            }
+            if let Some(user) = &self.become_user {
+                t.become_user = user.clone();
+            }
+        }
+    }
+
     /// Connection options; asks for the become password here, once.
     pub fn options(&self) -> Result<Options, crate::Error> {
         let become_password = if self.ask_become_pass {
@@ -175,6 +233,12 @@ pub fn main() -> ExitCode {
     crate::ui::init_logging(cli.verbose);
     match dispatch(cli) {
         Ok(code) => code,
+        // Located problems already read `FILE:LINE: …`, one per line, as
+        // compilers print them; anything else gets an `error:` prefix.
+        Err(e @ (crate::Error::Inventory(_) | crate::Error::Playbook(_))) => {
+            eprintln!("{e}");
+            e.exit_code()
+        }
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
@@ -210,5 +274,21 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             Ok(ExitCode::Ok)
         }
         Command::Exec(args) => adhoc::run(args),
+        Command::Run(args) => crate::playbook::command::run(
+            crate::playbook::command::RunRequest {
+                playbook: args.playbook,
+                inventory: args.inventory,
+                limit: args.limit,
+                forks: args.forks as usize,
+                check: args.check,
+                diff: args.diff,
+                extra_vars: args.extra_vars,
+                tags: args.tags,
+                skip_tags: args.skip_tags,
+                report: args.report,
+                verbose: cli.verbose > 0,
+            },
+            &args.ssh,
+        ),
     }
 }

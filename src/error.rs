@@ -30,6 +30,9 @@ pub enum Error {
     BadInput(String),
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Inventory(Vec<crate::inventory::Problem>),
+    /// Problems in a playbook, each `FILE:LINE: message`.
+    #[error("{}", .0.join("\n"))]
+    Playbook(Vec<String>),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -41,7 +44,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::BadInput(_) | Error::Inventory(_) => ExitCode::BadInput,
+            Error::BadInput(_) | Error::Inventory(_) | Error::Playbook(_) => ExitCode::BadInput,
             Error::Io { .. } => ExitCode::Internal,
         }
     }

@@ -94,3 +94,70 @@ mod tests {
             .starts_with("node2                      : ok=0    changed=0    unreachable=1 "));
     }
 }
+
+/// The `--report FILE.json` document: every task's result on every host.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub playbook: String,
+    pub check_mode: bool,
+    pub plays: Vec<PlayReport>,
+    /// Per host: the recap counters plus how many SSH commands ran.
+    pub stats: std::collections::BTreeMap<String, HostReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PlayReport {
+    pub name: String,
+    pub tasks: Vec<TaskReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TaskReport {
+    pub name: String,
+    pub handler: bool,
+    /// `FILE:LINE` of the task.
+    pub location: String,
+    pub module: String,
+    pub hosts: std::collections::BTreeMap<String, TaskHostReport>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskHostReport {
+    pub outcome: Outcome,
+    pub ignored: bool,
+    pub msg: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<(String, Outcome)>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diff: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HostReport {
+    #[serde(flatten)]
+    pub stats: HostStats,
+    /// SSH commands run on the host (one per fact gathering and per change).
+    pub ssh_execs: u32,
+}
+
+/// Write the report as JSON, 0600 (it may name hosts and paths an operator
+/// considers private), atomically.
+pub fn write_report(path: &std::path::Path, report: &RunReport) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("json.tmp");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    f.write_all(
+        serde_json::to_string_pretty(report)
+            .map_err(std::io::Error::other)?
+            .as_bytes(),
+    )?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}

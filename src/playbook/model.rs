@@ -61,6 +61,8 @@ pub struct Task {
     pub vars: Map<String, Value>,
     /// `check_mode: false` runs the task for real even under --check.
     pub check_mode: Option<bool>,
+    /// `no_log: true`: the task's arguments and results must not be shown or logged.
+    pub no_log: bool,
     pub file: PathBuf,
     /// 1-based line of the task in `file`.
     pub line: usize,
@@ -69,6 +71,8 @@ pub struct Task {
 impl Task {
     /// The title shown in `TASK [...]`.
     pub fn title(&self) -> String {
-        self.name.clone().unwrap_or_else(|| self.module_name.clone())
+        self.name
+            .clone()
+            .unwrap_or_else(|| self.module_name.clone())
     }
 }

@@ -20,6 +20,7 @@ use super::{Options, SshError};
 pub struct Connection {
     pub(super) handle: Handle<Verifier>,
     pub target: Target,
+    pub(super) execs: std::sync::atomic::AtomicU32,
     _jump: Option<Box<Connection>>,
 }
 
@@ -162,6 +163,7 @@ where
     Ok(Connection {
         handle,
         target: target.clone(),
+        execs: Default::default(),
         _jump: jump,
     })
 }

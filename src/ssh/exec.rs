@@ -38,16 +38,44 @@ impl Connection {
     /// Run `command` as the target's login user (or through sudo when the
     /// host asks for become), with the command deadline from `opts`.
     pub async fn run(&self, command: &str, opts: &Options) -> Result<Output, SshError> {
-        if !self.target.needs_sudo() {
-            return self.exec(command, None, opts.command_timeout).await;
-        }
+        let become_user = self
+            .target
+            .needs_sudo()
+            .then_some(self.target.become_user.as_str());
+        self.run_with(command, None, become_user, opts).await
+    }
+
+    /// Run `command` with `stdin`, through sudo as `become_user` when given
+    /// (and different from the login user). The become password, if any,
+    /// goes first on stdin; sudo reads exactly one line of it.
+    pub async fn run_with(
+        &self,
+        command: &str,
+        stdin: Option<Vec<u8>>,
+        become_user: Option<&str>,
+        opts: &Options,
+    ) -> Result<Output, SshError> {
+        let user = match become_user {
+            Some(u) if u != self.target.user => u,
+            _ => return self.exec(command, stdin, opts.command_timeout).await,
+        };
         let password = opts.become_password.as_ref();
-        let wrapped = become_::wrap(command, &self.target.become_user, password.is_some());
-        let stdin = password.map(|p| format!("{}\n", p.expose()).into_bytes());
+        let wrapped = become_::wrap(command, user, password.is_some());
+        let mut input = password
+            .map(|p| format!("{}\n", p.expose()).into_bytes())
+            .unwrap_or_default();
+        input.extend(stdin.unwrap_or_default());
+        let input = (!input.is_empty()).then_some(input);
         let out = self
-            .exec_as(command, &wrapped, stdin, opts.command_timeout)
+            .exec_as(command, &wrapped, input, opts.command_timeout)
             .await?;
         become_::check(out, &self.target)
+    }
+
+    /// How many commands this connection has run: the cost a no-op re-run
+    /// is measured by.
+    pub fn exec_count(&self) -> u32 {
+        self.execs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Run a raw command line with optional stdin and deadline.
@@ -74,6 +102,8 @@ impl Connection {
             command: shown.to_string(),
             reason: e.to_string(),
         };
+        self.execs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
         channel.exec(true, sent).await.map_err(lost)?;
         if let Some(input) = stdin {

@@ -1,0 +1,195 @@
+//! Find the line of a play, task or key in block-style YAML, since serde_yaml keeps no value positions.
+//!
+//! The inventory's `YamlLines` follows key paths only; playbooks are lists of
+//! lists, so this locator also counts `- ` items. It reads indentation alone,
+//! which is all hand-written playbooks use; when a step cannot be found (flow
+//! style, anchors) it stops at the deepest node it did find, so a problem is
+//! always reported near the right place.
+
+/// One step of a path: a mapping key or the n-th item of a sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    Key(&'a str),
+    Item(usize),
+}
+
+/// A `- ` item or a `key:` found at some column; a line like `- name: x`
+/// holds two nodes, the item and the key inside it.
+#[derive(Debug)]
+struct Node {
+    line: usize,
+    indent: usize,
+    key: Option<String>,
+}
+
+/// The nodes of one YAML document, in text order.
+pub struct Lines {
+    nodes: Vec<Node>,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Lines {
+        let mut nodes = Vec::new();
+        for (idx, raw) in text.lines().enumerate() {
+            let content = raw.trim_start_matches(' ');
+            if content.is_empty()
+                || content.starts_with('#')
+                || content.starts_with("---")
+                || content.starts_with("...")
+            {
+                continue;
+            }
+            let mut indent = raw.len() - content.len();
+            let mut rest = content;
+            while rest == "-" || rest.starts_with("- ") {
+                nodes.push(Node {
+                    line: idx + 1,
+                    indent,
+                    key: None,
+                });
+                let after = rest[1..].trim_start_matches(' ');
+                indent += rest.len() - after.len();
+                rest = after;
+            }
+            if let Some(key) = key_of(rest) {
+                nodes.push(Node {
+                    line: idx + 1,
+                    indent,
+                    key: Some(key),
+                });
+            }
+        }
+        Lines { nodes }
+    }
+
+    /// 1-based line of the node at `path`, or of the deepest one found
+    /// (1 when not even the first step is found).
+    pub fn line_of(&self, path: &[Step]) -> usize {
+        let mut at: Option<usize> = None;
+        for step in path {
+            let next = self.children(at).into_iter().filter(|&i| match step {
+                Step::Key(k) => self.nodes[i].key.as_deref() == Some(*k),
+                Step::Item(_) => self.nodes[i].key.is_none(),
+            });
+            let found = match step {
+                Step::Key(_) => next.into_iter().next(),
+                Step::Item(n) => next.into_iter().nth(*n),
+            };
+            match found {
+                Some(i) => at = Some(i),
+                None => break,
+            }
+        }
+        at.map_or(1, |i| self.nodes[i].line)
+    }
+
+    /// The direct children of a node (of the document when `None`): the nodes
+    /// after it, indented deeper, at the column of the first one. A key's
+    /// sequence may also sit at the key's own column (`tasks:\n- name: x`).
+    fn children(&self, parent: Option<usize>) -> Vec<usize> {
+        let (start, pindent, is_key) = match parent {
+            None => (0, None, false),
+            Some(p) => (
+                p + 1,
+                Some(self.nodes[p].indent),
+                self.nodes[p].key.is_some(),
+            ),
+        };
+        let mut column = None;
+        let mut out = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate().skip(start) {
+            let inside = match pindent {
+                None => true,
+                Some(p) => node.indent > p || (is_key && node.key.is_none() && node.indent == p),
+            };
+            if !inside {
+                break;
+            }
+            let c = *column.get_or_insert(node.indent);
+            if node.indent == c {
+                out.push(i);
+            }
+        }
+        out
+    }
+}
+
+/// The key a line defines, plain or quoted, if it defines one.
+fn key_of(content: &str) -> Option<String> {
+    for quote in ['"', '\''] {
+        if let Some(rest) = content.strip_prefix(quote) {
+            let end = rest.find(quote)?;
+            let after = &rest[end + 1..];
+            return is_colon(after).then(|| rest[..end].to_string());
+        }
+    }
+    let mut search = 0;
+    while let Some(pos) = content[search..].find(':') {
+        let at = search + pos;
+        if is_colon(&content[at..]) {
+            let key = content[..at].trim_end();
+            let flow = key.starts_with(['{', '[', '|', '>', '&', '*', '!']);
+            return (!key.is_empty() && !flow).then(|| key.to_string());
+        }
+        search = at + 1;
+    }
+    None
+}
+
+/// Is this `:` a mapping colon (followed by a space or the end of line)?
+fn is_colon(s: &str) -> bool {
+    s.strip_prefix(':')
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Step::{Item, Key};
+
+    const DOC: &str = "\
+# comment
+- name: first
+  hosts: all
+  tasks:
+  - name: a
+    command: ls
+  - shell: |
+      echo x: y
+      - not an item
+  -   copy:
+        dest: /x
+- hosts: workers
+  vars:
+    \"quoted\": 1
+  handlers:
+    - name: h
+      listen: t
+";
+
+    #[test]
+    fn finds_items_and_keys() {
+        let l = Lines::new(DOC);
+        assert_eq!(l.line_of(&[Item(0)]), 2);
+        assert_eq!(l.line_of(&[Item(1)]), 12);
+        assert_eq!(l.line_of(&[Item(0), Key("tasks"), Item(1)]), 7);
+        assert_eq!(
+            l.line_of(&[Item(0), Key("tasks"), Item(2), Key("copy"), Key("dest")]),
+            11
+        );
+        assert_eq!(l.line_of(&[Item(1), Key("vars"), Key("quoted")]), 14);
+        assert_eq!(
+            l.line_of(&[Item(1), Key("handlers"), Item(0), Key("listen")]),
+            17
+        );
+    }
+
+    #[test]
+    fn falls_back_to_the_deepest_node_found() {
+        let l = Lines::new(DOC);
+        assert_eq!(l.line_of(&[Item(0), Key("tasks"), Item(7)]), 4);
+        assert_eq!(l.line_of(&[Item(0), Key("vars")]), 2);
+        assert_eq!(l.line_of(&[Item(5)]), 1);
+        assert_eq!(Lines::new("").line_of(&[Item(0)]), 1);
+    }
+}

@@ -1,0 +1,117 @@
+//! Play output as Ansible prints it: banners, one line per host, diffs, `...ignoring`.
+
+use serde_json::Value as Json;
+
+use super::task_run::TaskResult;
+use crate::report::{banner, Outcome};
+
+/// `PLAY [name] ****…`, with the blank line Ansible puts before it.
+pub fn play_banner(name: &str) -> String {
+    format!("\n{}", banner(&format!("PLAY [{name}]")))
+}
+
+/// `TASK [name] ****…`
+pub fn task_banner(title: &str, handler: bool) -> String {
+    let kind = if handler { "RUNNING HANDLER" } else { "TASK" };
+    format!("\n{}", banner(&format!("{kind} [{title}]")))
+}
+
+/// The lines for one host's result: any diffs, then the status line(s).
+pub fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
+    let mut out = String::new();
+    if diff {
+        for d in &r.diffs {
+            out.push_str(d.trim_end_matches('\n'));
+            out.push('\n');
+        }
+    }
+    let detail = |r: &TaskResult| -> String {
+        if verbose {
+            format!(" => {}", r.registered)
+        } else {
+            String::new()
+        }
+    };
+    if r.items.is_empty() || matches!(r.outcome, Outcome::Unreachable) {
+        out.push_str(&status_line(host, r.outcome, &r.msg, None));
+        if !matches!(r.outcome, Outcome::Failed | Outcome::Unreachable) {
+            out.push_str(&detail(r));
+        }
+    } else {
+        for (i, (label, outcome)) in r.items.iter().enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&status_line(host, *outcome, &r.msg, Some(label)));
+        }
+        if r.outcome == Outcome::Failed {
+            out.push('\n');
+            out.push_str(&status_line(host, Outcome::Failed, &r.msg, None));
+        }
+    }
+    if r.ignored {
+        out.push_str("\n...ignoring");
+    }
+    out
+}
+
+fn status_line(host: &str, outcome: Outcome, msg: &str, item: Option<&str>) -> String {
+    let item = item.map(|i| format!(" => (item={i})")).unwrap_or_default();
+    match outcome {
+        Outcome::Ok => format!("ok: [{host}]{item}"),
+        Outcome::Changed => format!("changed: [{host}]{item}"),
+        Outcome::Skipped => format!("skipping: [{host}]{item}"),
+        Outcome::Failed if !item.is_empty() => format!("failed: [{host}]{item}"),
+        Outcome::Failed => format!(
+            "fatal: [{host}]: FAILED! => {{\"changed\": false, \"msg\": {}}}",
+            Json::from(msg)
+        ),
+        Outcome::Unreachable => format!(
+            "fatal: [{host}]: UNREACHABLE! => {{\"changed\": false, \"msg\": {}, \"unreachable\": true}}",
+            Json::from(msg)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn result(outcome: Outcome, msg: &str) -> TaskResult {
+        TaskResult {
+            outcome,
+            ignored: false,
+            msg: msg.into(),
+            diffs: vec!["--- before\n+++ after\n".into()],
+            items: vec![],
+            registered: json!({}),
+        }
+    }
+
+    #[test]
+    fn lines_read_like_ansible() {
+        assert_eq!(
+            host_lines("n1", &result(Outcome::Ok, ""), false, false),
+            "ok: [n1]"
+        );
+        assert_eq!(
+            host_lines("n1", &result(Outcome::Changed, ""), true, false),
+            "--- before\n+++ after\nchanged: [n1]"
+        );
+        assert_eq!(
+            host_lines("n1", &result(Outcome::Failed, "rc=1: \"x\""), false, false),
+            r#"fatal: [n1]: FAILED! => {"changed": false, "msg": "rc=1: \"x\""}"#
+        );
+        let mut ignored = result(Outcome::Failed, "boom");
+        ignored.ignored = true;
+        assert!(host_lines("n1", &ignored, false, false).ends_with("\n...ignoring"));
+        let mut looped = result(Outcome::Changed, "");
+        looped.items = vec![("a".into(), Outcome::Ok), ("b".into(), Outcome::Changed)];
+        assert_eq!(
+            host_lines("n1", &looped, false, false),
+            "ok: [n1] => (item=a)\nchanged: [n1] => (item=b)"
+        );
+        assert!(task_banner("x", true).starts_with("\nRUNNING HANDLER [x] ***"));
+    }
+}

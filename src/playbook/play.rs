@@ -1,0 +1,270 @@
+//! One play: its keywords, its vars (and vars_files), its task lists, and that every notify has a handler.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde_json::{Map, Value as Json};
+use serde_yaml::Value as Yaml;
+
+use super::checks;
+use super::error::PlaybookError;
+use super::fields::{self, entries, show};
+use super::model::{Play, Task};
+use super::parse::{child, yaml_error, Ctx};
+use super::render::has_template;
+use super::task;
+
+/// Ansible play keywords kubestrap does not implement; named so the message
+/// says so instead of calling them unknown.
+const UNSUPPORTED: &[&str] = &[
+    "import_playbook",
+    "include_playbook",
+    "include",
+    "roles",
+    "block",
+    "serial",
+    "strategy",
+    "vars_prompt",
+    "environment",
+    "remote_user",
+    "connection",
+    "become_method",
+    "become_flags",
+    "order",
+    "collections",
+    "module_defaults",
+    "force_handlers",
+    "ignore_errors",
+    "ignore_unreachable",
+    "check_mode",
+    "diff",
+    "no_log",
+    "port",
+    "run_once",
+    "throttle",
+    "timeout",
+    "fact_path",
+    "gather_subset",
+    "gather_timeout",
+    "debugger",
+];
+
+/// A parsed task with its path in the document, to report problems at its lines.
+type Located = (Task, Vec<String>);
+
+/// Task lists in the order Ansible runs them.
+const TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks"];
+
+pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
+    let Yaml::Mapping(m) = v else {
+        ctx.err(
+            &path,
+            format!("a play must be a mapping, got `{}`", show(v)),
+        );
+        return None;
+    };
+    let errors_before = ctx.errors.len();
+    let mut play = Play {
+        name: String::new(),
+        hosts: String::new(),
+        vars: Map::new(),
+        become_: None,
+        become_user: None,
+        gather_facts: true,
+        any_errors_fatal: false,
+        max_fail_percentage: None,
+        tags: Vec::new(),
+        tasks: Vec::new(),
+        handlers: Vec::new(),
+        line: ctx.lines.line_of(&checks::steps(&path)),
+    };
+    let mut name = None;
+    let mut hosts = None;
+    let mut imported = false;
+    let mut lists: Vec<(usize, Vec<Located>)> = Vec::new();
+    let mut handlers = Vec::new();
+    let mut handler_yaml = None;
+    let mut vars_files = Vec::new();
+    for (key, value) in entries(m) {
+        let at = child(&path, key.as_str());
+        let result: Result<(), String> = match key.as_str() {
+            "name" => fields::text("name", value).map(|s| name = Some(s)),
+            "hosts" => hosts_of(value).map(|h| hosts = Some(h)),
+            "vars" => fields::mapping("vars", value).map(|vars| play.vars.extend(vars)),
+            "vars_files" => fields::text_list("vars_files", value).map(|f| vars_files = f),
+            "become" => fields::boolean("become", value).map(|b| play.become_ = Some(b)),
+            "become_user" => fields::text("become_user", value).map(|u| play.become_user = Some(u)),
+            "gather_facts" => fields::boolean("gather_facts", value).map(|b| play.gather_facts = b),
+            "any_errors_fatal" => {
+                fields::boolean("any_errors_fatal", value).map(|b| play.any_errors_fatal = b)
+            }
+            "max_fail_percentage" => percentage(value).map(|p| play.max_fail_percentage = Some(p)),
+            "tags" => fields::tags(value).map(|t| play.tags = t),
+            "handlers" => {
+                handlers = task_list(ctx, &key, value, &at, true);
+                handler_yaml = Some(value);
+                Ok(())
+            }
+            k if TASK_LISTS.contains(&k) => {
+                let order = TASK_LISTS.iter().position(|l| *l == k).unwrap_or(0);
+                lists.push((order, task_list(ctx, &key, value, &at, false)));
+                Ok(())
+            }
+            k if UNSUPPORTED.contains(&k) => {
+                imported |= matches!(k, "import_playbook" | "include_playbook" | "include");
+                Err(format!("`{k}` is not supported by kubestrap"))
+            }
+            k => Err(format!("unknown play keyword `{k}`")),
+        };
+        if let Err(e) = result {
+            ctx.err(&at, e);
+        }
+    }
+    match hosts {
+        Some(h) => play.hosts = h,
+        None if imported => {}
+        None => ctx.err(&path, "play has no `hosts`"),
+    }
+    check_templates(ctx, &path, &play, name.as_deref());
+    play.name = name.unwrap_or_else(|| play.hosts.clone());
+    for file in &vars_files {
+        load_vars_file(ctx, file, &child(&path, "vars_files"), &mut play.vars);
+    }
+    lists.sort_by_key(|(order, _)| *order);
+    let tasks: Vec<Located> = lists.into_iter().flat_map(|(_, l)| l).collect();
+    check_notify(ctx, &tasks, &handlers, handler_yaml);
+    play.tasks = tasks.into_iter().map(|(t, _)| t).collect();
+    play.handlers = handlers.into_iter().map(|(t, _)| t).collect();
+    (ctx.errors.len() == errors_before).then_some(play)
+}
+
+/// `hosts: a:b` or `hosts: [a, b]` (joined with commas, as Ansible does).
+fn hosts_of(v: &Yaml) -> Result<String, String> {
+    let list = fields::text_list("hosts", v)?;
+    if list.is_empty() || list.iter().all(|h| h.trim().is_empty()) {
+        return Err("`hosts` must name at least one host or group".into());
+    }
+    Ok(list.join(","))
+}
+
+fn percentage(v: &Yaml) -> Result<f64, String> {
+    let p = match v {
+        Yaml::Number(n) => n.as_f64(),
+        Yaml::String(s) => s.trim().trim_end_matches('%').parse().ok(),
+        _ => None,
+    };
+    p.filter(|p: &f64| (0.0..=100.0).contains(p))
+        .ok_or_else(|| {
+            format!(
+                "`max_fail_percentage` must be a number from 0 to 100, got `{}`",
+                show(v)
+            )
+        })
+}
+
+fn task_list(ctx: &mut Ctx, key: &str, v: &Yaml, path: &[String], handlers: bool) -> Vec<Located> {
+    let items = match v {
+        Yaml::Null => return Vec::new(),
+        Yaml::Sequence(items) => items,
+        other => {
+            ctx.err(
+                path,
+                format!("`{key}` must be a list of tasks, got `{}`", show(other)),
+            );
+            return Vec::new();
+        }
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let at = child(path, format!("#{i}"));
+            task::parse(ctx, item, &at, handlers).map(|t| (t, at))
+        })
+        .collect()
+}
+
+/// Merge a vars file into the play's vars; it wins over `vars:`, as in
+/// Ansible's precedence. Problems inside it are reported against that file.
+fn load_vars_file(ctx: &mut Ctx, name: &str, at: &[String], vars: &mut Map<String, Json>) {
+    if has_template(name) {
+        ctx.err(
+            at,
+            format!("templated vars_files are not supported by kubestrap: `{name}`"),
+        );
+        return;
+    }
+    let base = ctx.file.parent().unwrap_or(Path::new("."));
+    let path = base.join(name);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) => return ctx.err(at, format!("cannot read vars file `{name}`: {e}")),
+    };
+    match serde_yaml::from_str::<Yaml>(&text) {
+        Err(e) => ctx.errors.push(yaml_error(&path, &e)),
+        Ok(doc) => match fields::mapping("vars_files", &doc) {
+            Ok(m) => vars.extend(m),
+            Err(_) => ctx.errors.push(PlaybookError::new(
+                &path,
+                1,
+                "a vars file must be a mapping",
+            )),
+        },
+    }
+}
+
+/// `name` is the one written, if any (the default is `hosts`, checked already).
+fn check_templates(ctx: &mut Ctx, path: &[String], play: &Play, name: Option<&str>) {
+    let mut found = Vec::new();
+    for (k, v) in &play.vars {
+        let mut p = vec!["vars".to_string(), k.clone()];
+        checks::templates(v, &format!("var `{k}`"), &mut p, &mut found);
+    }
+    let scalars = [
+        ("name", name),
+        ("hosts", Some(play.hosts.as_str())),
+        ("become_user", play.become_user.as_deref()),
+    ];
+    for (key, value) in scalars {
+        if let Some(text) = value {
+            let mut p = vec![key.to_string()];
+            checks::templates(
+                &Json::String(text.to_string()),
+                &format!("`{key}`"),
+                &mut p,
+                &mut found,
+            );
+        }
+    }
+    for f in found {
+        let mut at = path.to_vec();
+        at.extend(f.path);
+        ctx.err(&at, f.message);
+    }
+}
+
+/// Every `notify` must name a handler of the play or a topic one listens to;
+/// Ansible finds out only when the task changes, kubestrap before running.
+/// Names are read from the YAML so a handler with another problem still counts.
+fn check_notify(ctx: &mut Ctx, tasks: &[Located], handlers: &[Located], yaml: Option<&Yaml>) {
+    let mut known: HashSet<String> = HashSet::new();
+    if let Some(Yaml::Sequence(items)) = yaml {
+        for item in items {
+            for key in ["name", "listen"] {
+                if let Some(v) = item.get(key) {
+                    known.extend(fields::text_list(key, v).unwrap_or_default());
+                }
+            }
+        }
+    }
+    for (task, at) in tasks.iter().chain(handlers) {
+        for n in &task.notify {
+            if !has_template(n) && !known.contains(n) {
+                ctx.err(
+                    &child(at, "notify"),
+                    format!("notify `{n}`: no handler has this name or listens to it"),
+                );
+            }
+        }
+    }
+}

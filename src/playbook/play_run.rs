@@ -1,0 +1,488 @@
+//! Running plays: connect, render play vars, gather facts, run tasks with a barrier per task, then handlers.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::output;
+use super::session::{GatherError, HostSession};
+use super::tags::selected;
+use super::task_run::{become_user, run_task, scope, RunEnv, TaskResult};
+use super::{Play, Playbook, Task};
+use crate::facts::FactRequest;
+use crate::modules::Args;
+use crate::report::{Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
+use crate::ssh::Connection;
+use crate::ui::Progress;
+use crate::{pattern, ExitCode};
+
+/// A whole `kubestrap run`: the playbook, the hosts' sessions and the report.
+pub struct Runner {
+    pub env: Arc<RunEnv>,
+    pub playbook: Arc<Playbook>,
+    pub inventory: Arc<crate::inventory::Inventory>,
+    /// Sessions in inventory order; `None` while a host is being worked on.
+    pub sessions: Vec<Option<HostSession>>,
+    /// Host names allowed by `--limit`.
+    pub limit: Vec<String>,
+    pub forks: usize,
+    pub tags: Vec<String>,
+    pub skip_tags: Vec<String>,
+    pub verbose: bool,
+    pub progress: Arc<Progress>,
+    pub report: RunReport,
+    /// A play was aborted by any_errors_fatal or max_fail_percentage.
+    pub aborted: bool,
+}
+
+impl Runner {
+    /// Run every play in order; the exit code covers all hosts.
+    pub async fn run(&mut self) -> ExitCode {
+        let playbook = self.playbook.clone();
+        for (index, play) in playbook.plays.iter().enumerate() {
+            if let Err(message) = self.run_play(index, play).await {
+                eprintln!("error: {message}");
+                return ExitCode::BadInput;
+            }
+            if self.aborted {
+                break;
+            }
+        }
+        let mut code = ExitCode::Ok;
+        for s in self.sessions.iter().flatten() {
+            code = code.max(s.worst);
+        }
+        if self.aborted {
+            code = code.max(ExitCode::HostFailed);
+        }
+        code
+    }
+
+    /// Indices of the sessions a play runs on: its pattern, within --limit,
+    /// still active.
+    fn play_hosts(&self, play: &Play) -> Result<Vec<usize>, String> {
+        let names = pattern::select(&self.inventory, &play.hosts).map_err(|e| {
+            format!(
+                "{}:{}: play {:?}: {e}",
+                self.playbook.path.display(),
+                play.line,
+                play.name
+            )
+        })?;
+        Ok(self
+            .sessions
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.as_ref().map(|s| (i, s)))
+            .filter(|(_, s)| names.contains(&s.name) && self.limit.contains(&s.name) && s.active())
+            .map(|(i, _)| i)
+            .collect())
+    }
+
+    async fn run_play(&mut self, index: usize, play: &Play) -> Result<(), String> {
+        let hosts = self.play_hosts(play)?;
+        println!("{}", output::play_banner(&play.name));
+        self.report.plays.push(PlayReport {
+            name: play.name.clone(),
+            tasks: Vec::new(),
+        });
+        if hosts.is_empty() {
+            println!("skipping: no hosts matched");
+            return Ok(());
+        }
+        self.connect(&hosts).await;
+        self.render_play_vars(&hosts, play);
+        if play.gather_facts {
+            self.gather(&hosts, index, play).await;
+        }
+        let total = hosts.len();
+        let tasks: Vec<usize> = (0..play.tasks.len())
+            .filter(|&t| {
+                let tags: Vec<String> = play.tasks[t]
+                    .tags
+                    .iter()
+                    .chain(&play.tags)
+                    .cloned()
+                    .collect();
+                selected(&tags, &self.tags, &self.skip_tags)
+            })
+            .collect();
+        for t in tasks {
+            let active: Vec<usize> = hosts
+                .iter()
+                .copied()
+                .filter(|&i| self.session(i).active())
+                .collect();
+            if active.is_empty() {
+                break;
+            }
+            let results = self.run_on(&active, index, t, false).await;
+            if self.over_budget(play, &results, total) {
+                self.aborted = true;
+                println!(
+                    "\nNO MORE HOSTS LEFT: play {:?} stopped by its failure budget",
+                    play.name
+                );
+                return Ok(());
+            }
+        }
+        self.run_handlers(&hosts, index, play).await;
+        Ok(())
+    }
+
+    fn session(&self, i: usize) -> &HostSession {
+        self.sessions[i]
+            .as_ref()
+            .expect("session is home between tasks")
+    }
+
+    /// any_errors_fatal, or more than max_fail_percentage of the play's hosts failed.
+    fn over_budget(&self, play: &Play, results: &[(usize, TaskResult)], total: usize) -> bool {
+        let failed_now = results.iter().any(|(_, r)| {
+            matches!(r.outcome, Outcome::Failed | Outcome::Unreachable) && !r.ignored
+        });
+        if play.any_errors_fatal && failed_now {
+            return true;
+        }
+        if let Some(pct) = play.max_fail_percentage {
+            let failed = self
+                .sessions
+                .iter()
+                .flatten()
+                .filter(|s| !s.active())
+                .count();
+            return total > 0 && (failed as f64) * 100.0 / (total as f64) > pct;
+        }
+        false
+    }
+
+    /// Take sessions out, run `work` on each concurrently (bounded by forks),
+    /// and put them back.
+    async fn on_hosts<R, F, Fut>(&mut self, hosts: &[usize], work: F) -> Vec<(usize, R)>
+    where
+        R: Send + 'static,
+        F: Fn(HostSession) -> Fut,
+        Fut: Future<Output = (HostSession, R)> + Send + 'static,
+    {
+        let taken: Vec<(usize, HostSession)> = hosts
+            .iter()
+            .filter_map(|&i| self.sessions[i].take().map(|s| (i, s)))
+            .collect();
+        let done = crate::runner::fan_out(taken, self.forks, |(i, s)| {
+            let fut = work(s);
+            async move {
+                let (s, r) = fut.await;
+                (i, s, r)
+            }
+        })
+        .await;
+        done.into_iter()
+            .map(|(i, s, r)| {
+                self.sessions[i] = Some(s);
+                (i, r)
+            })
+            .collect()
+    }
+
+    async fn connect(&mut self, hosts: &[usize]) {
+        let need: Vec<usize> = hosts
+            .iter()
+            .copied()
+            .filter(|&i| self.session(i).conn.is_none())
+            .collect();
+        let env = self.env.clone();
+        let progress = self.progress.clone();
+        self.on_hosts(&need, |mut s| {
+            let (env, progress) = (env.clone(), progress.clone());
+            async move {
+                progress.set(&s.name, "connecting");
+                match Connection::open(&s.target, &env.opts).await {
+                    Ok(c) => s.conn = Some(c),
+                    Err(e) => {
+                        s.worst = s.worst.max(e.exit_code());
+                        s.unreachable = Some(e.to_string());
+                        s.stats.record(Outcome::Unreachable);
+                    }
+                }
+                (s, ())
+            }
+        })
+        .await;
+        for &i in &need {
+            let s = self.session(i);
+            if let Some(msg) = &s.unreachable {
+                println!(
+                    "fatal: [{}]: UNREACHABLE! => {{\"changed\": false, \"msg\": {}, \"unreachable\": true}}",
+                    s.name,
+                    Json::from(msg.as_str())
+                );
+            }
+        }
+    }
+
+    /// Render play vars per host, each seeing the ones before it.
+    fn render_play_vars(&mut self, hosts: &[usize], play: &Play) {
+        for &i in hosts {
+            let Some(s) = self.sessions[i].as_mut() else {
+                continue;
+            };
+            s.play_vars = Map::new();
+            for (k, v) in &play.vars {
+                let rendered = scope(&self.env, s, None)
+                    .and_then(|sc| self.env.renderer.render_value(v, &sc.value()))
+                    .unwrap_or_else(|_| v.clone());
+                s.play_vars.insert(k.clone(), rendered);
+            }
+        }
+    }
+
+    /// Facts for every host in one round trip, including what the play's
+    /// tasks will ask for (so a no-op re-run needs no other command).
+    async fn gather(&mut self, hosts: &[usize], index: usize, play: &Play) {
+        println!("{}", output::task_banner("Gathering Facts", false));
+        let mut needs: HashMap<String, Vec<FactRequest>> = HashMap::new();
+        let mut idx = Vec::new();
+        for &i in hosts {
+            let s = self.session(i);
+            if s.active() {
+                needs.insert(s.name.clone(), predict_needs(&self.env, s, play));
+                idx.push(i);
+            }
+        }
+        let env = self.env.clone();
+        let playbook = self.playbook.clone();
+        let progress = self.progress.clone();
+        let needs = Arc::new(needs);
+        let results = self
+            .on_hosts(&idx, |mut s| {
+                let (env, playbook, progress, needs) = (
+                    env.clone(),
+                    playbook.clone(),
+                    progress.clone(),
+                    needs.clone(),
+                );
+                async move {
+                    progress.set(&s.name, "gathering facts");
+                    let play = &playbook.plays[index];
+                    let reqs = needs.get(&s.name).cloned().unwrap_or_default();
+                    let who = become_user(None, None, play, &s.target);
+                    let r = s.gather(&reqs, who.as_deref(), &env.opts).await;
+                    (s, r)
+                }
+            })
+            .await;
+        for (i, r) in results {
+            let s = self.sessions[i].as_mut().expect("home");
+            match r {
+                Ok(()) => {
+                    s.stats.record(Outcome::Ok);
+                    println!("ok: [{}]", s.name);
+                }
+                Err(GatherError::Ssh(e)) => {
+                    s.worst = s.worst.max(e.exit_code());
+                    if e.is_unreachable() {
+                        s.unreachable = Some(e.to_string());
+                        s.stats.record(Outcome::Unreachable);
+                    } else {
+                        s.failed = true;
+                        s.stats.record(Outcome::Failed);
+                    }
+                    println!(
+                        "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
+                        s.name,
+                        Json::from(e.to_string())
+                    );
+                }
+                Err(GatherError::Failed(m)) => {
+                    s.failed = true;
+                    s.worst = s.worst.max(ExitCode::HostFailed);
+                    s.stats.record(Outcome::Failed);
+                    println!(
+                        "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
+                        s.name,
+                        Json::from(m)
+                    );
+                }
+            }
+        }
+        self.refresh_hostvars();
+    }
+
+    /// `hostvars` as every host sees it: inventory vars plus facts.
+    fn refresh_hostvars(&mut self) {
+        let mut all = Map::new();
+        for s in self.sessions.iter().flatten() {
+            let mut v = s.inventory_vars.clone();
+            v.extend(s.fact_vars.clone());
+            v.extend(s.registered.clone());
+            all.insert(s.name.clone(), Json::Object(v));
+        }
+        if let Ok(mut h) = self.env.hostvars.write() {
+            *h = super::map_to_jinja(&all);
+        }
+    }
+
+    /// Run task `t` (or handler `t`) of play `index` on `hosts`, print and record it.
+    async fn run_on(
+        &mut self,
+        hosts: &[usize],
+        index: usize,
+        t: usize,
+        handler: bool,
+    ) -> Vec<(usize, TaskResult)> {
+        let env = self.env.clone();
+        let playbook = self.playbook.clone();
+        let progress = self.progress.clone();
+        let task = task_of(&playbook, index, t, handler);
+        let title = task.title();
+        let results = self
+            .on_hosts(hosts, |mut s| {
+                let (env, playbook, progress) = (env.clone(), playbook.clone(), progress.clone());
+                async move {
+                    let play = &playbook.plays[index];
+                    let task = task_of(&playbook, index, t, handler);
+                    progress.set(&s.name, &task.title());
+                    let who =
+                        become_user(task.become_, task.become_user.as_deref(), play, &s.target);
+                    let r = run_task(&env, task, who.as_deref(), &mut s).await;
+                    (s, r)
+                }
+            })
+            .await;
+        println!("{}", output::task_banner(&title, handler));
+        let mut report = TaskReport {
+            name: title,
+            handler,
+            location: format!("{}:{}", task.file.display(), task.line),
+            module: task.module_name.clone(),
+            hosts: Default::default(),
+        };
+        let mut ordered = results;
+        ordered.sort_by_key(|(i, _)| *i);
+        for (i, r) in &ordered {
+            let s = self.sessions[*i].as_mut().expect("home");
+            println!(
+                "{}",
+                output::host_lines(&s.name, r, self.env.diff, self.verbose)
+            );
+            record(s, task, r, &self.playbook.plays[index]);
+            report.hosts.insert(
+                s.name.clone(),
+                TaskHostReport {
+                    outcome: r.outcome,
+                    ignored: r.ignored,
+                    msg: r.msg.clone(),
+                    items: r.items.clone(),
+                    diff: r.diffs.clone(),
+                },
+            );
+        }
+        if let Some(p) = self.report.plays.last_mut() {
+            p.tasks.push(report);
+        }
+        ordered
+    }
+
+    /// Handlers run once per host, in the order they are defined, on the
+    /// hosts whose tasks notified them and that are still active.
+    async fn run_handlers(&mut self, hosts: &[usize], index: usize, play: &Play) {
+        for h in 0..play.handlers.len() {
+            let notified: Vec<usize> = hosts
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let s = self.session(i);
+                    s.active() && s.notified.contains(&h)
+                })
+                .collect();
+            if notified.is_empty() {
+                continue;
+            }
+            for &i in &notified {
+                if let Some(s) = self.sessions[i].as_mut() {
+                    s.notified.remove(&h);
+                }
+            }
+            self.run_on(&notified, index, h, true).await;
+        }
+    }
+}
+
+fn task_of(playbook: &Playbook, play: usize, t: usize, handler: bool) -> &Task {
+    let p = &playbook.plays[play];
+    if handler {
+        &p.handlers[t]
+    } else {
+        &p.tasks[t]
+    }
+}
+
+/// Fold one task's result into the host's session: counters, register,
+/// notified handlers, failure.
+fn record(s: &mut HostSession, task: &Task, r: &TaskResult, play: &Play) {
+    match (r.outcome, r.ignored) {
+        (Outcome::Failed, true) => s.stats.ignored += 1,
+        (o, _) => s.stats.record(o),
+    }
+    if let Some(name) = &task.register {
+        s.registered.insert(name.clone(), r.registered.clone());
+    }
+    if r.outcome == Outcome::Changed {
+        for n in &task.notify {
+            for (h, handler) in play.handlers.iter().enumerate() {
+                if handler.name.as_deref() == Some(n.as_str())
+                    || handler.listen.iter().any(|l| l == n)
+                {
+                    s.notified.insert(h);
+                }
+            }
+        }
+    }
+    match r.outcome {
+        Outcome::Failed if !r.ignored => {
+            s.failed = true;
+            s.worst = s.worst.max(ExitCode::HostFailed);
+        }
+        Outcome::Unreachable => {
+            s.unreachable = Some(r.msg.clone());
+            s.worst = s.worst.max(ExitCode::Unreachable);
+        }
+        _ => {}
+    }
+}
+
+/// The facts a play's tasks will need on this host, found by rendering each
+/// task's arguments with what is known before the play runs. Tasks whose
+/// arguments depend on results not known yet are asked about when they run.
+fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest> {
+    let Ok(sc) = scope(env, s, None) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for task in play.tasks.iter().chain(&play.handlers) {
+        let items: Vec<Option<Json>> = match &task.loop_ {
+            None => vec![None],
+            Some(spec) => match env.renderer.render_value(spec, &sc.value()) {
+                Ok(Json::Array(items)) => items.into_iter().map(Some).collect(),
+                _ => continue,
+            },
+        };
+        for item in items {
+            let mut scope_i = sc.clone();
+            if let Some(item) = &item {
+                scope_i.set_json(&task.loop_var, item);
+            }
+            if let Ok(Json::Object(m)) = env
+                .renderer
+                .render_value(&Json::Object(task.args.clone()), &scope_i.value())
+            {
+                if let Ok(n) = task.module.needs(&Args(m)) {
+                    out.extend(n);
+                }
+            }
+        }
+    }
+    out
+}

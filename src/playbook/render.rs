@@ -1,0 +1,210 @@
+//! Render task arguments, conditions and template files with minijinja, the Ansible way.
+//!
+//! What makes it Ansible's flavour rather than plain Jinja:
+//! - undefined variables are errors naming the variable, yet `is defined`,
+//!   `is undefined` and `default(...)` still see them (minijinja's strict mode);
+//! - a string that is exactly one `{{ expr }}` yields the expression's value
+//!   with its type (a list stays a list), as Ansible's native types do;
+//! - `trim_blocks` and a kept final newline, as Ansible's template module;
+//! - `omit` removes an argument, and Ansible's filters and tests exist.
+
+use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use serde_json::Value as Json;
+
+use super::convert::from_jinja;
+use super::{filters, jtests};
+
+/// The value of `omit`: an argument rendering to exactly this is dropped.
+pub const OMIT: &str = "__omit_place_holder__kubestrap__";
+
+/// A configured minijinja environment; cheap to share by reference.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Renderer {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // Debug info is what lets an undefined error name its variable.
+        env.set_debug(true);
+        // Ansible's templating trims the newline after a block tag and keeps
+        // a file's final newline.
+        let mut syntax = env.syntax().to_builder();
+        syntax.trim_blocks(true).keep_trailing_newline(true);
+        if let Ok(syntax) = syntax.build() {
+            env.set_syntax(syntax);
+        }
+        env.add_global("omit", OMIT);
+        filters::register(&mut env);
+        jtests::register(&mut env);
+        Renderer { env }
+    }
+
+    /// Render every string inside `v`. A string that is one `{{ expr }}`
+    /// gives the expression's native value; map entries that render to
+    /// `omit` are dropped.
+    pub fn render_value(&self, v: &Json, vars: &minijinja::Value) -> Result<Json, String> {
+        match v {
+            Json::String(s) => self.render_str(s, vars),
+            Json::Array(items) => items
+                .iter()
+                .map(|i| self.render_value(i, vars))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Json::Array),
+            Json::Object(m) => {
+                let mut out = serde_json::Map::new();
+                for (k, item) in m {
+                    let key = self.render_text_inline(k, vars)?;
+                    let value = self.render_value(item, vars)?;
+                    if value.as_str() != Some(OMIT) {
+                        out.insert(key, value);
+                    }
+                }
+                Ok(Json::Object(out))
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// Evaluate a condition (`when`, `changed_when`, `failed_when`): a bare
+    /// expression, or one wrapped in `{{ }}`, with Jinja's truthiness.
+    pub fn eval_bool(&self, expr: &str, vars: &minijinja::Value) -> Result<bool, String> {
+        let inner = strip_braces(expr);
+        let compiled = self
+            .env
+            .compile_expression(inner)
+            .map_err(|e| describe(&e))?;
+        let value = compiled.eval(vars.clone()).map_err(|e| describe(&e))?;
+        if value.is_undefined() {
+            return Err(self.undefined_in(inner, vars));
+        }
+        Ok(value.is_true())
+    }
+
+    /// Render a template file's text; errors name the template and line.
+    pub fn render_text(
+        &self,
+        name: &str,
+        text: &str,
+        vars: &minijinja::Value,
+    ) -> Result<String, String> {
+        self.env
+            .render_named_str(name, text, vars.clone())
+            .map_err(|e| match e.line() {
+                Some(line) => format!("{name}:{line}: {}", describe(&e)),
+                None => format!("{name}: {}", describe(&e)),
+            })
+    }
+
+    fn render_str(&self, s: &str, vars: &minijinja::Value) -> Result<Json, String> {
+        if !has_template(s) {
+            return Ok(Json::String(s.to_string()));
+        }
+        if let Some(expr) = single_expression(s) {
+            if let Ok(compiled) = self.env.compile_expression(expr) {
+                let value = compiled.eval(vars.clone()).map_err(|e| describe(&e))?;
+                if value.is_undefined() {
+                    return Err(self.undefined_in(expr, vars));
+                }
+                return from_jinja(&value);
+            }
+        }
+        self.render_text_inline(s, vars).map(Json::String)
+    }
+
+    fn render_text_inline(&self, s: &str, vars: &minijinja::Value) -> Result<String, String> {
+        if !has_template(s) {
+            return Ok(s.to_string());
+        }
+        self.env
+            .render_str(s, vars.clone())
+            .map_err(|e| describe(&e))
+    }
+
+    /// The error for an expression that evaluated to undefined: printing it
+    /// makes minijinja name the variable.
+    fn undefined_in(&self, expr: &str, vars: &minijinja::Value) -> String {
+        match self
+            .env
+            .render_str(&format!("{{{{ {expr} }}}}"), vars.clone())
+        {
+            Err(e) => describe(&e),
+            Ok(_) => format!("undefined value in `{expr}`"),
+        }
+    }
+}
+
+/// Does the text contain Jinja markup at all? Plain strings skip the engine.
+pub fn has_template(s: &str) -> bool {
+    s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// The expression inside a string that is exactly `{{ expr }}` (it may
+/// still be two expressions, `{{ a }}-{{ b }}`: the caller compiles it to know).
+fn single_expression(s: &str) -> Option<&str> {
+    let inner = s.strip_prefix("{{")?.strip_suffix("}}")?;
+    let inner = inner.strip_prefix('-').unwrap_or(inner);
+    let inner = inner.strip_suffix('-').unwrap_or(inner);
+    Some(inner.trim())
+}
+
+/// A condition without the `{{ }}` Ansible tolerates around it.
+pub fn strip_braces(expr: &str) -> &str {
+    let t = expr.trim();
+    match single_expression(t) {
+        Some(inner) if check_expression(inner).is_ok() => inner,
+        _ => t,
+    }
+}
+
+/// Syntax check of a template string, before anything runs.
+pub fn check_template(text: &str) -> Result<(), String> {
+    if !has_template(text) {
+        return Ok(());
+    }
+    let env = Environment::new();
+    env.template_from_str(text)
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
+/// Syntax check of a condition, before anything runs.
+pub fn check_expression(expr: &str) -> Result<(), String> {
+    let env = Environment::new();
+    env.compile_expression(expr)
+        .map(|_| ())
+        .map_err(|e| describe(&e))
+}
+
+/// One line for a minijinja error; undefined variables are named plainly.
+pub fn describe(e: &minijinja::Error) -> String {
+    let detail = e.detail().unwrap_or_default();
+    match e.kind() {
+        ErrorKind::UndefinedError => match undefined_name(detail) {
+            Some(name) => format!("undefined variable `{name}`"),
+            // `mandatory('why')` brings its own message.
+            None if !detail.is_empty() && !detail.contains("is undefined") => detail.to_string(),
+            None => match (e.template_source(), e.range()) {
+                (Some(src), Some(r)) if src.get(r.clone()).is_some() => {
+                    format!("undefined value in `{}`", &src[r])
+                }
+                _ => "undefined value".into(),
+            },
+        },
+        ErrorKind::SyntaxError => format!("syntax error: {detail}"),
+        _ if detail.is_empty() => e.kind().to_string(),
+        _ => format!("{}: {detail}", e.kind()),
+    }
+}
+
+/// `x` from minijinja's "`x` is undefined".
+fn undefined_name(detail: &str) -> Option<&str> {
+    detail.strip_prefix('`')?.strip_suffix("` is undefined")
+}

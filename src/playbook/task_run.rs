@@ -1,0 +1,534 @@
+//! Running one task on one host: when, loop, render, check, apply, register.
+
+use std::path::Path;
+
+use serde_json::{json, Map, Value as Json};
+
+use super::render::Renderer;
+use super::session::{sh_c, GatherError, HostSession};
+use super::vars::Scope;
+use super::Task;
+use crate::modules::{Action, Args, Context, Plan};
+use crate::report::Outcome;
+use crate::ssh::Options;
+
+/// What the run-wide settings are for every task.
+pub struct RunEnv {
+    pub renderer: Renderer,
+    pub opts: Options,
+    pub check_mode: bool,
+    pub diff: bool,
+    pub base_dir: std::path::PathBuf,
+    pub extra_vars: Map<String, Json>,
+    /// `groups`, shared by every host.
+    pub groups: minijinja::Value,
+    /// `hostvars`, rebuilt when facts are gathered.
+    pub hostvars: std::sync::RwLock<minijinja::Value>,
+}
+
+/// The result of one task on one host (all loop items together).
+#[derive(Debug, Clone)]
+pub struct TaskResult {
+    pub outcome: Outcome,
+    /// A failure that `ignore_errors` turned into ok.
+    pub ignored: bool,
+    pub msg: String,
+    pub diffs: Vec<String>,
+    /// Per loop item: the item's label and its outcome.
+    pub items: Vec<(String, Outcome)>,
+    /// What `register:` stores.
+    pub registered: Json,
+}
+
+impl TaskResult {
+    fn skipped(reason: &str) -> TaskResult {
+        TaskResult {
+            outcome: Outcome::Skipped,
+            ignored: false,
+            msg: reason.into(),
+            diffs: Vec::new(),
+            items: Vec::new(),
+            registered: json!({"changed": false, "skipped": true, "skip_reason": reason}),
+        }
+    }
+}
+
+/// One module invocation's result (one loop item).
+struct ItemResult {
+    outcome: Outcome,
+    msg: String,
+    diff: Option<String>,
+    registered: Map<String, Json>,
+}
+
+/// Location prefix for messages: `FILE:LINE: `.
+fn at(task: &Task) -> String {
+    format!("{}:{}: ", task.file.display(), task.line)
+}
+
+/// The user to become for a task, or None to run as the login user: the
+/// task's setting, else the play's, else the inventory's.
+pub fn become_user(
+    task_become: Option<bool>,
+    task_user: Option<&str>,
+    play: &super::Play,
+    host: &crate::ssh::Target,
+) -> Option<String> {
+    let on = task_become.or(play.become_).unwrap_or(host.become_);
+    on.then(|| {
+        task_user
+            .or(play.become_user.as_deref())
+            .unwrap_or(&host.become_user)
+            .to_string()
+    })
+}
+
+/// Build the variable scope of `session` for `task`.
+pub fn scope(env: &RunEnv, session: &HostSession, task: Option<&Task>) -> Result<Scope, String> {
+    let mut s = Scope::default();
+    s.layer(&session.inventory_vars);
+    s.set("groups", env.groups.clone());
+    let hostvars = env.hostvars.read().map(|h| h.clone()).unwrap_or_default();
+    s.set("hostvars", hostvars);
+    s.set("ansible_check_mode", minijinja::Value::from(env.check_mode));
+    s.set("ansible_diff_mode", minijinja::Value::from(env.diff));
+    s.set_json(
+        "playbook_dir",
+        &Json::from(env.base_dir.display().to_string()),
+    );
+    s.layer(&session.fact_vars);
+    s.layer(&session.play_vars);
+    s.layer(&session.registered);
+    if let Some(task) = task {
+        if !task.vars.is_empty() {
+            let base = s.value();
+            let mut rendered = Map::new();
+            for (k, v) in &task.vars {
+                rendered.insert(k.clone(), env.renderer.render_value(v, &base)?);
+            }
+            s.layer(&rendered);
+        }
+    }
+    s.layer(&env.extra_vars);
+    Ok(s)
+}
+
+/// Run `task` on the host of `session`.
+pub async fn run_task(
+    env: &RunEnv,
+    task: &Task,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+) -> TaskResult {
+    let scope = match scope(env, session, Some(task)) {
+        Ok(s) => s,
+        Err(e) => return fail(format!("{}{e}", at(task))),
+    };
+    let items: Option<Vec<Json>> = match &task.loop_ {
+        None => None,
+        Some(spec) => match env.renderer.render_value(spec, &scope.value()) {
+            Ok(Json::Array(items)) => Some(items),
+            Ok(other) => return fail(format!("{}loop must be a list, got {other}", at(task))),
+            Err(e) => return fail(format!("{}{e}", at(task))),
+        },
+    };
+    let Some(items) = items else {
+        let r = run_item(env, task, become_user, session, scope).await;
+        return finish(task, vec![r], None);
+    };
+    let mut results = Vec::new();
+    let mut labels = Vec::new();
+    for item in &items {
+        let mut s = scope.clone();
+        s.set_json(&task.loop_var, item);
+        labels.push(match item {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        let r = run_item(env, task, become_user, session, s).await;
+        let stop = r.outcome == Outcome::Unreachable;
+        results.push(r);
+        if stop {
+            break;
+        }
+    }
+    finish(task, results, Some(labels))
+}
+
+/// Combine item results into the task's result, as Ansible does for loops.
+fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) -> TaskResult {
+    let worst = |o: Outcome| results.iter().any(|r| r.outcome == o);
+    let outcome = if worst(Outcome::Unreachable) {
+        Outcome::Unreachable
+    } else if worst(Outcome::Failed) {
+        Outcome::Failed
+    } else if worst(Outcome::Changed) {
+        Outcome::Changed
+    } else if !results.is_empty() && results.iter().all(|r| r.outcome == Outcome::Skipped) {
+        Outcome::Skipped
+    } else {
+        Outcome::Ok
+    };
+    let msg = results
+        .iter()
+        .filter(|r| matches!(r.outcome, Outcome::Failed | Outcome::Unreachable))
+        .map(|r| r.msg.clone())
+        .next()
+        .unwrap_or_else(|| results.last().map(|r| r.msg.clone()).unwrap_or_default());
+    let diffs = results.iter().filter_map(|r| r.diff.clone()).collect();
+    let (registered, items) = match labels {
+        None => {
+            let r = results
+                .into_iter()
+                .next()
+                .map(|r| r.registered)
+                .unwrap_or_default();
+            (Json::Object(r), Vec::new())
+        }
+        Some(labels) => {
+            let items: Vec<(String, Outcome)> = labels
+                .into_iter()
+                .zip(results.iter().map(|r| r.outcome))
+                .collect();
+            let list: Vec<Json> = results
+                .into_iter()
+                .map(|r| Json::Object(r.registered))
+                .collect();
+            (
+                json!({
+                    "changed": outcome == Outcome::Changed,
+                    "failed": outcome == Outcome::Failed,
+                    "skipped": outcome == Outcome::Skipped,
+                    "msg": if outcome == Outcome::Failed { "One or more items failed" } else { "All items completed" },
+                    "results": list,
+                }),
+                items,
+            )
+        }
+    };
+    let ignored = outcome == Outcome::Failed && task.ignore_errors;
+    TaskResult {
+        outcome: if ignored { Outcome::Failed } else { outcome },
+        ignored,
+        msg,
+        diffs,
+        items,
+        registered,
+    }
+}
+
+fn fail(msg: String) -> TaskResult {
+    TaskResult {
+        outcome: Outcome::Failed,
+        ignored: false,
+        registered: json!({"changed": false, "failed": true, "msg": msg.clone()}),
+        msg,
+        diffs: Vec::new(),
+        items: Vec::new(),
+    }
+}
+
+fn item_fail(msg: String) -> ItemResult {
+    let mut registered = Map::new();
+    registered.insert("changed".into(), Json::from(false));
+    registered.insert("failed".into(), Json::from(true));
+    registered.insert("msg".into(), Json::from(msg.clone()));
+    ItemResult {
+        outcome: Outcome::Failed,
+        msg,
+        diff: None,
+        registered,
+    }
+}
+
+fn item_unreachable(msg: String) -> ItemResult {
+    ItemResult {
+        outcome: Outcome::Unreachable,
+        registered: Map::from_iter([
+            ("unreachable".to_string(), Json::from(true)),
+            ("msg".to_string(), Json::from(msg.clone())),
+        ]),
+        msg,
+        diff: None,
+    }
+}
+
+/// Evaluate every condition; all must hold.
+fn all_true(env: &RunEnv, exprs: &[String], scope: &minijinja::Value) -> Result<bool, String> {
+    for e in exprs {
+        if !env.renderer.eval_bool(e, scope)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+async fn run_item(
+    env: &RunEnv,
+    task: &Task,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+    scope: Scope,
+) -> ItemResult {
+    let vars = scope.value();
+    match all_true(env, &task.when, &vars) {
+        Ok(true) => {}
+        Ok(false) => {
+            let r = TaskResult::skipped("Conditional result was False");
+            return ItemResult {
+                outcome: Outcome::Skipped,
+                msg: r.msg,
+                diff: None,
+                registered: r.registered.as_object().cloned().unwrap_or_default(),
+            };
+        }
+        Err(e) => return item_fail(format!("{}when: {e}", at(task))),
+    }
+    let args = match env
+        .renderer
+        .render_value(&Json::Object(task.args.clone()), &vars)
+    {
+        Ok(Json::Object(m)) => Args(m),
+        Ok(_) => return item_fail(format!("{}arguments must be a mapping", at(task))),
+        Err(e) => return item_fail(format!("{}{e}", at(task))),
+    };
+    let needs = match task.module.needs(&args) {
+        Ok(n) => n,
+        Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+    };
+    let missing: Vec<_> = needs
+        .iter()
+        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        if let Err(e) = session.gather(&missing, become_user, &env.opts).await {
+            return match e {
+                GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
+                GatherError::Ssh(e) => item_fail(e.to_string()),
+                GatherError::Failed(m) => item_fail(format!("{}{m}", at(task))),
+            };
+        }
+    }
+    // The context borrows a closure that is not Sync, so it must be gone
+    // before the next await.
+    let plan = {
+        let facts = session.facts.clone().unwrap_or_default();
+        let render_template = |name: &str| -> Result<String, String> {
+            let path = find_template(&env.base_dir, name)?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("template {}: {e}", path.display()))?;
+            env.renderer.render_text(name, &text, &vars)
+        };
+        let ctx = Context {
+            host: &session.name,
+            facts: &facts,
+            base_dir: &env.base_dir,
+            render_template: &render_template,
+        };
+        match task.module.check(&args, &ctx) {
+            Ok(p) => p,
+            Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+        }
+    };
+    let check_mode = env.check_mode && task.check_mode != Some(false);
+    if check_mode && plan.changed && !task.module.supports_check_mode() {
+        return ItemResult {
+            outcome: Outcome::Skipped,
+            msg: "skipped, running in check mode".into(),
+            diff: None,
+            registered: Map::from_iter([
+                ("changed".to_string(), Json::from(false)),
+                ("skipped".to_string(), Json::from(true)),
+                (
+                    "msg".to_string(),
+                    Json::from("skipped, running in check mode"),
+                ),
+            ]),
+        };
+    }
+    let mut registered = Map::new();
+    let mut failed_msg = None;
+    if !plan.actions.is_empty() && (!check_mode || plan.read_only) {
+        match apply(env, &plan, become_user, session).await {
+            Ok(reg) => registered = reg,
+            Err(ApplyError::Unreachable(m)) => return item_unreachable(m),
+            Err(ApplyError::Failed(m, reg)) => {
+                registered = reg;
+                failed_msg = Some(m);
+            }
+        }
+    }
+    if failed_msg.is_none() {
+        if let Some(f) = session.facts.as_mut() {
+            for u in &plan.updates {
+                f.update(u);
+            }
+        }
+    }
+    let mut changed = plan.changed;
+    registered.insert("changed".into(), Json::from(changed));
+    registered.insert("failed".into(), Json::from(failed_msg.is_some()));
+    registered.insert(
+        "msg".into(),
+        Json::from(failed_msg.clone().unwrap_or_else(|| plan.msg.clone())),
+    );
+    if let Some(d) = &plan.diff {
+        registered.insert("diff".into(), Json::from(d.clone()));
+    }
+    // changed_when / failed_when see the result under its register name, as in Ansible.
+    let mut cond_scope = scope;
+    if let Some(name) = &task.register {
+        cond_scope.set_json(name, &Json::Object(registered.clone()));
+    }
+    for (k, v) in &registered {
+        cond_scope.set_json(k, v);
+    }
+    let cond_vars = cond_scope.value();
+    if let Some(exprs) = &task.changed_when {
+        match all_true(env, exprs, &cond_vars) {
+            Ok(c) => changed = c,
+            Err(e) => return item_fail(format!("{}changed_when: {e}", at(task))),
+        }
+    }
+    if let Some(exprs) = &task.failed_when {
+        match all_true(env, exprs, &cond_vars) {
+            Ok(f) => {
+                failed_msg = f.then(|| {
+                    failed_msg
+                        .clone()
+                        .unwrap_or_else(|| "failed_when condition was true".into())
+                });
+            }
+            Err(e) => return item_fail(format!("{}failed_when: {e}", at(task))),
+        }
+    }
+    registered.insert("changed".into(), Json::from(changed));
+    registered.insert("failed".into(), Json::from(failed_msg.is_some()));
+    let outcome = match (&failed_msg, changed) {
+        (Some(_), _) => Outcome::Failed,
+        (None, true) => Outcome::Changed,
+        (None, false) => Outcome::Ok,
+    };
+    ItemResult {
+        outcome,
+        msg: failed_msg.unwrap_or(plan.msg),
+        diff: plan.diff.filter(|_| changed),
+        registered,
+    }
+}
+
+enum ApplyError {
+    Unreachable(String),
+    Failed(String, Map<String, Json>),
+}
+
+/// Execute a plan's actions in order; the last command's output is the
+/// registered rc/stdout/stderr.
+async fn apply(
+    env: &RunEnv,
+    plan: &Plan,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+) -> Result<Map<String, Json>, ApplyError> {
+    let Some(conn) = session.conn.as_ref() else {
+        return Err(ApplyError::Unreachable("not connected".into()));
+    };
+    let mut reg = Map::new();
+    for action in &plan.actions {
+        match action {
+            Action::Run { script, stdin } => {
+                let out = conn
+                    .run_with(&sh_c(script), stdin.clone(), become_user, &env.opts)
+                    .await
+                    .map_err(|e| {
+                        if e.is_unreachable() {
+                            ApplyError::Unreachable(e.to_string())
+                        } else {
+                            ApplyError::Failed(e.to_string(), Map::new())
+                        }
+                    })?;
+                let stdout = String::from_utf8_lossy(&out.stdout)
+                    .trim_end_matches('\n')
+                    .to_string();
+                let stderr = String::from_utf8_lossy(&out.stderr)
+                    .trim_end_matches('\n')
+                    .to_string();
+                reg.insert("rc".into(), Json::from(out.rc()));
+                reg.insert(
+                    "stdout_lines".into(),
+                    Json::from(stdout.lines().map(str::to_string).collect::<Vec<_>>()),
+                );
+                reg.insert(
+                    "stderr_lines".into(),
+                    Json::from(stderr.lines().map(str::to_string).collect::<Vec<_>>()),
+                );
+                reg.insert("stdout".into(), Json::from(stdout));
+                reg.insert("stderr".into(), Json::from(stderr.clone()));
+                if !out.success() {
+                    let why = if stderr.is_empty() {
+                        "non-zero return code".to_string()
+                    } else {
+                        stderr
+                    };
+                    return Err(ApplyError::Failed(format!("rc={}: {why}", out.rc()), reg));
+                }
+            }
+            Action::Fetch { remote, local } => {
+                let out = conn
+                    .run_with(
+                        &format!("cat -- {}", crate::ssh::shell_quote(remote)),
+                        None,
+                        become_user,
+                        &env.opts,
+                    )
+                    .await
+                    .map_err(|e| ApplyError::Unreachable(e.to_string()))?;
+                if !out.success() || out.truncated {
+                    let why = if out.truncated {
+                        "file is larger than kubestrap fetches".to_string()
+                    } else {
+                        String::from_utf8_lossy(&out.stderr).trim().to_string()
+                    };
+                    return Err(ApplyError::Failed(format!("fetch {remote}: {why}"), reg));
+                }
+                write_local(local, &out.stdout).map_err(|e| {
+                    ApplyError::Failed(
+                        format!("fetch {remote} to {}: {e}", local.display()),
+                        Map::new(),
+                    )
+                })?;
+                reg.insert("dest".into(), Json::from(local.display().to_string()));
+            }
+        }
+    }
+    Ok(reg)
+}
+
+/// Write a fetched file atomically on the operator's machine.
+fn write_local(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(
+        ".{}.kubestrap-tmp",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("fetch")
+    ));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Find a template as Ansible does: `templates/NAME` next to the playbook,
+/// then `NAME` relative to the playbook, then an absolute path.
+pub fn find_template(base: &Path, name: &str) -> Result<std::path::PathBuf, String> {
+    let candidates = [base.join("templates").join(name), base.join(name)];
+    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
+        format!(
+            "template {name:?} not found in {}/templates or {}",
+            base.display(),
+            base.display()
+        )
+    })
+}

@@ -1,0 +1,155 @@
+//! The variables a task sees on one host, layered with Ansible's precedence.
+//!
+//! Lowest to highest: inventory (group, then host) vars and magic variables,
+//! facts, play vars, registered results, task vars, the loop item, extra vars.
+
+use std::collections::BTreeMap;
+
+use minijinja::Value;
+use serde_json::{Map, Value as Json};
+
+use crate::inventory::{Host, Inventory};
+
+/// Inventory-derived variables of one host: its own vars plus the
+/// connection settings Ansible exposes under their `ansible_*` names.
+pub fn inventory_vars(host: &Host) -> Map<String, Json> {
+    let mut v: Map<String, Json> = host
+        .vars
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut set = |k: &str, val: Option<Json>| {
+        if let Some(val) = val {
+            v.entry(k.to_string()).or_insert(val);
+        }
+    };
+    set("ansible_host", host.address.clone().map(Json::from));
+    set("ansible_port", host.port.map(Json::from));
+    set("ansible_user", host.user.clone().map(Json::from));
+    set("ip", host.ip.map(|i| Json::from(i.to_string())));
+    v.insert("inventory_hostname".into(), Json::from(host.name.clone()));
+    v.insert(
+        "inventory_hostname_short".into(),
+        Json::from(host.name.split('.').next().unwrap_or(&host.name)),
+    );
+    v.insert(
+        "group_names".into(),
+        Json::from(
+            host.groups
+                .iter()
+                .filter(|g| *g != "all" && *g != "ungrouped")
+                .cloned()
+                .collect::<Vec<_>>(),
+        ),
+    );
+    v
+}
+
+/// `groups`: every group with its members, `all` included.
+pub fn groups_var(inv: &Inventory) -> Json {
+    let mut g: Map<String, Json> = inv
+        .groups
+        .iter()
+        .map(|(k, members)| (k.clone(), Json::from(members.clone())))
+        .collect();
+    g.insert(
+        "all".into(),
+        Json::from(inv.hosts.iter().map(|h| h.name.clone()).collect::<Vec<_>>()),
+    );
+    Json::Object(g)
+}
+
+/// A layered variable scope, cheap to extend per task: values are
+/// minijinja Values, which share their data.
+#[derive(Clone, Default)]
+pub struct Scope(BTreeMap<String, Value>);
+
+impl Scope {
+    /// Put every entry of `vars` in, over what is there.
+    pub fn layer(&mut self, vars: &Map<String, Json>) {
+        for (k, v) in vars {
+            self.0.insert(k.clone(), super::convert::to_jinja(v));
+        }
+    }
+
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.0.insert(key.to_string(), value);
+    }
+
+    pub fn set_json(&mut self, key: &str, value: &Json) {
+        self.0
+            .insert(key.to_string(), super::convert::to_jinja(value));
+    }
+
+    /// The scope as one minijinja context value.
+    pub fn value(&self) -> Value {
+        Value::from(self.0.clone())
+    }
+}
+
+/// Parse one `-e` argument: `@file.yaml`, a YAML/JSON mapping, or
+/// `key=value` pairs separated by spaces (values stay strings, as Ansible's are).
+pub fn parse_extra_vars(arg: &str) -> Result<Map<String, Json>, String> {
+    let text;
+    let src = if let Some(path) = arg.strip_prefix('@') {
+        text = std::fs::read_to_string(path).map_err(|e| format!("-e @{path}: {e}"))?;
+        text.as_str()
+    } else {
+        arg
+    };
+    let trimmed = src.trim_start();
+    if arg.starts_with('@') || trimmed.starts_with('{') {
+        let v: serde_yaml::Value =
+            serde_yaml::from_str(src).map_err(|e| format!("-e {arg}: not a YAML mapping: {e}"))?;
+        return match serde_json::to_value(v) {
+            Ok(Json::Object(m)) => Ok(m),
+            Ok(Json::Null) => Ok(Map::new()),
+            _ => Err(format!("-e {arg}: extra vars must be a mapping")),
+        };
+    }
+    let mut out = Map::new();
+    for pair in src.split_whitespace() {
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            format!("-e {pair:?}: expected key=value, @file.yaml or a YAML mapping")
+        })?;
+        if k.is_empty() {
+            return Err(format!("-e {pair:?}: empty variable name"));
+        }
+        out.insert(k.to_string(), Json::from(v));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_vars_come_in_three_shapes() {
+        let kv = parse_extra_vars("a=1 b=two").unwrap();
+        assert_eq!(kv["a"], Json::from("1"));
+        assert_eq!(kv["b"], Json::from("two"));
+        let yaml = parse_extra_vars("{x: [1, 2], y: true}").unwrap();
+        assert_eq!(yaml["x"], serde_json::json!([1, 2]));
+        assert_eq!(yaml["y"], Json::from(true));
+        assert!(parse_extra_vars("novalue")
+            .unwrap_err()
+            .contains("expected key=value"));
+        assert!(parse_extra_vars("@/nonexistent/x.yaml")
+            .unwrap_err()
+            .starts_with("-e @/nonexistent/x.yaml:"));
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let mut s = Scope::default();
+        let mut low = Map::new();
+        low.insert("x".into(), Json::from(1));
+        let mut high = Map::new();
+        high.insert("x".into(), Json::from(2));
+        s.layer(&low);
+        s.layer(&high);
+        let v = s.value();
+        assert_eq!(v.get_attr("x").unwrap(), Value::from(2));
+    }
+}
