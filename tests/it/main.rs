@@ -3,12 +3,14 @@
 //! Run them with tests/run-all.sh, which boots the lab and sets KUBESTRAP_LAB.
 //! Hosts have fixed jobs so tests can run in parallel without stepping on
 //! each other: node1, node2 and node6 are left as booted; node3 is the
-//! ProxyJump target; node4 gets its host keys regenerated; node5 is stopped.
+//! ProxyJump target; node4 gets its host keys regenerated; node5 is stopped;
+//! node7, node8 and node9 are fresh hosts for the playbook engine.
 
 mod become_;
 mod exec;
 mod host_keys;
 mod inventory_cli;
 mod lab;
+mod playbook;
 mod proxy_jump;
 mod support;
