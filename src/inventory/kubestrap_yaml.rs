@@ -20,6 +20,13 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "control_plane_endpoint",
     "pod_subnet",
     "service_subnet",
+    // Where packages come from (see inventory/example.yaml):
+    "apt_mirror",
+    "kubernetes_packages",
+    "containerd",
+    "sandbox_image",
+    // Static IP pinning.
+    "static_ip",
 ];
 
 /// Connection settings allowed under `defaults:` (and on each host).

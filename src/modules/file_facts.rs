@@ -301,12 +301,13 @@ pub mod testing {
         for (p, s) in files {
             facts.files.insert(p.to_string(), s.clone());
         }
-        let render = |src: &str| -> Result<String, String> {
-            match src {
-                "motd.j2" => Ok("hello node1\n".into()),
-                other => Err(format!("template {other} not found")),
-            }
-        };
+        let render =
+            |src: &str, _: &serde_json::Map<String, serde_json::Value>| -> Result<String, String> {
+                match src {
+                    "motd.j2" => Ok("hello node1\n".into()),
+                    other => Err(format!("template {other} not found")),
+                }
+            };
         let ctx = Context {
             host: "node1",
             facts: &facts,

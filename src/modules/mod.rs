@@ -54,6 +54,18 @@ pub enum Action {
     },
     /// Copy a remote file to the operator's machine.
     Fetch { remote: String, local: PathBuf },
+    /// Log in to the host again on a fresh SSH connection within
+    /// `timeout_secs`, then run `confirm` there. Used after a network change
+    /// that the host rolls back by itself unless confirmed (the idea of
+    /// `netplan try`): reconnecting proves the host is still reachable.
+    /// If no connection can be made, the runner waits `rollback_secs` for the
+    /// host's own rollback, reconnects, and fails the task with `rolled_back`.
+    Reconnect {
+        timeout_secs: u64,
+        rollback_secs: u64,
+        confirm: String,
+        rolled_back: String,
+    },
 }
 
 /// What `check` decided.
@@ -105,8 +117,10 @@ pub struct Context<'a> {
     /// Directory of the playbook; relative local paths start here.
     pub base_dir: &'a Path,
     /// Render a template file (found as Ansible does: `templates/` next to
-    /// the playbook, then the shipped templates) with the task's variables.
-    pub render_template: &'a dyn Fn(&str) -> Result<String, String>,
+    /// the playbook, then the shipped templates) with the task's variables,
+    /// plus `extra` variables a module computed (over the task's).
+    pub render_template:
+        &'a dyn Fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<String, String>,
 }
 
 /// A module: a pure check from facts and arguments to a plan.

@@ -164,7 +164,9 @@ pub mod fixture {
             serde_json::Value::Object(map) => Args(map),
             other => panic!("fixture args must be an object, got {other}"),
         };
-        let render = |_: &str| -> Result<String, String> { Err("no templates in tests".into()) };
+        let render = |_: &str,
+                      _: &serde_json::Map<String, serde_json::Value>|
+         -> Result<String, String> { Err("no templates in tests".into()) };
         let ctx = Context {
             host: "node1",
             facts,

@@ -24,7 +24,7 @@ impl Module for Template {
     fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String> {
         let src = args.req_str("src")?;
         let dest = args.req_str("dest")?;
-        let content = (ctx.render_template)(&src)?.into_bytes();
+        let content = (ctx.render_template)(&src, &serde_json::Map::new())?.into_bytes();
         let put = Put {
             dest,
             // As in Ansible, a directory dest gets the template's own file name.

@@ -49,7 +49,10 @@ pub fn run(req: RunRequest, ssh: &SshArgs) -> Result<ExitCode, Error> {
     let sessions: Vec<Option<HostSession>> = targets
         .into_iter()
         .map(|t| {
-            let vars = inv.host(&t.name).map(inventory_vars).unwrap_or_default();
+            let vars = inv
+                .host(&t.name)
+                .map(|h| inventory_vars(h, &inv.cluster))
+                .unwrap_or_default();
             Some(HostSession::new(t, vars))
         })
         .collect();

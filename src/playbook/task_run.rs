@@ -314,11 +314,17 @@ async fn run_item(
     // before the next await.
     let plan = {
         let facts = session.facts.clone().unwrap_or_default();
-        let render_template = |name: &str| -> Result<String, String> {
+        let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
             let path = find_template(&env.base_dir, name)?;
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| format!("template {}: {e}", path.display()))?;
-            env.renderer.render_text(name, &text, &vars)
+            if extra.is_empty() {
+                env.renderer.render_text(name, &text, &vars)
+            } else {
+                let mut s = scope.clone();
+                s.layer(extra);
+                env.renderer.render_text(name, &text, &s.value())
+            }
         };
         let ctx = Context {
             host: &session.name,
@@ -431,14 +437,11 @@ async fn apply(
     become_user: Option<&str>,
     session: &mut HostSession,
 ) -> Result<Map<String, Json>, ApplyError> {
-    let Some(conn) = session.conn.as_ref() else {
-        return Err(ApplyError::Unreachable("not connected".into()));
-    };
     let mut reg = Map::new();
     for action in &plan.actions {
         match action {
             Action::Run { script, stdin } => {
-                let out = conn
+                let out = connection(session)?
                     .run_with(&sh_c(script), stdin.clone(), become_user, &env.opts)
                     .await
                     .map_err(|e| {
@@ -474,8 +477,34 @@ async fn apply(
                     return Err(ApplyError::Failed(format!("rc={}: {why}", out.rc()), reg));
                 }
             }
+            Action::Reconnect {
+                timeout_secs,
+                rollback_secs,
+                confirm,
+                rolled_back,
+            } => {
+                let out = reconnect(
+                    env,
+                    session,
+                    *timeout_secs,
+                    *rollback_secs,
+                    confirm,
+                    rolled_back,
+                    become_user,
+                )
+                .await?;
+                reg.insert("rc".into(), Json::from(out.rc()));
+                if !out.success() {
+                    let why = String::from_utf8_lossy(&out.stderr).trim().to_string();
+                    return Err(ApplyError::Failed(
+                        format!("confirming the change failed (rc={}): {why}", out.rc()),
+                        reg,
+                    ));
+                }
+                continue;
+            }
             Action::Fetch { remote, local } => {
-                let out = conn
+                let out = connection(session)?
                     .run_with(
                         &format!("cat -- {}", crate::ssh::shell_quote(remote)),
                         None,
@@ -503,6 +532,69 @@ async fn apply(
         }
     }
     Ok(reg)
+}
+
+fn connection(session: &HostSession) -> Result<&crate::ssh::Connection, ApplyError> {
+    session
+        .conn
+        .as_ref()
+        .ok_or_else(|| ApplyError::Unreachable("not connected".into()))
+}
+
+/// Replace the host's connection with a fresh one, then run `confirm` on it.
+/// Until the fresh login succeeds the host's own rollback stays armed; if it
+/// never does, wait for that rollback and fail naming what happened.
+async fn reconnect(
+    env: &RunEnv,
+    session: &mut HostSession,
+    timeout_secs: u64,
+    rollback_secs: u64,
+    confirm: &str,
+    rolled_back: &str,
+    become_user: Option<&str>,
+) -> Result<crate::ssh::Output, ApplyError> {
+    use std::time::{Duration, Instant};
+    if let Some(old) = session.conn.take() {
+        old.close().await;
+    }
+    let mut opts = env.opts.clone();
+    opts.retries = 0;
+    opts.connect_timeout = Duration::from_secs(3).min(env.opts.connect_timeout);
+    let deadline = Instant::now() + Duration::from_secs(timeout_secs);
+    let mut last_error = String::new();
+    // Bounded: one attempt at most every second until the deadline.
+    while Instant::now() < deadline {
+        let started = Instant::now();
+        match crate::ssh::Connection::open(&session.target, &opts).await {
+            Ok(conn) => {
+                let out = conn
+                    .run_with(&sh_c(confirm), None, become_user, &env.opts)
+                    .await
+                    .map_err(|e| ApplyError::Unreachable(e.to_string()))?;
+                session.conn = Some(conn);
+                return Ok(out);
+            }
+            Err(e) if e.exit_code() == crate::ExitCode::HostKey => {
+                return Err(ApplyError::Failed(e.to_string(), Map::new()));
+            }
+            Err(e) => last_error = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
+    }
+    // Not confirmed: the host restores its old configuration by itself.
+    tokio::time::sleep(Duration::from_secs(rollback_secs)).await;
+    match crate::ssh::Connection::open(&session.target, &env.opts).await {
+        Ok(conn) => {
+            session.conn = Some(conn);
+            Err(ApplyError::Failed(
+                format!("{rolled_back} (no SSH login within {timeout_secs}s: {last_error})"),
+                Map::new(),
+            ))
+        }
+        Err(e) => Err(ApplyError::Unreachable(format!(
+            "{rolled_back}, but the host is still unreachable afterwards: {e}"
+        ))),
+    }
 }
 
 /// Write a fetched file atomically on the operator's machine.

@@ -8,11 +8,14 @@ use std::collections::BTreeMap;
 use minijinja::Value;
 use serde_json::{Map, Value as Json};
 
-use crate::inventory::{Host, Inventory};
+use crate::inventory::{ClusterSpec, Host, Inventory, Role};
 
-/// Inventory-derived variables of one host: its own vars plus the
-/// connection settings Ansible exposes under their `ansible_*` names.
-pub fn inventory_vars(host: &Host) -> Map<String, Json> {
+/// Inventory-derived variables of one host: its own vars, the connection
+/// settings Ansible exposes under their `ansible_*` names, and kubestrap's
+/// own: `kubestrap_cluster` (the cluster settings), `kubestrap_roles`,
+/// `kubestrap_network` (the host's static network settings, or none) and
+/// `node_ip` (the node's cluster address, when known).
+pub fn inventory_vars(host: &Host, cluster: &ClusterSpec) -> Map<String, Json> {
     let mut v: Map<String, Json> = host
         .vars
         .iter()
@@ -27,6 +30,35 @@ pub fn inventory_vars(host: &Host) -> Map<String, Json> {
     set("ansible_port", host.port.map(Json::from));
     set("ansible_user", host.user.clone().map(Json::from));
     set("ip", host.ip.map(|i| Json::from(i.to_string())));
+    v.insert("kubestrap_cluster".into(), cluster_var(cluster));
+    v.insert(
+        "kubestrap_roles".into(),
+        Json::from(
+            host.roles
+                .iter()
+                .map(|r| match r {
+                    Role::ControlPlane => "control_plane",
+                    Role::Worker => "worker",
+                })
+                .collect::<Vec<_>>(),
+        ),
+    );
+    v.insert(
+        "kubestrap_network".into(),
+        host.network
+            .as_ref()
+            .and_then(|n| serde_json::to_value(n).ok())
+            .unwrap_or(Json::Null),
+    );
+    let node_ip = host.ip.map(|i| i.to_string()).or_else(|| {
+        host.address
+            .clone()
+            .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+    });
+    v.insert(
+        "node_ip".into(),
+        node_ip.map(Json::from).unwrap_or(Json::Null),
+    );
     v.insert("inventory_hostname".into(), Json::from(host.name.clone()));
     v.insert(
         "inventory_hostname_short".into(),
@@ -43,6 +75,28 @@ pub fn inventory_vars(host: &Host) -> Map<String, Json> {
         ),
     );
     v
+}
+
+/// The cluster settings as one mapping: the named fields and every other
+/// `cluster:` key (package sources, mirrors, …) side by side.
+fn cluster_var(c: &ClusterSpec) -> Json {
+    let mut m: Map<String, Json> = c
+        .extra
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut put = |k: &str, v: &Option<String>| {
+        m.insert(
+            k.to_string(),
+            v.clone().map(Json::from).unwrap_or(Json::Null),
+        );
+    };
+    put("name", &c.name);
+    put("kubernetes_version", &c.kubernetes_version);
+    put("control_plane_endpoint", &c.control_plane_endpoint);
+    put("pod_subnet", &c.pod_subnet);
+    put("service_subnet", &c.service_subnet);
+    Json::Object(m)
 }
 
 /// `groups`: every group with its members, `all` included.
