@@ -195,6 +195,7 @@ pub mod fixture {
             .map(|a| match a {
                 super::super::Action::Run { script, .. } => script.clone(),
                 super::super::Action::Fetch { remote, .. } => format!("fetch {remote}"),
+                super::super::Action::Reconnect { confirm, .. } => format!("reconnect; {confirm}"),
             })
             .collect()
     }
@@ -207,7 +208,7 @@ pub mod fixture {
                 super::super::Action::Run { stdin, .. } => stdin
                     .as_ref()
                     .map(|b| String::from_utf8_lossy(b).into_owned()),
-                super::super::Action::Fetch { .. } => None,
+                super::super::Action::Fetch { .. } | super::super::Action::Reconnect { .. } => None,
             })
             .collect()
     }
