@@ -108,6 +108,10 @@ impl Plan {
     }
 }
 
+/// Renders a template file by name with the task's variables plus extra ones.
+pub type RenderTemplate<'a> =
+    dyn Fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<String, String> + 'a;
+
 /// What a module's `check` may look at besides the facts: the operator's
 /// local files (copy `src`, template sources), all read before anything runs.
 pub struct Context<'a> {
@@ -119,8 +123,7 @@ pub struct Context<'a> {
     /// Render a template file (found as Ansible does: `templates/` next to
     /// the playbook, then the shipped templates) with the task's variables,
     /// plus `extra` variables a module computed (over the task's).
-    pub render_template:
-        &'a dyn Fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<String, String>,
+    pub render_template: &'a RenderTemplate<'a>,
 }
 
 /// A module: a pure check from facts and arguments to a plan.
