@@ -95,6 +95,61 @@ fn base_facts_of_a_debian_12_lab_host() {
     }
     assert!(!f.commands.contains("netplan"));
     assert_eq!(f.swap_units, ["dev-fake.swap", "swapfile.swap"]);
+    // Captured before these sections existed: the defaults stand.
+    assert!(f.loadable_modules, "unknown counts as loadable");
+    assert!(f.listening.is_empty());
+    assert_eq!(
+        f.routes.len(),
+        1,
+        "the capture listed the default route only"
+    );
+}
+
+/// The lab capture with the sections added since spliced in (and its
+/// default-only route section replaced by a full table), as a host without
+/// module support and with a control plane running answers.
+#[test]
+fn sections_newer_than_the_capture() {
+    let real = String::from_utf8(include_bytes!("fixtures/node1-root.out").to_vec()).unwrap();
+    let old_routes = "\x1eKS:ip-route\n[{\"dst\":\"default\",\"gateway\":\"10.99.5.1\",\"dev\":\"eth0\",\"flags\":[]}]\n";
+    assert!(real.contains(old_routes));
+    let new_routes = concat!(
+        "\x1eKS:ip-route\n",
+        r#"[{"dst":"default","gateway":"10.99.5.1","dev":"eth0","flags":[]},"#,
+        r#"{"dst":"10.99.5.0/24","dev":"eth0","protocol":"kernel","scope":"link","flags":[]},"#,
+        r#"{"dst":"172.16.0.0/12","gateway":"10.99.5.254","dev":"eth0","protocol":"static","flags":[]}]"#,
+        "\n\x1eKS:ip-route6\n",
+        r#"[{"dst":"fe80::/64","dev":"eth0","protocol":"kernel","flags":[]}]"#,
+        "\n\x1eKS:loadable-modules\nno\n",
+        "\x1eKS:tcp-listen\n0016\n192B\n2A3A\n2A3B\n0016\n",
+    );
+    let out = real.replace(old_routes, new_routes);
+    let f = parse(out.as_bytes(), &lab_requests()).unwrap();
+    assert!(!f.loadable_modules);
+    assert_eq!(
+        f.listening.iter().copied().collect::<Vec<_>>(),
+        [22, 6443, 10810, 10811]
+    );
+    let dsts: Vec<&str> = f.routes.iter().map(|r| r.dst.as_str()).collect();
+    assert_eq!(
+        dsts,
+        ["0.0.0.0/0", "10.99.5.0/24", "172.16.0.0/12", "fe80::/64"]
+    );
+    assert_eq!(f.routes[2].protocol.as_deref(), Some("static"));
+    assert_eq!(
+        f.default_route.as_ref().map(|r| r.gateway.as_str()),
+        Some("10.99.5.1")
+    );
+    assert_eq!(
+        f,
+        Facts {
+            loadable_modules: false,
+            listening: f.listening.clone(),
+            routes: f.routes.clone(),
+            ..lab_facts()
+        },
+        "the rest parses as before"
+    );
 }
 
 #[test]

@@ -43,3 +43,44 @@ fn awkward_paths_survive_the_round_trip() {
     assert!(!dir.path().join("pwned").exists());
     assert!(!std::path::Path::new("pwned").exists());
 }
+
+#[test]
+fn listening_ports_module_support_and_routes_of_this_machine() {
+    let v4 = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let v6 = std::net::TcpListener::bind("[::1]:0").ok();
+    // Established connections come after the listeners in /proc/net/tcp;
+    // the script must read past none of them to see every listener.
+    let _client = std::net::TcpStream::connect(v4.local_addr().unwrap()).unwrap();
+    let late = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(gather_script(&[]))
+        .output()
+        .unwrap();
+    let facts = parse(&out.stdout, &[]).unwrap();
+    for l in [Some(&v4), v6.as_ref(), Some(&late)].into_iter().flatten() {
+        let port = l.local_addr().unwrap().port();
+        assert!(
+            facts.listening.contains(&port),
+            "{port} in {:?}",
+            facts.listening
+        );
+    }
+    assert_eq!(
+        facts.loadable_modules,
+        std::path::Path::new("/proc/modules").exists()
+    );
+    let has_ip = std::process::Command::new("ip")
+        .args(["-j", "route", "show"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_ip {
+        assert!(facts.routes.iter().all(|r| r.dst.contains('/')));
+        if let Some(d) = &facts.default_route {
+            assert!(facts
+                .routes
+                .iter()
+                .any(|r| r.dst == "0.0.0.0/0" && r.interface.as_ref() == Some(&d.interface)));
+        }
+    }
+}

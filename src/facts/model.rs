@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 ///
 /// Base facts are always gathered; `files`, `packages`, `units` and
 /// `sysctls` hold only what the play's tasks asked for (see [`FactRequest`]).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Facts {
     pub os: OsInfo,
     /// `hostname` as the kernel reports it (short name).
@@ -21,6 +21,8 @@ pub struct Facts {
     pub swap_total_mb: u64,
     pub interfaces: Vec<Interface>,
     pub default_route: Option<Route>,
+    /// Routes of the main table, IPv4 then IPv6, default routes included.
+    pub routes: Vec<RouteEntry>,
     /// Nameservers from /etc/resolv.conf.
     pub dns: Vec<String>,
     /// Active swap devices or files (/proc/swaps).
@@ -29,6 +31,13 @@ pub struct Facts {
     pub swap_units: Vec<String>,
     /// Loaded kernel modules (/proc/modules).
     pub kernel_modules: BTreeSet<String>,
+    /// The kernel can load modules (/proc/modules exists). When false,
+    /// everything it has is built in and `modprobe` can only fail. Unknown
+    /// (output of an older script, hand-built facts) counts as true, so
+    /// modprobe is tried and its own fallback decides.
+    pub loadable_modules: bool,
+    /// TCP ports with a socket in LISTEN state, IPv4 and IPv6, any address.
+    pub listening: BTreeSet<u16>,
     /// Which of these commands exist: netplan, ifup, networkctl, nmcli, apt-get, systemctl, sudo.
     pub commands: BTreeSet<String>,
     /// Seconds since the epoch on the host's clock when facts were gathered.
@@ -41,6 +50,37 @@ pub struct Facts {
     /// A file in a systemd unit directory was written since facts were
     /// gathered (or since the last daemon-reload), so a reload is due.
     pub unit_files_changed: bool,
+}
+
+impl Default for Facts {
+    /// Empty facts; `loadable_modules` is true, as for a host that did not say.
+    fn default() -> Facts {
+        Facts {
+            os: OsInfo::default(),
+            hostname: String::new(),
+            machine_id: String::new(),
+            product_uuid: None,
+            cpus: 0,
+            memory_mb: 0,
+            swap_total_mb: 0,
+            interfaces: Vec::new(),
+            default_route: None,
+            routes: Vec::new(),
+            dns: Vec::new(),
+            swaps: Vec::new(),
+            swap_units: Vec::new(),
+            kernel_modules: BTreeSet::new(),
+            loadable_modules: true,
+            listening: BTreeSet::new(),
+            commands: BTreeSet::new(),
+            time: 0,
+            files: BTreeMap::new(),
+            packages: BTreeMap::new(),
+            units: BTreeMap::new(),
+            sysctls: BTreeMap::new(),
+            unit_files_changed: false,
+        }
+    }
 }
 
 /// /etc/os-release.
@@ -69,6 +109,20 @@ pub struct Interface {
 pub struct Route {
     pub gateway: String,
     pub interface: String,
+}
+
+/// One route of the main routing table, as `ip -j route` lists it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RouteEntry {
+    /// Destination block, always with a prefix length: `10.0.0.0/8`,
+    /// `10.0.0.5/32`, and `0.0.0.0/0` or `::/0` for a default route.
+    pub dst: String,
+    pub gateway: Option<String>,
+    pub interface: Option<String>,
+    /// `unicast` unless ip said otherwise (`blackhole`, `unreachable`, …).
+    pub kind: String,
+    /// Who installed it: `kernel`, `static`, `dhcp`, `bird`, …
+    pub protocol: Option<String>,
 }
 
 /// The kind of thing at a path.

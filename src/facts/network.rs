@@ -1,6 +1,6 @@
-//! Interfaces and the default route, from `ip -j addr` and `ip -j route show default`.
+//! Interfaces and routes, from `ip -j addr` and `ip -j route` (`-6` for IPv6).
 
-use super::model::{Interface, Route};
+use super::model::{Interface, Route, RouteEntry};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -23,8 +23,12 @@ struct Addr {
 
 #[derive(Deserialize)]
 struct RouteJson {
+    dst: Option<String>,
     gateway: Option<String>,
     dev: Option<String>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    protocol: Option<String>,
 }
 
 /// Interfaces in the kernel's order; empty output (no `ip`) gives none.
@@ -52,20 +56,49 @@ pub(crate) fn interfaces(body: &[u8]) -> Result<Vec<Interface>, String> {
         .collect())
 }
 
-/// The first default route: the kernel lists the preferred (lowest metric) first.
-pub(crate) fn default_route(body: &[u8]) -> Result<Option<Route>, String> {
+/// Every route of one family's main table, in the kernel's order; empty
+/// output (no `ip`, IPv6 off) gives none. `section` names the family's
+/// section for errors and tells a bare `default` which family it is.
+pub(crate) fn routes(body: &[u8], section: &str) -> Result<Vec<RouteEntry>, String> {
     if body.trim_ascii().is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
-    let routes: Vec<RouteJson> = serde_json::from_slice(body).map_err(|e| {
-        format!("fact section `ip-route`: not the JSON of `ip -j route show default`: {e}")
-    })?;
-    Ok(routes.into_iter().find_map(|r| {
-        Some(Route {
-            interface: r.dev?,
-            gateway: r.gateway.unwrap_or_default(),
+    let v6 = section.ends_with('6');
+    let routes: Vec<RouteJson> = serde_json::from_slice(body)
+        .map_err(|e| format!("fact section `{section}`: not the JSON of `ip -j route`: {e}"))?;
+    Ok(routes
+        .into_iter()
+        .filter_map(|r| {
+            let dst = match r.dst?.as_str() {
+                "default" if v6 => "::/0".to_string(),
+                "default" => "0.0.0.0/0".to_string(),
+                d if d.contains('/') => d.to_string(),
+                d if d.contains(':') => format!("{d}/128"),
+                d => format!("{d}/32"),
+            };
+            Some(RouteEntry {
+                dst,
+                gateway: r.gateway,
+                interface: r.dev,
+                kind: r.kind.unwrap_or_else(|| "unicast".into()),
+                protocol: r.protocol,
+            })
         })
-    }))
+        .collect())
+}
+
+/// The first IPv4 default route with a device: the kernel lists the
+/// preferred (lowest metric) first; a multipath one names no single device.
+pub(crate) fn default_route(routes: &[RouteEntry]) -> Option<Route> {
+    routes
+        .iter()
+        .filter(|r| r.dst == "0.0.0.0/0")
+        .find_map(|r| {
+            Some(Route {
+                interface: r.interface.clone()?,
+                gateway: r.gateway.clone().unwrap_or_default(),
+            })
+        })
 }
 
 #[cfg(test)]
@@ -80,13 +113,59 @@ mod tests {
         assert_eq!(i[0].name, "wg0");
         assert!(!i[0].up);
         assert!(i[0].addresses.is_empty());
-        assert_eq!(default_route(b"[{\"dst\":\"default\"}]").unwrap(), None);
-        assert_eq!(default_route(b"\n").unwrap(), None);
+        let only_dst = routes(b"[{\"dst\":\"default\"}]", "ip-route").unwrap();
+        assert_eq!(default_route(&only_dst), None);
+        assert_eq!(routes(b"\n", "ip-route").unwrap(), []);
+    }
+
+    #[test]
+    fn routes_get_prefixes_and_defaults_their_family() {
+        let v4 = routes(
+            br#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0","protocol":"dhcp","flags":[]},
+                {"dst":"10.0.0.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"10.0.0.11","flags":[]},
+                {"type":"blackhole","dst":"10.233.64.0/26","protocol":"bird","flags":[]},
+                {"dst":"192.168.9.9","gateway":"10.0.0.1","dev":"eth0","flags":[]},
+                {"nexthops":[{"gateway":"10.0.0.2","dev":"eth0"}]}]"#,
+            "ip-route",
+        )
+        .unwrap();
+        let dsts: Vec<&str> = v4.iter().map(|r| r.dst.as_str()).collect();
+        assert_eq!(
+            dsts,
+            [
+                "0.0.0.0/0",
+                "10.0.0.0/24",
+                "10.233.64.0/26",
+                "192.168.9.9/32"
+            ]
+        );
+        assert_eq!(v4[2].kind, "blackhole");
+        assert_eq!(v4[2].interface, None);
+        assert_eq!(v4[0].protocol.as_deref(), Some("dhcp"));
+        assert_eq!(
+            default_route(&v4),
+            Some(Route {
+                gateway: "10.0.0.1".into(),
+                interface: "eth0".into()
+            })
+        );
+        let v6 = routes(
+            br#"[{"dst":"fd00::/64","dev":"eth0","protocol":"kernel","metric":256,"flags":[],"pref":"medium"},
+                {"dst":"default","gateway":"fd00::1","dev":"eth0","metric":1024,"flags":[],"pref":"medium"},
+                {"dst":"fd00::5","dev":"eth0","flags":[]}]"#,
+            "ip-route6",
+        )
+        .unwrap();
+        let dsts: Vec<&str> = v6.iter().map(|r| r.dst.as_str()).collect();
+        assert_eq!(dsts, ["fd00::/64", "::/0", "fd00::5/128"]);
+        assert_eq!(default_route(&v6), None, "the default route fact is IPv4");
     }
 
     #[test]
     fn broken_json_names_its_section() {
         assert!(interfaces(b"[{").unwrap_err().contains("ip-addr"));
-        assert!(default_route(b"nope").unwrap_err().contains("ip-route"));
+        assert!(routes(b"nope", "ip-route6")
+            .unwrap_err()
+            .contains("`ip-route6`"));
     }
 }

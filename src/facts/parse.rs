@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn parse(output: &[u8], requests: &[FactRequest]) -> Result<Facts, String> {
     let s = split(output)?;
     let (memory_kb, swap_kb) = meminfo(&s)?;
+    let mut routes = network::routes(body(&s, "ip-route"), "ip-route")?;
+    routes.extend(network::routes(body(&s, "ip-route6"), "ip-route6")?);
     Ok(Facts {
         os: os_release(body(&s, "os-release")),
         hostname: first_line(&s, "hostname"),
@@ -23,11 +25,14 @@ pub fn parse(output: &[u8], requests: &[FactRequest]) -> Result<Facts, String> {
         memory_mb: memory_kb / 1024,
         swap_total_mb: swap_kb / 1024,
         interfaces: network::interfaces(body(&s, "ip-addr"))?,
-        default_route: network::default_route(body(&s, "ip-route"))?,
+        default_route: network::default_route(&routes),
+        routes,
         dns: lines(body(&s, "resolv")).collect(),
         swaps: swaps(&s),
         swap_units: swap_units(&s),
         kernel_modules: lines(body(&s, "modules")).collect(),
+        loadable_modules: loadable_modules(&s)?,
+        listening: listening(&s)?,
         commands: lines(body(&s, "commands")).collect(),
         time: number(&s, "time")?,
         files: items::files(&s, requests)?,
@@ -78,6 +83,29 @@ fn meminfo(s: &[Section<'_>]) -> Result<(u64, u64), String> {
         }
     }
     Ok((mem, swap))
+}
+
+/// `yes` or `no`; an absent section (older output) leaves the default, true.
+fn loadable_modules(s: &[Section<'_>]) -> Result<bool, String> {
+    match first_line(s, "loadable-modules").as_str() {
+        "" | "yes" => Ok(true),
+        "no" => Ok(false),
+        other => Err(format!(
+            "fact section `loadable-modules`: expected yes or no, got {other:?}"
+        )),
+    }
+}
+
+/// One hex port per line, from the local address column of /proc/net/tcp{,6}.
+fn listening(s: &[Section<'_>]) -> Result<BTreeSet<u16>, String> {
+    lines(body(s, "tcp-listen"))
+        .map(|l| {
+            let hex = l.trim();
+            let hex = hex.rsplit_once(':').map_or(hex, |(_, p)| p);
+            u16::from_str_radix(hex, 16)
+                .map_err(|_| format!("fact section `tcp-listen`: expected a hex port, got {l:?}"))
+        })
+        .collect()
 }
 
 /// /etc/os-release is shell assignments; values may be quoted.
@@ -232,6 +260,45 @@ mod tests {
         )
         .unwrap_err()
         .contains("`meminfo`"));
+    }
+
+    #[test]
+    fn listening_ports_and_module_support() {
+        let out = b"\x1eKS:begin 1\n\x1eKS:loadable-modules\nno\n\
+            \x1eKS:tcp-listen\n192B\n0016\n192B\n0100007F:2A0B\n\x1eKS:end\n";
+        let f = parse(out, &[]).unwrap();
+        assert!(!f.loadable_modules);
+        assert_eq!(
+            f.listening.iter().copied().collect::<Vec<_>>(),
+            [22, 6443, 10763]
+        );
+        let f = parse(
+            b"\x1eKS:begin 1\n\x1eKS:loadable-modules\nyes\n\x1eKS:end\n",
+            &[],
+        )
+        .unwrap();
+        assert!(f.loadable_modules);
+        assert!(f.listening.is_empty());
+        for (bad, section) in [
+            (
+                &b"\x1eKS:begin 1\n\x1eKS:tcp-listen\n0016\nZZ\n\x1eKS:end\n"[..],
+                "`tcp-listen`",
+            ),
+            (
+                b"\x1eKS:begin 1\n\x1eKS:tcp-listen\n1FFFF\n\x1eKS:end\n",
+                "`tcp-listen`",
+            ),
+            (
+                b"\x1eKS:begin 1\n\x1eKS:loadable-modules\nmaybe\n\x1eKS:end\n",
+                "`loadable-modules`",
+            ),
+            (
+                b"\x1eKS:begin 1\n\x1eKS:ip-route6\n[{\n\x1eKS:end\n",
+                "`ip-route6`",
+            ),
+        ] {
+            assert!(parse(bad, &[]).unwrap_err().contains(section), "{section}");
+        }
     }
 
     #[test]

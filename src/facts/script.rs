@@ -32,6 +32,10 @@ pub(crate) const COMMANDS: &[&str] = &[
 /// Helpers and base facts; kept as one literal so it reads like the shell it is.
 /// Swap unit files come from a glob over systemd's unit directories, not
 /// `systemctl list-unit-files`, which costs ~240 ms (it loads every unit).
+/// Listening ports come from /proc/net/tcp{,6} rather than `ss`: the kernel
+/// lists listening sockets before all others (tcp_get_idx walks the
+/// listening hash first), so the loop stops at the first other state and
+/// reads a few lines, however many connections a busy node holds.
 const PRELUDE: &str = r#"LC_ALL=C; export LC_ALL
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH; export PATH
 m() { printf '\036KS:%s\n' "$*"; }
@@ -44,12 +48,15 @@ m product-uuid; r /sys/class/dmi/id/product_uuid 2>/dev/null
 m nproc; nproc 2>/dev/null
 m meminfo; while read -r k v _; do case $k in MemTotal:|SwapTotal:) printf '%s %s\n' "$k" "$v";; esac; done < /proc/meminfo
 m ip-addr; ip -j addr show 2>/dev/null
-m ip-route; ip -j route show default 2>/dev/null
+m ip-route; ip -j route show 2>/dev/null
+m ip-route6; ip -j -6 route show 2>/dev/null
 m resolv; [ -r /etc/resolv.conf ] && while read -r k v _; do [ "$k" = nameserver ] && printf '%s\n' "$v"; done < /etc/resolv.conf
 m swaps; r /proc/swaps
 m swap-units; systemctl list-units --type=swap --all --plain --no-legend 2>/dev/null
 m swap-unit-files; for f in /etc/systemd/system/*.swap /run/systemd/system/*.swap /run/systemd/generator/*.swap /usr/local/lib/systemd/system/*.swap /lib/systemd/system/*.swap /usr/lib/systemd/system/*.swap; do { [ -e "$f" ] || [ -L "$f" ]; } && if [ "$(readlink "$f")" = /dev/null ]; then printf '%s masked\n' "${f##*/}"; else printf '%s\n' "${f##*/}"; fi; done
 m modules; { cut -d' ' -f1 /proc/modules; ls /sys/module; } 2>/dev/null
+m loadable-modules; if [ -e /proc/modules ]; then echo yes; else echo no; fi
+m tcp-listen; for f in /proc/net/tcp /proc/net/tcp6; do [ -r "$f" ] && while read -r _ a _ st _; do case $st in st) ;; 0A) printf '%s\n' "${a##*:}";; *) break;; esac; done < "$f"; done
 m commands; for c in __COMMANDS__; do command -v "$c" >/dev/null 2>&1 && printf '%s\n' "$c"; done
 m time; date +%s
 "#;

@@ -25,8 +25,10 @@ pub const CLUSTER_KEYS: &[&str] = &[
     "kubernetes_packages",
     "containerd",
     "sandbox_image",
-    // Static IP pinning.
+    // Static IP pinning, and how long a host may stay unreachable after a
+    // network change before it rolls the change back by itself.
     "static_ip",
+    "network_rollback_timeout",
 ];
 
 /// Connection settings allowed under `defaults:` (and on each host).

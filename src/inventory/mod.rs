@@ -14,7 +14,7 @@ mod host_range;
 mod ini_value;
 mod kubestrap_yaml;
 mod model;
-mod net;
+pub(crate) mod net;
 mod roles;
 mod show;
 mod validate;

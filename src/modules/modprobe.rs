@@ -8,6 +8,9 @@
 //! load modules (a container, no /lib/modules) the task still succeeds if the
 //! module is present in /sys/module (built in, or loaded by the host's
 //! kernel); if it is not, the task fails, since what needs it would fail later.
+//! A kernel without loadable module support (no /proc/modules: everything
+//! it has is built in) gets no live `modprobe` at all: the persistent files
+//! are still managed, and the result says live loading was skipped.
 
 use super::sys_common::{file_fact, file_text, missing_state, shlex_split, written_state};
 use super::{q, write_file_with, Action, Args, Context, Module, Plan, WriteOpts};
@@ -58,7 +61,11 @@ impl Module for Modprobe {
         let mut plan = Plan::default();
         let mut diff = String::new();
         let mut what = Vec::new();
+        let live = ctx.facts.loadable_modules;
+        let mut skipped = None;
         match (state.as_str(), loaded) {
+            ("present", false) if !live => skipped = Some("loading"),
+            ("absent", true) if !live => skipped = Some("unloading"),
             ("present", false) => {
                 let mut cmd = format!("modprobe -- {}", q(&name));
                 for w in &words {
@@ -104,7 +111,7 @@ impl Module for Modprobe {
                 ),
             ],
             "absent" => [(load_file, None), (options_file, None)],
-            _ => return finish(plan, diff, what, &name),
+            _ => return finish(plan, diff, what, &name, skipped),
         };
         for (path, content) in wanted {
             let fact = file_fact(ctx, &path)?;
@@ -144,19 +151,31 @@ impl Module for Modprobe {
                 }
             }
         }
-        finish(plan, diff, what, &name)
+        finish(plan, diff, what, &name, skipped)
     }
 }
 
-fn finish(mut plan: Plan, diff: String, what: Vec<String>, name: &str) -> Result<Plan, String> {
+/// `skipped`: the live step (`loading`, `unloading`) left out because the
+/// kernel has no loadable module support.
+fn finish(
+    mut plan: Plan,
+    diff: String,
+    what: Vec<String>,
+    name: &str,
+    skipped: Option<&str>,
+) -> Result<Plan, String> {
+    let note = skipped.map(|step| {
+        format!("live {step} of {name} skipped: the kernel has no loadable module support")
+    });
     if plan.actions.is_empty() {
-        return Ok(Plan::noop(format!(
-            "kernel module {name} is already as requested"
-        )));
+        return Ok(Plan::noop(match note {
+            Some(note) => format!("{note}; nothing else to do"),
+            None => format!("kernel module {name} is already as requested"),
+        }));
     }
     plan.changed = true;
     plan.diff = Some(diff);
-    plan.msg = what.join(", ");
+    plan.msg = what.into_iter().chain(note).collect::<Vec<_>>().join(", ");
     Ok(plan)
 }
 
@@ -186,8 +205,12 @@ mod tests {
     use crate::facts::Facts;
     use serde_json::json;
 
+    /// A kernel with loadable modules: live modprobe as ever.
     fn facts() -> Facts {
-        let mut f = Facts::default();
+        let mut f = Facts {
+            loadable_modules: true,
+            ..Facts::default()
+        };
         f.kernel_modules.insert("overlay".into());
         f.kernel_modules.insert("br_netfilter".into());
         f.files
@@ -257,6 +280,73 @@ mod tests {
                     scripts(&plan)[0]
                 );
             }
+        }
+    }
+
+    /// A kernel with everything built in: no live modprobe, files as asked.
+    #[test]
+    fn no_loadable_module_support() {
+        let mut f = facts();
+        f.loadable_modules = false;
+        f.files
+            .insert("/etc/modules-load.d/ip_vs.conf".into(), missing());
+        f.files
+            .insert("/etc/modprobe.d/ip_vs.conf".into(), missing());
+        // (args, scripts start with, msg)
+        let cases = [
+            (
+                json!({"name": "dummy"}),
+                vec![],
+                "live loading of dummy skipped: the kernel has no loadable module support; nothing else to do",
+            ),
+            (
+                json!({"name": "dummy", "persistent": "present", "params": "numdummies=2"}),
+                vec![],
+                "live loading of dummy skipped: the kernel has no loadable module support; nothing else to do",
+            ),
+            (
+                json!({"name": "ip_vs", "persistent": "present"}),
+                vec!["set -e"],
+                "/etc/modules-load.d/ip_vs.conf written, live loading of ip_vs skipped: the kernel has no loadable module support",
+            ),
+            (
+                json!({"name": "br_netfilter", "persistent": "present"}),
+                vec!["set -e"],
+                "/etc/modules-load.d/br_netfilter.conf written",
+            ),
+            (
+                json!({"name": "dummy", "state": "absent", "persistent": "absent"}),
+                vec!["rm -f -- '/etc/modules-load.d/dummy.conf'", "rm -f -- '/etc/modprobe.d/dummy.conf'"],
+                "/etc/modules-load.d/dummy.conf removed, /etc/modprobe.d/dummy.conf removed",
+            ),
+            (
+                json!({"name": "overlay", "state": "absent"}),
+                vec![],
+                "live unloading of overlay skipped: the kernel has no loadable module support; nothing else to do",
+            ),
+            (
+                json!({"name": "overlay", "persistent": "present"}),
+                vec![],
+                "kernel module overlay is already as requested",
+            ),
+        ];
+        for (args, starts, msg) in cases {
+            let plan = check(&Modprobe, &f, args.clone()).unwrap_or_else(|e| panic!("{args}: {e}"));
+            let got = scripts(&plan);
+            assert_eq!(got.len(), starts.len(), "{args}: {got:?}");
+            for (s, start) in got.iter().zip(&starts) {
+                assert!(s.starts_with(start), "{args}: {s}");
+                assert!(!s.contains("modprobe -"), "{args}: {s}");
+            }
+            assert_eq!(plan.changed, !starts.is_empty(), "{args}");
+            assert_eq!(plan.msg, msg, "{args}");
+            assert!(
+                !plan
+                    .updates
+                    .iter()
+                    .any(|u| matches!(u, FactUpdate::KernelModule(_))),
+                "{args}: nothing was loaded"
+            );
         }
     }
 

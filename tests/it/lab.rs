@@ -7,6 +7,7 @@
 
 #![allow(dead_code)] // each test uses a different part of it
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -78,6 +79,21 @@ impl Lab {
     /// OpenSSH known_hosts with every host key of every host.
     pub fn known_hosts(&self) -> PathBuf {
         self.dir.join("known_hosts")
+    }
+
+    /// LABDIR/repo.env: the lab's apt repositories (see tests/lab/lab.sh).
+    pub fn repo_env(&self) -> PathBuf {
+        self.dir.join("repo.env")
+    }
+
+    /// The lab's apt repositories, served on the bridge address: a Debian
+    /// mirror with the real containerd and runc, and a pkgs.k8s.io-like
+    /// repository with the TEST STAND-IN kubeadm/kubelet/kubectl.
+    pub fn repo(&self) -> RepoInfo {
+        let path = self.repo_env();
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        RepoInfo::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     /// Runs `cmd` with `sh -c` inside host `name` as root, outside SSH.
@@ -179,5 +195,93 @@ impl Lab {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// The lab's apt repositories, as `lab.sh up` wrote them to LABDIR/repo.env.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    /// `http://<bridge address>:8080`
+    pub base_url: String,
+    /// Debian-style archive (deb822 `URIs:`), e.g. `http://10.99.0.1:8080/debian`.
+    pub debian_url: String,
+    /// `bookworm`
+    pub debian_suite: String,
+    /// `main`
+    pub debian_components: String,
+    /// The mirror's armored signing key (lab-archive.asc).
+    pub debian_key_url: String,
+    /// Its fingerprint: 40 upper-case hex digits, as `gpg --with-colons` prints.
+    pub debian_key_fingerprint: String,
+    /// pkgs.k8s.io-like flat repository, ends in `/core:/stable:/v1.31/deb/`;
+    /// sources line `deb [signed-by=KEYRING] <k8s_url> /`.
+    pub k8s_url: String,
+    /// Its armored Release.key.
+    pub k8s_key_url: String,
+    /// Release.key's fingerprint (a different lab key than the mirror's).
+    pub k8s_key_fingerprint: String,
+    /// Version of the stand-in Kubernetes packages, e.g. `1.31.4`.
+    pub k8s_version: String,
+    /// Their package version, e.g. `1.31.4-1.1`.
+    pub k8s_package_version: String,
+    /// Every stand-in version the repositories hold (first = `k8s_version`).
+    pub k8s_versions: Vec<String>,
+    /// Debian's containerd version in the mirror, e.g. `1.6.20~ds1-1+deb12u3`.
+    pub containerd_version: String,
+    /// Debian's runc version in the mirror.
+    pub runc_version: String,
+    /// Every KEY=value of repo.env, unquoted.
+    pub vars: BTreeMap<String, String>,
+}
+
+impl RepoInfo {
+    /// Parses repo.env (KEY=value lines, `#` comments, optional double quotes).
+    pub fn parse(text: &str) -> Result<RepoInfo, String> {
+        let mut vars = BTreeMap::new();
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (k, v) = line
+                .split_once('=')
+                .ok_or_else(|| format!("not KEY=value: {line:?}"))?;
+            let v = v
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(v);
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let get = |k: &str| {
+            vars.get(k)
+                .cloned()
+                .ok_or_else(|| format!("repo.env has no {k}"))
+        };
+        Ok(RepoInfo {
+            base_url: get("REPO_BASE_URL")?,
+            debian_url: get("DEBIAN_URL")?,
+            debian_suite: get("DEBIAN_SUITE")?,
+            debian_components: get("DEBIAN_COMPONENTS")?,
+            debian_key_url: get("DEBIAN_KEY_URL")?,
+            debian_key_fingerprint: get("DEBIAN_KEY_FINGERPRINT")?,
+            k8s_url: get("K8S_URL")?,
+            k8s_key_url: get("K8S_KEY_URL")?,
+            k8s_key_fingerprint: get("K8S_KEY_FINGERPRINT")?,
+            k8s_version: get("K8S_VERSION")?,
+            k8s_package_version: get("K8S_PACKAGE_VERSION")?,
+            k8s_versions: get("K8S_VERSIONS")?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect(),
+            containerd_version: get("CONTAINERD_VERSION")?,
+            runc_version: get("RUNC_VERSION")?,
+            vars,
+        })
+    }
+
+    /// A repo.env value by key; panics when it is missing.
+    pub fn get(&self, key: &str) -> &str {
+        self.vars
+            .get(key)
+            .unwrap_or_else(|| panic!("repo.env has no {key}"))
     }
 }

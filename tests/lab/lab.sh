@@ -9,6 +9,7 @@
 #   lab.sh start LABDIR NAME           boot it again with the same disk and host keys
 #   lab.sh sh LABDIR NAME -- CMD...    run CMD inside the host (exit status passed on)
 #   lab.sh status LABDIR               which hosts are running
+#   lab.sh repo                        build the cached apt repositories (once)
 #
 # After `up`, LABDIR holds: id_ed25519 (operator key, for root, deploy, pwuser),
 # known_hosts, inventory.yaml (kubestrap format), hosts.txt ("name address").
@@ -18,6 +19,42 @@
 # Environment: LAB_BRIDGE (ksbr0), LAB_NET (10.99.0: first three octets of a
 # /24; the bridge is .1, host i is .(10+i)), LAB_MIRROR (Debian mirror URL for
 # `rootfs`; default: the one apt on this machine uses), LAB_BOOT_TIMEOUT (60 s).
+## Repository: LAB_K8S_VERSIONS (stand-in Kubernetes versions, space-separated,
+# first one is the lab's default; default $LAB_K8S_VERSION or 1.31.4),
+# LAB_REPO_PORT (8080).
+#
+# The lab's own apt repositories (air-gapped campus mirror; hosts reach
+# nothing but the bridge). `lab.sh repo` builds them once into
+# /var/cache/kubestrap-lab/repo-<key> (key: recipe, rootfs, versions, the
+# stand-in sources); `up` builds them when missing, hard-links a copy into
+# LABDIR/repo and serves it with `python3 -m http.server --bind BRIDGE-IP
+# 8080` (PID in LABDIR/repo-http.pid, stopped by `down`). Layout, URLs as
+# seen from a host (BRIDGE-IP = LAB_NET.1):
+#   http://BRIDGE-IP:8080/debian/                      Debian-style archive
+#       dists/bookworm/{Release,InRelease,Release.gpg}
+#       dists/bookworm/main/binary-amd64/Packages{,.gz}
+#       pool/main/*.deb         real bookworm .debs the rootfs lacks:
+#                               containerd, runc (+ any dependency missing)
+#       lab-archive.asc         signing key (lab GPG key 1)
+#     deb822: Types: deb / URIs: http://BRIDGE-IP:8080/debian / Suites: bookworm
+#             Components: main / Signed-By: /path/to/lab-archive.asc
+#   http://BRIDGE-IP:8080/core:/stable:/v1.31/deb/     like pkgs.k8s.io (flat)
+#       Release, InRelease, Release.gpg, Release.key (lab GPG key 2),
+#       Packages{,.gz}, amd64/*.deb: TEST STAND-IN kubeadm, kubelet, kubectl
+#       1.31.4-1.1, cri-tools 1.31.1-1.1, kubernetes-cni 1.5.1-1.1
+#       (tests/lab/standins/; one such repository per minor in LAB_K8S_VERSIONS)
+#     deb [signed-by=KEYRING] http://BRIDGE-IP:8080/core:/stable:/v1.31/deb/ /
+# LABDIR/repo.env (KEY=value, shell-sourceable) names URLs, key URLs and
+# fingerprints and versions; tests/it/lab.rs reads it (Lab::repo()).
+# The two signing keys are made once (ed25519, no passphrase) in
+# /var/cache/kubestrap-lab/repo-gnupg and survive repository rebuilds.
+#
+#   repo, first build: 2-3 s here (apt-get download of 28.6 MB from
+#   deb.debian.org, dpkg-deb, gpg; the download dominates, so allow ~30 s on
+#   a slow mirror); cached: 0 s. up copies it (hard links) and starts the
+#   server in ~0.2 s; inside a host, apt-get update + install containerd
+#   kubeadm kubelet kubectl take ~3 s. Needs apt-get, dpkg-scanpackages
+#   (dpkg-dev), gpg (gnupg), python3 on the build machine.
 #
 # Measured on a 2-core Debian 12 VM (kernel 6.18, cgroup v1 hybrid, no
 # systemd on the build machine), while a second 6-host lab ran beside it:
@@ -40,9 +77,22 @@ BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-60}
 ROOTFS_KEY=$(printf '%s\n' "v$RECIPE_VERSION" "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
 ROOTFS=$CACHE/rootfs-$ROOTFS_KEY
 
+REPO_RECIPE_VERSION=1   # bump when the repository build below changes
+REPO_DEBIAN_PACKAGES="containerd runc"   # plus whatever they need that the rootfs lacks
+K8S_VERSIONS=${LAB_K8S_VERSIONS:-${LAB_K8S_VERSION:-1.31.4}}
+REPO_PORT=${LAB_REPO_PORT:-8080}
+STANDINS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/standins
+REPO_KEYS=$CACHE/repo-gnupg
+repo_key() {
+    { printf '%s\n' "v$REPO_RECIPE_VERSION" "$ROOTFS_KEY" "$REPO_DEBIAN_PACKAGES" "$K8S_VERSIONS" \
+        "${LAB_CRI_TOOLS_VERSION:-}" "${LAB_K8S_CNI_VERSION:-}"
+      (cd "$STANDINS" && find . -type f ! -name '*.pyc' | LC_ALL=C sort | xargs sha256sum); } |
+        sha256sum | cut -c1-12
+}
+
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 need_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, mounts, debootstrap)"; }
 need_cmds() {
@@ -175,6 +225,225 @@ EOF
     chroot "$r" visudo -c >/dev/null || die "sudoers check failed in $r"
     chroot "$r" apt-get clean
     echo "kubestrap-lab rootfs $ROOTFS_KEY recipe v$RECIPE_VERSION" >"$r/etc/kubestrap-lab"
+}
+
+# ---------------------------------------------------------------- apt repositories
+# GNUPGHOME with the two lab signing keys, made once. Prints nothing.
+ensure_repo_keys() {
+    local uid
+    install -d -m 0700 "$REPO_KEYS"
+    for uid in "kubestrap lab archive <archive@lab.kubestrap.invalid>" \
+        "kubestrap lab pkgs.k8s.io stand-in <k8s@lab.kubestrap.invalid>"; do
+        if ! GNUPGHOME=$REPO_KEYS gpg --batch --quiet --no-auto-check-trustdb --list-secret-keys "=$uid" >/dev/null 2>&1; then
+            GNUPGHOME=$REPO_KEYS gpg --batch --quiet --passphrase '' --quick-gen-key "$uid" ed25519 sign never 2>/dev/null ||
+                die "gpg could not make the lab key $uid"
+        fi
+    done
+}
+key_fpr() { # key_fpr EMAIL → fingerprint
+    GNUPGHOME=$REPO_KEYS gpg --batch --quiet --no-auto-check-trustdb --with-colons --list-keys "<$1>" | awk -F: '$1 == "fpr" { print $10; exit }'
+}
+# sign_release DIR EMAIL: DIR/Release → InRelease, Release.gpg
+sign_release() {
+    local g=(env GNUPGHOME="$REPO_KEYS" gpg --batch --yes --quiet --pinentry-mode loopback --passphrase ''
+        --digest-algo SHA512 --local-user "<$2>")
+    "${g[@]}" --clearsign -o "$1/InRelease" "$1/Release"
+    "${g[@]}" --armor --detach-sign -o "$1/Release.gpg" "$1/Release"
+}
+# release_hashes DIR FILE...: the checksum sections of a Release file.
+release_hashes() {
+    local dir=$1 f algo
+    shift
+    for algo in MD5Sum:md5sum SHA256:sha256sum SHA512:sha512sum; do
+        echo "${algo%%:*}:"
+        for f in "$@"; do
+            printf ' %s %16d %s\n' "$("${algo#*:}" <"$dir/$f" | cut -d' ' -f1)" "$(stat -c %s "$dir/$f")" "$f"
+        done
+    done
+}
+# scan DIR SUBDIR: Packages{,.gz} in DIR for the .debs under DIR/SUBDIR.
+scan_packages() { # scan_packages RUN-IN SUBDIR OUT-DIR
+    (cd "$1" && dpkg-scanpackages --multiversion "$2" /dev/null 2>/dev/null) >"$3/Packages"
+    [[ -s $3/Packages ]] || die "dpkg-scanpackages found no packages in $1/$2"
+    gzip -9n <"$3/Packages" >"$3/Packages.gz"
+}
+
+# Which Debian packages must the mirror hold? Ask apt on this machine, with
+# its package lists but the rootfs's dpkg status, what installing
+# REPO_DEBIAN_PACKAGES into the rootfs would take. Prints "name=version" lines.
+debian_closure() {
+    # shellcheck disable=SC2086  # a list of package names
+    apt-get -s -q -o Dir::State::status="$ROOTFS/var/lib/dpkg/status" \
+        -o APT::Install-Recommends=false -o Debug::NoLocking=true \
+        install $REPO_DEBIAN_PACKAGES 2>&1 |
+        awk '/^Inst / { v = $3; if (v ~ /^\[/) v = $4; gsub(/[()]/, "", v); print $2 "=" v }'
+}
+
+build_debian_repo() { # build_debian_repo DIR (→ DIR/debian)
+    local d=$1/debian pkgs dists
+    mkdir -p "$d/pool/main"
+    mapfile -t pkgs < <(debian_closure)
+    ((${#pkgs[@]})) || die "apt-get cannot resolve '$REPO_DEBIAN_PACKAGES' for the rootfs (run apt-get update?): $(debian_closure | tail -n3)"
+    log "debian mirror: downloading ${pkgs[*]}"
+    chown _apt "$d/pool/main" 2>/dev/null || true # apt-get download runs as _apt
+    (cd "$d/pool/main" && apt-get download -q "${pkgs[@]}" >"$1/download.log" 2>&1) ||
+        die "apt-get download ${pkgs[*]} failed: $(tail -n3 "$1/download.log")"
+    chown -R root:root "$d/pool"
+    dists=$d/dists/$SUITE
+    mkdir -p "$dists/main/binary-amd64"
+    scan_packages "$d" pool "$dists/main/binary-amd64"
+    {
+        echo "Origin: kubestrap-lab"
+        echo "Label: kubestrap-lab Debian"
+        echo "Suite: stable"
+        echo "Codename: $SUITE"
+        echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
+        echo "Architectures: amd64"
+        echo "Components: main"
+        echo "Description: kubestrap lab mirror: Debian $SUITE packages the lab rootfs lacks"
+        release_hashes "$dists" main/binary-amd64/Packages main/binary-amd64/Packages.gz
+    } >"$dists/Release"
+    sign_release "$dists" archive@lab.kubestrap.invalid
+    GNUPGHOME=$REPO_KEYS gpg --batch --armor --export "<archive@lab.kubestrap.invalid>" >"$d/lab-archive.asc"
+    printf '%s\n' "${pkgs[@]}" >"$1/debian-packages.txt"
+}
+
+build_k8s_repos() { # build_k8s_repos DIR (→ DIR/core:/stable:/v1.M/deb per minor)
+    local dir=$1 v minor r
+    LAB_K8S_VERSIONS=$K8S_VERSIONS "$STANDINS/build-debs.sh" "$dir/k8s-debs" >/dev/null ||
+        die "building the stand-in packages failed"
+    for v in $K8S_VERSIONS; do
+        minor=${v%.*}
+        r=$dir/core:/stable:/v$minor/deb
+        mkdir -p "$r/amd64"
+        ln -f "$dir/k8s-debs/"*"_$v-1.1_amd64.deb" "$r/amd64/"
+        ln -f "$dir/k8s-debs/"{cri-tools,kubernetes-cni}_*.deb "$r/amd64/"
+    done
+    for r in "$dir"/core:/stable:/v*/deb; do
+        scan_packages "$r" amd64 "$r"
+        minor=$(basename "$(dirname "$r")")
+        {
+            echo "Origin: obs://build.opensuse.org/isv:kubernetes:core:stable:$minor/deb (kubestrap lab stand-in)"
+            echo "Label: isv:kubernetes:core:stable:$minor (kubestrap lab stand-in)"
+            echo "Architectures: amd64"
+            echo "Date: $(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S UTC')"
+            release_hashes "$r" Packages Packages.gz
+        } >"$r/Release"
+        sign_release "$r" k8s@lab.kubestrap.invalid
+        GNUPGHOME=$REPO_KEYS gpg --batch --armor --export "<k8s@lab.kubestrap.invalid>" >"$r/Release.key"
+    done
+    rm -rf "$dir/k8s-debs"
+}
+
+cmd_repo() {
+    need_root
+    local c
+    for c in apt-get dpkg-scanpackages dpkg-deb gpg gzip; do
+        command -v "$c" >/dev/null 2>&1 ||
+            die "missing $c (apt-get install -y dpkg-dev gnupg apt)"
+    done
+    [[ -x $ROOTFS/lib/systemd/systemd ]] || (cmd_rootfs) || die "no rootfs at $ROOTFS and building it failed"
+    local key repo tmp t0=$SECONDS old
+    key=$(repo_key)
+    repo=$CACHE/repo-$key
+    mkdir -p "$CACHE"
+    exec 8>"$CACHE/.repo.lock"
+    flock -w 900 8 || die "another repository build holds $CACHE/.repo.lock"
+    if [[ -f $repo/repo-facts.env ]]; then
+        log "repo ready: $repo"
+        return
+    fi
+    tmp=$CACHE/.repo-build-$key.$$
+    rm -rf "$CACHE"/.repo-build-"$key".*
+    mkdir -p "$tmp"
+    ensure_repo_keys
+    build_debian_repo "$tmp"
+    build_k8s_repos "$tmp"
+    local first=${K8S_VERSIONS%% *}
+    {
+        echo "DEBIAN_PATH=debian"
+        echo "DEBIAN_SUITE=$SUITE"
+        echo "DEBIAN_KEY_FINGERPRINT=$(key_fpr archive@lab.kubestrap.invalid)"
+        echo "K8S_PATH=core:/stable:/v${first%.*}/deb/"
+        echo "K8S_KEY_FINGERPRINT=$(key_fpr k8s@lab.kubestrap.invalid)"
+        echo "K8S_VERSION=$first"
+        echo "K8S_PACKAGE_VERSION=$first-1.1"
+        echo "K8S_VERSIONS=\"$K8S_VERSIONS\""
+        echo "CONTAINERD_VERSION=$(sed -n 's/^containerd=//p' "$tmp/debian-packages.txt")"
+        echo "RUNC_VERSION=$(sed -n 's/^runc=//p' "$tmp/debian-packages.txt")"
+    } >"$tmp/repo-facts.env"
+    GNUPGHOME=$REPO_KEYS gpgconf --kill gpg-agent 2>/dev/null || true
+    mv -T "$tmp" "$repo"
+    # Keep the three newest repositories (labs serve hard-linked copies).
+    # shellcheck disable=SC2012  # names are repo-<hex>
+    for old in $(ls -1dt "$CACHE"/repo-[0-9a-f]* 2>/dev/null | tail -n +4); do
+        [[ $old == "$repo" ]] || rm -rf "$old"
+    done
+    log "repo ready: $repo ($((SECONDS - t0)) s)"
+}
+
+# Serving: a copy of the repository in LABDIR/repo, python3's http.server
+# bound to the bridge address only.
+repo_dir() { echo "$CACHE/repo-$(repo_key)"; }
+python_bin() {
+    if [[ -x /usr/bin/python3 ]]; then echo /usr/bin/python3; else command -v python3 || die "python3 is missing"; fi
+}
+start_repo_server() {
+    local src pid i
+    src=$(repo_dir)
+    [[ -f $src/repo-facts.env ]] || die "repository $src is missing"
+    stop_repo_server
+    rm -rf "$LABDIR/repo"
+    cp -al "$src" "$LABDIR/repo" 2>/dev/null || cp -a "$src" "$LABDIR/repo"
+    setsid "$(python_bin)" -m http.server --bind "$NET.1" --directory "$LABDIR/repo" "$REPO_PORT" \
+        </dev/null >"$LABDIR/repo-http.log" 2>&1 &
+    pid=$!
+    write_pidfile "$LABDIR/repo-http.pid" "$pid"
+    for ((i = 0; i < 100; i++)); do
+        if timeout 1 bash -c "exec 3<>/dev/tcp/$NET.1/$REPO_PORT" 2>/dev/null; then
+            write_repo_env
+            return 0
+        fi
+        live_pid "$LABDIR/repo-http.pid" >/dev/null ||
+            die "repository server exited: $(tail -n3 "$LABDIR/repo-http.log")"
+        sleep 0.05
+    done
+    die "repository server not answering on $NET.1:$REPO_PORT"
+}
+stop_repo_server() {
+    local pid i
+    pid=$(live_pid "$LABDIR/repo-http.pid") || { rm -f "$LABDIR/repo-http.pid"; return 0; }
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 30; i++)); do
+        live_pid "$LABDIR/repo-http.pid" >/dev/null || break
+        sleep 0.05
+    done
+    live_pid "$LABDIR/repo-http.pid" >/dev/null && kill -KILL "$pid" 2>/dev/null
+    rm -f "$LABDIR/repo-http.pid"
+}
+write_repo_env() {
+    local base="http://$NET.1:$REPO_PORT" DEBIAN_PATH DEBIAN_SUITE DEBIAN_KEY_FINGERPRINT K8S_PATH \
+        K8S_KEY_FINGERPRINT K8S_VERSION K8S_PACKAGE_VERSION K8S_VERSIONS CONTAINERD_VERSION RUNC_VERSION
+    # shellcheck disable=SC1091
+    source "$LABDIR/repo/repo-facts.env"
+    cat >"$LABDIR/repo.env.tmp" <<EOF
+# The lab's apt repositories, written by tests/lab/lab.sh up (see its header).
+REPO_BASE_URL=$base
+DEBIAN_URL=$base/$DEBIAN_PATH
+DEBIAN_SUITE=$DEBIAN_SUITE
+DEBIAN_COMPONENTS=main
+DEBIAN_KEY_URL=$base/$DEBIAN_PATH/lab-archive.asc
+DEBIAN_KEY_FINGERPRINT=$DEBIAN_KEY_FINGERPRINT
+K8S_URL=$base/$K8S_PATH
+K8S_KEY_URL=$base/${K8S_PATH}Release.key
+K8S_KEY_FINGERPRINT=$K8S_KEY_FINGERPRINT
+K8S_VERSION=$K8S_VERSION
+K8S_PACKAGE_VERSION=$K8S_PACKAGE_VERSION
+K8S_VERSIONS="$K8S_VERSIONS"
+CONTAINERD_VERSION=$CONTAINERD_VERSION
+RUNC_VERSION=$RUNC_VERSION
+EOF
+    mv "$LABDIR/repo.env.tmp" "$LABDIR/repo.env"
 }
 
 # ---------------------------------------------------------------- lab state
@@ -553,10 +822,11 @@ cmd_up() {
     fi
     load_lab "$1" fresh
     [[ -x $ROOTFS/lib/systemd/systemd ]] || (cmd_rootfs) || die "no rootfs at $ROOTFS and building it failed"
+    [[ -f $(repo_dir)/repo-facts.env ]] || (cmd_repo) || die "building the lab's apt repositories failed"
     if findmnt -rn -o TARGET | grep -qF "$LABDIR/"; then
         die "something is still mounted under $LABDIR; not deleting it"
     fi
-    rm -rf "$LABDIR/hosts" "$LABDIR"/{known_hosts,inventory.yaml,hosts.txt,id_ed25519,id_ed25519.pub}
+    rm -rf "$LABDIR/hosts" "$LABDIR"/{known_hosts,inventory.yaml,hosts.txt,id_ed25519,id_ed25519.pub,repo,repo.env}
     mkdir -p "$LABDIR/hosts"
     save_lab
     ssh-keygen -q -t ed25519 -N '' -C "kubestrap-lab-operator" -f "$LABDIR/id_ed25519"
@@ -569,6 +839,8 @@ cmd_up() {
         create_host "node$i" "$i"
         names+=("node$i")
     done
+    ensure_bridge
+    start_repo_server
     start_hosts "${names[@]}"
     write_outputs
     log "$n hosts up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; inventory: $LABDIR/inventory.yaml"
@@ -579,6 +851,7 @@ cmd_down() {
     local names=() name
     need_root
     load_lab "$1"
+    stop_repo_server
     [[ -d $LABDIR/hosts ]] || { delete_bridge_if_unused; return 0; }
     mapfile -t names < <(lab_hosts)
     if ((${#names[@]})); then
@@ -638,6 +911,7 @@ main() {
     shift
     case $cmd in
         rootfs) (($# == 0)) || usage; cmd_rootfs ;;
+        repo) (($# == 0)) || usage; cmd_repo ;;
         up) (($# == 2)) || usage; cmd_up "$@" ;;
         down) (($# == 1)) || usage; cmd_down "$@" ;;
         stop) (($# == 2)) || usage; cmd_stop "$@" ;;
