@@ -42,6 +42,10 @@ impl Renderer {
             env.set_syntax(syntax);
         }
         env.add_global("omit", OMIT);
+        // Ansible's templates call Python's str/list/dict methods
+        // (`v.split('.')`, `s.startswith(…)`, `d.items()`): minijinja's
+        // Python compatibility layer provides them.
+        env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         filters::register(&mut env);
         jtests::register(&mut env);
         Renderer { env }

@@ -151,6 +151,10 @@ fn strings_render_to_text() {
             "a9993e364706816aba3e25717850c26c9cd0d89d",
         ),
         ("{{ 'a.b' | regex_escape }}", "a\\.b"),
+        // Python methods, as Ansible's templates use them.
+        ("{{ '1.31.4'.split('.')[:2] | join('.') }}", "1.31"),
+        ("{{ 'yes' if 'node1'.startswith('node') else 'no' }}", "yes"),
+        ("{{ ' x '.strip() ~ 'Ab'.lower() }}", "xab"),
         ("{% if x is defined %}d{% else %}u{% endif %}", "u"),
         ("{% if x is undefined %}u{% endif %}", "u"),
         ("{{ x | default('dflt') }}", "dflt"),
