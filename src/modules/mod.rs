@@ -27,6 +27,7 @@ mod lineinfile;
 mod modprobe;
 mod replace;
 mod shell;
+mod static_ip;
 mod swap;
 mod sys_common;
 #[cfg(test)]
@@ -188,6 +189,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &swap::Swap,
         &wait_for::WaitFor,
         &fetch::Fetch,
+        &static_ip::StaticIp,
     ]
 }
 
