@@ -132,6 +132,14 @@ impl Runner {
         Ok(())
     }
 
+    /// Run another playbook next with the same hosts, connections and facts.
+    pub fn switch_playbook(&mut self, playbook: Playbook, base_dir: std::path::PathBuf) {
+        if let Some(env) = Arc::get_mut(&mut self.env) {
+            env.base_dir = base_dir;
+        }
+        self.playbook = Arc::new(playbook);
+    }
+
     fn session(&self, i: usize) -> &HostSession {
         self.sessions[i]
             .as_ref()
@@ -186,7 +194,7 @@ impl Runner {
             .collect()
     }
 
-    async fn connect(&mut self, hosts: &[usize]) {
+    pub async fn connect(&mut self, hosts: &[usize]) {
         let need: Vec<usize> = hosts
             .iter()
             .copied()
@@ -228,12 +236,15 @@ impl Runner {
             let Some(s) = self.sessions[i].as_mut() else {
                 continue;
             };
-            s.play_vars = Map::new();
-            for (k, v) in &play.vars {
-                let rendered = scope(&self.env, s, None)
-                    .and_then(|sc| self.env.renderer.render_value(v, &sc.value()))
-                    .unwrap_or_else(|_| v.clone());
-                s.play_vars.insert(k.clone(), rendered);
+            let (vars, failures) = resolve_vars(&self.env, s, &play.vars);
+            s.play_vars = vars;
+            for (k, e) in failures {
+                // Left undefined: a task that uses it fails naming it.
+                tracing::warn!(
+                    "{}: play {:?}: var `{k}` cannot be rendered: {e}",
+                    s.name,
+                    play.name
+                );
             }
         }
     }
@@ -244,12 +255,30 @@ impl Runner {
         println!("{}", output::task_banner("Gathering Facts", false));
         let mut needs: HashMap<String, Vec<FactRequest>> = HashMap::new();
         let mut idx = Vec::new();
+        let mut known = Vec::new();
         for &i in hosts {
             let s = self.session(i);
-            if s.active() {
-                needs.insert(s.name.clone(), predict_needs(&self.env, s, play));
-                idx.push(i);
+            if !s.active() {
+                continue;
             }
+            let wanted = predict_needs(&self.env, s, play);
+            // Facts are kept current as tasks change things, so facts from an
+            // earlier play (or playbook) that answer everything need no new
+            // round trip.
+            if s.facts
+                .as_ref()
+                .is_some_and(|f| wanted.iter().all(|r| f.has(r)))
+            {
+                known.push(i);
+                continue;
+            }
+            needs.insert(s.name.clone(), wanted);
+            idx.push(i);
+        }
+        for &i in &known {
+            let s = self.sessions[i].as_mut().expect("home");
+            s.stats.record(Outcome::Ok);
+            println!("ok: [{}]", s.name);
         }
         let env = self.env.clone();
         let playbook = self.playbook.clone();
@@ -308,6 +337,54 @@ impl Runner {
             }
         }
         self.refresh_hostvars();
+    }
+
+    /// Gather base facts plus `requests` on every reachable host of `hosts`,
+    /// measuring each host's clock against this machine's. Per host: the
+    /// clock skew in seconds (host minus operator), or why facts could not
+    /// be had.
+    pub async fn gather_for_preflight(
+        &mut self,
+        hosts: &[usize],
+        requests: Vec<FactRequest>,
+    ) -> Vec<(usize, Result<i64, String>)> {
+        let env = self.env.clone();
+        let progress = self.progress.clone();
+        let requests = Arc::new(requests);
+        let reachable: Vec<usize> = hosts
+            .iter()
+            .copied()
+            .filter(|&i| self.session(i).active())
+            .collect();
+        let mut out = self
+            .on_hosts(&reachable, |mut s| {
+                let (env, progress, requests) = (env.clone(), progress.clone(), requests.clone());
+                async move {
+                    progress.set(&s.name, "preflight: gathering facts");
+                    let who = s.target.become_.then(|| s.target.become_user.clone());
+                    let before = now_secs();
+                    let r = s.gather(&requests, who.as_deref(), &env.opts).await;
+                    let midpoint = (before + now_secs()) / 2.0;
+                    let r = match r {
+                        Ok(()) => {
+                            let host_time = s.facts.as_ref().map(|f| f.time).unwrap_or_default();
+                            Ok((host_time as f64 - midpoint).round() as i64)
+                        }
+                        Err(GatherError::Ssh(e)) => Err(e.to_string()),
+                        Err(GatherError::Failed(m)) => Err(m),
+                    };
+                    (s, r)
+                }
+            })
+            .await;
+        for &i in hosts {
+            if let Some(why) = &self.session(i).unreachable {
+                out.push((i, Err(why.clone())));
+            }
+        }
+        self.refresh_hostvars();
+        out.sort_by_key(|(i, _)| *i);
+        out
     }
 
     /// `hostvars` as every host sees it: inventory vars plus facts.
@@ -408,6 +485,49 @@ impl Runner {
             self.run_on(&notified, index, h, true).await;
         }
     }
+}
+
+/// Render play vars the way Ansible resolves them: lazily, so a var may use
+/// any other whatever their order. Each pass renders the vars whose
+/// references are already resolved; it stops when a pass makes no progress.
+/// Returns the rendered vars and, for the rest, why they could not be.
+fn resolve_vars(
+    env: &RunEnv,
+    s: &mut HostSession,
+    raw: &Map<String, Json>,
+) -> (Map<String, Json>, Vec<(String, String)>) {
+    s.play_vars = Map::new();
+    let mut pending: Vec<(&String, &Json)> = raw.iter().collect();
+    let mut failures = Vec::new();
+    while !pending.is_empty() {
+        failures.clear();
+        let before = pending.len();
+        let mut still = Vec::new();
+        for (k, v) in pending {
+            match scope(env, s, None).and_then(|sc| env.renderer.render_value(v, &sc.value())) {
+                Ok(rendered) => {
+                    s.play_vars.insert(k.clone(), rendered);
+                }
+                Err(e) => {
+                    failures.push((k.clone(), e));
+                    still.push((k, v));
+                }
+            }
+        }
+        if still.len() == before {
+            break;
+        }
+        pending = still;
+    }
+    (std::mem::take(&mut s.play_vars), failures)
+}
+
+/// This machine's clock, in seconds since the epoch.
+fn now_secs() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
 }
 
 fn task_of(playbook: &Playbook, play: usize, t: usize, handler: bool) -> &Task {

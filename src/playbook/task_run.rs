@@ -315,9 +315,7 @@ async fn run_item(
     let plan = {
         let facts = session.facts.clone().unwrap_or_default();
         let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
-            let path = find_template(&env.base_dir, name)?;
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("template {}: {e}", path.display()))?;
+            let text = load_template(&env.base_dir, name)?;
             if extra.is_empty() {
                 env.renderer.render_text(name, &text, &vars)
             } else {
@@ -541,9 +539,15 @@ fn connection(session: &HostSession) -> Result<&crate::ssh::Connection, ApplyErr
         .ok_or_else(|| ApplyError::Unreachable("not connected".into()))
 }
 
+/// The exit status by which a `Reconnect` confirm asks for another, later
+/// login (EX_TEMPFAIL): its login came before the change was complete.
+const CONFIRM_RETRY: u32 = 75;
+
 /// Replace the host's connection with a fresh one, then run `confirm` on it.
 /// Until the fresh login succeeds the host's own rollback stays armed; if it
-/// never does, wait for that rollback and fail naming what happened.
+/// never does, wait for that rollback and fail naming what happened. A
+/// confirm that exits 75, fails over SSH or hangs is retried on a new login
+/// until the deadline.
 async fn reconnect(
     env: &RunEnv,
     session: &mut HostSession,
@@ -567,12 +571,24 @@ async fn reconnect(
         let started = Instant::now();
         match crate::ssh::Connection::open(&session.target, &opts).await {
             Ok(conn) => {
-                let out = conn
-                    .run_with(&sh_c(confirm), None, become_user, &env.opts)
-                    .await
-                    .map_err(|e| ApplyError::Unreachable(e.to_string()))?;
-                session.conn = Some(conn);
-                return Ok(out);
+                // A login can land before the change took effect, on a
+                // connection the change then cuts off: the confirm may hang
+                // or ask (exit 75, EX_TEMPFAIL) for a login made afterwards.
+                let left = deadline.saturating_duration_since(Instant::now());
+                let script = sh_c(confirm);
+                let run = conn.run_with(&script, None, become_user, &env.opts);
+                match tokio::time::timeout(left + Duration::from_secs(5), run).await {
+                    Ok(Ok(out)) if out.exit_status != Some(CONFIRM_RETRY) => {
+                        session.conn = Some(conn);
+                        return Ok(out);
+                    }
+                    Ok(Ok(out)) => {
+                        last_error = String::from_utf8_lossy(&out.stderr).trim().to_string()
+                    }
+                    Ok(Err(e)) => last_error = e.to_string(),
+                    Err(_) => last_error = "confirming timed out".into(),
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(2), conn.close()).await;
             }
             Err(e) if e.exit_code() == crate::ExitCode::HostKey => {
                 return Err(ApplyError::Failed(e.to_string(), Map::new()));
@@ -612,15 +628,29 @@ fn write_local(path: &Path, data: &[u8]) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-/// Find a template as Ansible does: `templates/NAME` next to the playbook,
-/// then `NAME` relative to the playbook, then an absolute path.
-pub fn find_template(base: &Path, name: &str) -> Result<std::path::PathBuf, String> {
-    let candidates = [base.join("templates").join(name), base.join(name)];
-    candidates.into_iter().find(|p| p.is_file()).ok_or_else(|| {
-        format!(
-            "template {name:?} not found in {}/templates or {}",
-            base.display(),
-            base.display()
-        )
-    })
+/// Read a template as Ansible finds it: `templates/NAME` next to the
+/// playbook, then `NAME` relative to the playbook; then the shipped one. A
+/// shipped playbook has an empty `base` and sees only shipped templates.
+pub fn load_template(base: &Path, name: &str) -> Result<String, String> {
+    if !base.as_os_str().is_empty() {
+        for path in [base.join("templates").join(name), base.join(name)] {
+            if path.is_file() {
+                return std::fs::read_to_string(&path)
+                    .map_err(|e| format!("template {}: {e}", path.display()));
+            }
+        }
+    }
+    crate::bundle::template(name)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            if base.as_os_str().is_empty() {
+                format!("template {name:?} is not among the shipped templates")
+            } else {
+                format!(
+                    "template {name:?} not found in {}/templates, {} or the shipped templates",
+                    base.display(),
+                    base.display()
+                )
+            }
+        })
 }
