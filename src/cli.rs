@@ -42,6 +42,17 @@ pub enum Command {
 
 Each host's output is printed under its name, then a PLAY RECAP line per host.")]
     Exec(ExecArgs),
+    /// Bootstrap the cluster: preflight on every host, then the shipped playbooks.
+    #[command(after_help = "Examples:
+  kubestrap apply -i inventory.yaml --until prepared
+  kubestrap apply -i inventory.yaml --check --diff
+  kubestrap apply -i hosts.ini --skip-preflight memory --playbooks ./my-playbooks
+
+Stages: prepared (swap off, kernel modules and sysctls, static IP, hostname,
+/etc/hosts, containerd, kubeadm/kubelet/kubectl pinned and held).
+Preflight checks every host before anything changes and lists every problem;
+a failing preflight changes nothing. Running apply again changes nothing.")]
+    Apply(ApplyArgs),
     /// Run a playbook (a documented subset of Ansible's) on the inventory's hosts.
     #[command(after_help = "Examples:
   kubestrap run site.yaml -i inventory.yaml
@@ -94,6 +105,40 @@ pub struct ExecArgs {
     /// The command, run by the remote user's shell as `ssh host COMMAND` runs it.
     #[arg(last = true, required = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Stop after this stage (prepared).
+    #[arg(long, value_name = "STAGE")]
+    pub until: Option<String>,
+    /// Take playbooks (and their templates/) from this directory when it has them.
+    #[arg(long, value_name = "DIR")]
+    pub playbooks: Option<PathBuf>,
+    /// Skip one preflight check by name (repeatable; `all` skips every check).
+    #[arg(long, value_name = "NAME")]
+    pub skip_preflight: Vec<String>,
+    /// Only change these hosts (preflight still looks at all of them).
+    #[arg(short, long, value_name = "PATTERN", default_value = "all")]
+    pub limit: String,
+    #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub forks: u32,
+    /// Report what would change, change nothing.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Show unified diffs of what changes.
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// Extra variables for the playbooks (key=value, YAML, @file.yaml).
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
+    /// Write every task's result to this JSON file (0600).
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
 }
 
 #[derive(Debug, Args)]
@@ -274,9 +319,9 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             Ok(ExitCode::Ok)
         }
         Command::Exec(args) => adhoc::run(args),
+        Command::Apply(args) => crate::apply::run(args, cli.verbose > 0),
         Command::Run(args) => crate::playbook::command::run(
             crate::playbook::command::RunRequest {
-                playbook: args.playbook,
                 inventory: args.inventory,
                 limit: args.limit,
                 forks: args.forks as usize,
@@ -288,6 +333,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
                 report: args.report,
                 verbose: cli.verbose > 0,
             },
+            &args.playbook,
             &args.ssh,
         ),
     }

@@ -4,7 +4,10 @@
 //! modules below, laid out as in DESIGN.md.
 
 pub mod adhoc;
+pub mod apply;
+pub mod bundle;
 pub mod cli;
+pub mod cluster;
 pub mod error;
 pub mod facts;
 pub mod inventory;

@@ -4,7 +4,9 @@
 //! Hosts have fixed jobs so tests can run in parallel without stepping on
 //! each other: node1, node2 and node6 are left as booted; node3 is the
 //! ProxyJump target; node4 gets its host keys regenerated; node5 is stopped;
-//! node7, node8 and node9 are fresh hosts for the playbook engine.
+//! node7, node8 and node9 are fresh hosts for the playbook engine; node10,
+//! node11 and node12 have their network pinned by static_ip (node12 rolled back);
+//! node13, node14 and node15 are prepared for kubeadm by `apply --until prepared`.
 
 mod become_;
 mod exec;
@@ -12,5 +14,7 @@ mod host_keys;
 mod inventory_cli;
 mod lab;
 mod playbook;
+mod prepare;
 mod proxy_jump;
+mod static_ip;
 mod support;

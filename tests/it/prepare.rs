@@ -1,0 +1,241 @@
+//! `kubestrap apply --until prepared` on fresh lab hosts: preflight, convergence, idempotence.
+
+use crate::lab::Lab;
+use crate::support::{s, Home, Run};
+
+const HOSTS: [&str; 3] = ["node13", "node14", "node15"];
+
+/// Everything preparation may touch, hashed on the host, so a test can
+/// prove a refused apply changed nothing.
+const STATE: &str = "for f in /etc/fstab /etc/hostname /etc/hosts /etc/apt/sources.list \
+    /etc/sysctl.d/99-kubernetes.conf /etc/modules-load.d/overlay.conf /etc/modules-load.d/br_netfilter.conf \
+    /etc/containerd/config.toml /etc/crictl.yaml /etc/network/interfaces; do \
+    if [ -e $f ]; then sha256sum $f; else echo missing $f; fi; done; \
+    ls /etc/apt/sources.list.d /etc/network/interfaces.d /etc/apt/keyrings 2>&1; \
+    dpkg -l containerd kubeadm 2>&1 | tail -n +6; sysctl -n net.ipv4.ip_forward";
+
+/// A kubestrap inventory for `hosts` that points them at the lab's own
+/// mirror and Kubernetes repository, as an air-gapped campus would.
+fn inventory(lab: &Lab, hosts: &[&str], pod_subnet: &str) -> String {
+    let repo = lab.repo();
+    let mut y = format!(
+        "cluster:\n  name: lab\n  kubernetes_version: \"{version}\"\n  pod_subnet: {pod_subnet}\n  service_subnet: 10.233.0.0/18\n\
+         \x20 apt_mirror:\n    uris: {deb}\n    suites: [{suite}]\n    components: [{comp}]\n    signed_by: {deb_key}\n\
+         \x20 kubernetes_packages:\n    repository: {k8s}\n    key_url: {k8s_key}\n    key_fingerprint: {fpr}\n\
+         defaults:\n  user: root\n  identity_file: {key}\nhosts:\n",
+        version = repo.k8s_version,
+        deb = repo.debian_url,
+        suite = repo.debian_suite,
+        comp = repo.debian_components,
+        deb_key = repo.debian_key_url,
+        k8s = repo.k8s_url,
+        k8s_key = repo.k8s_key_url,
+        fpr = repo.k8s_key_fingerprint,
+        key = lab.key().display(),
+    );
+    for (i, h) in hosts.iter().enumerate() {
+        let role = if i == 0 { "control_plane" } else { "worker" };
+        y.push_str(&format!(
+            "  {h}:\n    address: {}\n    roles: [{role}]\n",
+            lab.address(h)
+        ));
+    }
+    y
+}
+
+fn changed_counts(run: &Run) -> Vec<u32> {
+    HOSTS
+        .iter()
+        .map(|h| {
+            let line = run
+                .stdout
+                .lines()
+                .find(|l| l.starts_with(&format!("{h} ")) && l.contains(" : ok="))
+                .unwrap_or_else(|| panic!("no recap line for {h}:\n{}", run.stdout));
+            line.split("changed=")
+                .nth(1)
+                .unwrap()
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn preparation_refuses_bad_hosts_then_converges_and_is_idempotent() {
+    let lab = Lab::from_env();
+    let home = Home::new();
+    let kh = lab.known_hosts();
+    let state = || -> Vec<String> { HOSTS.iter().map(|h| lab.sh_ok(h, STATE)).collect() };
+    for h in HOSTS {
+        lab.sh_ok(
+            h,
+            "grep -q '^/swapfile' /etc/fstab || echo '/swapfile none swap sw 0 0' >> /etc/fstab",
+        );
+    }
+
+    // 1. Preflight: a duplicate hostname and a pod subnet over the hosts'
+    //    own network are both reported, at once, and nothing changes.
+    let bridge_net = {
+        let a = lab.address("node13");
+        format!("{}.0/24", a.rsplit_once('.').unwrap().0)
+    };
+    let bad = home.path().join("bad.yaml");
+    std::fs::write(&bad, inventory(&lab, &HOSTS, &bridge_net)).unwrap();
+    lab.sh_ok("node15", "hostname node14");
+    let before = state();
+    let refused = home.kubestrap(&[
+        "apply",
+        "-i",
+        s(&bad),
+        "--until",
+        "prepared",
+        "--known-hosts",
+        s(&kh),
+    ]);
+    lab.sh_ok("node15", "hostname node15");
+    assert_eq!(refused.code, 3, "{}", refused.all());
+    assert!(
+        refused.stdout.contains("unique-hostname"),
+        "{}",
+        refused.stdout
+    );
+    assert!(
+        refused.stdout.contains("node14") && refused.stdout.contains("node15"),
+        "{}",
+        refused.stdout
+    );
+    assert!(refused.stdout.contains("[subnets]"), "{}", refused.stdout);
+    assert!(refused.stdout.contains(&bridge_net), "{}", refused.stdout);
+    assert!(
+        !refused.stdout.contains("TASK ["),
+        "no task ran after a failed preflight"
+    );
+    assert_eq!(state(), before, "a failed preflight changed a host");
+
+    // 2. With a good inventory, preparation converges.
+    let inv = home.path().join("inventory.yaml");
+    std::fs::write(&inv, inventory(&lab, &HOSTS, "10.233.64.0/18")).unwrap();
+    let first = home.kubestrap(&[
+        "apply",
+        "-i",
+        s(&inv),
+        "--until",
+        "prepared",
+        "--known-hosts",
+        s(&kh),
+    ]);
+    assert_eq!(first.code, 0, "{}", first.all());
+    assert!(
+        changed_counts(&first).iter().all(|&n| n > 5),
+        "{}",
+        first.stdout
+    );
+
+    // 3. Again: nothing to do anywhere.
+    let again = home.kubestrap(&[
+        "apply",
+        "-i",
+        s(&inv),
+        "--until",
+        "prepared",
+        "--known-hosts",
+        s(&kh),
+    ]);
+    assert_eq!(again.code, 0, "{}", again.all());
+    assert_eq!(changed_counts(&again), vec![0, 0, 0], "{}", again.stdout);
+
+    // 4. Each host is ready for kubeadm.
+    let repo = lab.repo();
+    for h in HOSTS {
+        let fstab = lab.sh_ok(h, "cat /etc/fstab");
+        assert!(
+            fstab
+                .lines()
+                .any(|l| l.starts_with('#') && l.contains("/swapfile none swap")),
+            "{h}: {fstab}"
+        );
+        assert!(
+            !fstab.lines().any(|l| l.starts_with("/swapfile")),
+            "{h}: {fstab}"
+        );
+        assert_eq!(
+            lab.sh_ok(
+                h,
+                "cat /etc/modules-load.d/overlay.conf /etc/modules-load.d/br_netfilter.conf"
+            ),
+            "overlay\nbr_netfilter\n"
+        );
+        let sysctl = lab.sh_ok(h, "cat /etc/sysctl.d/99-kubernetes.conf");
+        for key in [
+            "net.bridge.bridge-nf-call-iptables",
+            "net.bridge.bridge-nf-call-ip6tables",
+            "net.ipv4.ip_forward",
+        ] {
+            assert!(
+                sysctl
+                    .lines()
+                    .any(|l| l.replace(' ', "") == format!("{key}=1")),
+                "{h}: {sysctl}"
+            );
+        }
+        assert_eq!(lab.sh_ok(h, "sysctl -n net.ipv4.ip_forward").trim(), "1");
+        // The static address is pinned in ifupdown and passes its own validation.
+        let addr = lab.address(h);
+        let pinned = lab.sh_ok(
+            h,
+            "cat /etc/network/interfaces /etc/network/interfaces.d/* 2>/dev/null",
+        );
+        assert!(pinned.contains(&addr), "{h}: {addr} not pinned:\n{pinned}");
+        lab.sh_ok(h, "ifup --no-act eth0");
+        assert_eq!(lab.sh_ok(h, "hostname").trim(), h);
+        assert_eq!(lab.sh_ok(h, "cat /etc/hostname").trim(), h);
+        let hosts_file = lab.sh_ok(h, "cat /etc/hosts");
+        for other in HOSTS {
+            assert!(
+                hosts_file
+                    .lines()
+                    .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                        == [lab.address(other).as_str(), other]),
+                "{h}: /etc/hosts lacks {other}:\n{hosts_file}"
+            );
+        }
+        assert_eq!(
+            lab.sh_ok(h, "systemctl is-active containerd").trim(),
+            "active"
+        );
+        let config = lab.sh_ok(h, "cat /etc/containerd/config.toml");
+        assert!(config.contains("SystemdCgroup = true"), "{h}: {config}");
+        assert!(
+            config.contains("sandbox_image = \"registry.k8s.io/pause:3.10\""),
+            "{h}: {config}"
+        );
+        lab.sh_ok(h, "ctr version");
+        for pkg in ["kubeadm", "kubelet", "kubectl"] {
+            let v = lab.sh_ok(
+                h,
+                &format!("dpkg-query -W -f='${{Version}} ${{Status}}' {pkg}"),
+            );
+            assert_eq!(
+                v,
+                format!("{} hold ok installed", repo.k8s_package_version),
+                "{h}: {pkg}"
+            );
+        }
+        assert_eq!(
+            lab.sh_ok(h, "systemctl is-enabled kubelet").trim(),
+            "enabled"
+        );
+        assert!(lab
+            .sh_ok(h, "ls /etc/apt/sources.list.d")
+            .contains("kubestrap-mirror.sources"));
+        assert!(
+            lab.sh_ok(h, "ls /etc/apt")
+                .contains("sources.list.kubestrap-disabled"),
+            "the default sources were set aside, not lost"
+        );
+    }
+}
