@@ -77,8 +77,10 @@ fn preparation_refuses_bad_hosts_then_converges_and_is_idempotent() {
         );
     }
 
-    // 1. Preflight: a duplicate hostname and a pod subnet over the hosts'
-    //    own network are both reported, at once, and nothing changes.
+    // 1. Preflight: a duplicate hostname, a pod subnet over the hosts' own
+    //    network and a control plane with 1 GB of memory (a /proc/meminfo
+    //    bound over the real one in that host's own mount namespace, as
+    //    LXCFS does) are all reported at once, and nothing changes.
     let bridge_net = {
         let a = lab.address("node13");
         format!("{}.0/24", a.rsplit_once('.').unwrap().0)
@@ -86,6 +88,11 @@ fn preparation_refuses_bad_hosts_then_converges_and_is_idempotent() {
     let bad = home.path().join("bad.yaml");
     std::fs::write(&bad, inventory(&lab, &HOSTS, &bridge_net)).unwrap();
     lab.sh_ok("node15", "hostname node14");
+    lab.sh_ok(
+        "node13",
+        "sed 's/^MemTotal:.*/MemTotal:        1024000 kB/' /proc/meminfo > /run/meminfo.small \
+         && mount --bind /run/meminfo.small /proc/meminfo",
+    );
     let before = state();
     let refused = home.kubestrap(&[
         "apply",
@@ -97,6 +104,7 @@ fn preparation_refuses_bad_hosts_then_converges_and_is_idempotent() {
         s(&kh),
     ]);
     lab.sh_ok("node15", "hostname node15");
+    lab.sh_ok("node13", "umount /proc/meminfo");
     assert_eq!(refused.code, 3, "{}", refused.all());
     assert!(
         refused.stdout.contains("unique-hostname"),
@@ -109,6 +117,13 @@ fn preparation_refuses_bad_hosts_then_converges_and_is_idempotent() {
         refused.stdout
     );
     assert!(refused.stdout.contains("[subnets]"), "{}", refused.stdout);
+    assert!(
+        refused.stdout.contains(
+            "host node13: [memory] 1000 MB of memory; a control plane needs at least 1700 MB"
+        ),
+        "{}",
+        refused.stdout
+    );
     assert!(refused.stdout.contains(&bridge_net), "{}", refused.stdout);
     assert!(
         !refused.stdout.contains("TASK ["),
