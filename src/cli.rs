@@ -15,7 +15,7 @@ Exit codes:
   0    every host succeeded
   1    kubestrap itself failed (local I/O, internal error)
   2    bad input: command line, inventory, ssh config
-  3    a command failed on at least one host
+  3    a command or task failed on at least one host, or preflight failed
   4    at least one host was unreachable (connect, auth, timeout)
   5    a host key was unknown, changed or revoked
   130  interrupted
