@@ -67,6 +67,38 @@ changed=0 and costs one SSH command per host.")]
     /// Check or show an inventory (kubestrap YAML, Ansible INI or Ansible YAML).
     #[command(subcommand)]
     Inventory(InventoryCommand),
+    /// Print the discovery hash (sha256:<hex>) of a CA certificate, as `kubeadm join` pins it.
+    #[command(after_help = "Examples:
+  kubestrap ca-hash /etc/kubernetes/pki/ca.crt
+  kubestrap ca-hash inventory/.kubestrap/lab/ca.crt
+
+Prints the value for --discovery-token-ca-cert-hash: SHA-256 of the certificate's
+SubjectPublicKeyInfo, what kubeadm's documented openssl pipeline prints.
+FILE is PEM (the first CERTIFICATE block) or DER.")]
+    CaHash {
+        /// The CA certificate, PEM or DER.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Print the cluster's admin kubeconfig, kept by `kubestrap apply` in the state directory.
+    #[command(after_help = "Examples:
+  kubestrap kubeconfig -i inventory.yaml > ~/.kube/lab.conf
+  kubestrap kubeconfig -i inventory.yaml -o ~/.kube/lab.conf
+  KUBECONFIG=~/.kube/lab.conf kubectl get nodes
+
+The state directory defaults to .kubestrap/<cluster name> beside the inventory.
+The kubeconfig holds cluster-admin credentials: -o writes it with mode 0600.")]
+    Kubeconfig {
+        /// The inventory `kubestrap apply` ran with.
+        #[arg(short, long, value_name = "FILE")]
+        inventory: PathBuf,
+        /// Write it to FILE (mode 0600, replaced atomically) instead of stdout.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The cluster's state directory (default: <inventory dir>/.kubestrap/<cluster name>).
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -114,6 +146,9 @@ pub struct ApplyArgs {
     /// Stop after this stage (prepared).
     #[arg(long, value_name = "STAGE")]
     pub until: Option<String>,
+    /// The cluster's local state (CA, token, kubeconfig); default: .kubestrap/<cluster name> beside the inventory.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
     /// Take playbooks (and their templates/) from this directory when it has them.
     #[arg(long, value_name = "DIR")]
     pub playbooks: Option<PathBuf>,
@@ -319,6 +354,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             Ok(ExitCode::Ok)
         }
         Command::Exec(args) => adhoc::run(args),
+        Command::CaHash { file } => crate::cluster::commands::ca_hash(&file),
+        Command::Kubeconfig {
+            inventory,
+            output,
+            state_dir,
+        } => crate::cluster::commands::kubeconfig(crate::cluster::commands::KubeconfigRequest {
+            inventory,
+            output,
+            state_dir,
+        }),
         Command::Apply(args) => crate::apply::run(args, cli.verbose > 0),
         Command::Run(args) => crate::playbook::command::run(
             crate::playbook::command::RunRequest {
