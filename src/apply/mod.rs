@@ -4,27 +4,42 @@
 //! - `prepared`: prepare.yaml (sources, swap, kernel, static IP, hostname,
 //!   /etc/hosts), runtime.yaml (containerd), packages.yaml (kubeadm,
 //!   kubelet, kubectl).
+//! - `cluster`: control-plane.yaml (CA upload, `kubeadm init`, tokens and
+//!   certificate uploads for later joins), nodes.yaml (`kubeadm join`),
+//!   cni.yaml (Calico, then every node Ready).
 //!
 //! `--until STAGE` stops after that stage. Nothing changes on any host
 //! unless preflight passes on all of them.
+
+mod cluster;
+mod finish;
 
 use std::path::{Path, PathBuf};
 
 use crate::cli::ApplyArgs;
 use crate::cluster::preflight::{self, HostFacts};
-use crate::facts::FactRequest;
+use crate::cluster::state::StateDir;
+use crate::facts::{FactRequest, FileKind};
 use crate::playbook::command::{RunRequest, Session};
+use crate::playbook::play_run::Runner;
 use crate::playbook::{load, load_str, Playbook, PlaybookError};
 use crate::{bundle, inventory, Error, ExitCode};
 
 /// The stages `apply` knows, in order, with their playbooks.
-pub const STAGES: &[(&str, &[&str])] = &[(
-    "prepared",
-    &["prepare.yaml", "runtime.yaml", "packages.yaml"],
-)];
+pub const STAGES: &[(&str, &[&str])] = &[
+    (
+        "prepared",
+        &["prepare.yaml", "runtime.yaml", "packages.yaml"],
+    ),
+    ("cluster", &["control-plane.yaml", "nodes.yaml", "cni.yaml"]),
+];
 
-/// The playbooks up to and including `until` (all stages when None).
-fn playbooks_until(until: Option<&str>) -> Result<Vec<&'static str>, Error> {
+/// The stage whose playbooks need the cluster plan and its secrets.
+const CLUSTER: &str = "cluster";
+
+/// The playbooks up to and including `until` (all stages when None), each
+/// with its stage.
+fn playbooks_until(until: Option<&str>) -> Result<Vec<(&'static str, &'static str)>, Error> {
     let last = match until {
         None => STAGES.len() - 1,
         Some(u) => STAGES.iter().position(|(s, _)| *s == u).ok_or_else(|| {
@@ -37,7 +52,7 @@ fn playbooks_until(until: Option<&str>) -> Result<Vec<&'static str>, Error> {
     };
     Ok(STAGES[..=last]
         .iter()
-        .flat_map(|(_, books)| books.iter().copied())
+        .flat_map(|(stage, books)| books.iter().map(move |b| (*stage, *b)))
         .collect())
 }
 
@@ -60,17 +75,37 @@ fn load_playbook(name: &str, dir: Option<&Path>) -> Result<(Playbook, PathBuf), 
     Ok((load_str(&shown, text).map_err(located)?, base))
 }
 
+/// Facts preflight and the cluster plan need beyond the base ones.
+fn preflight_requests() -> Vec<FactRequest> {
+    let file = |path: &str, content: bool| FactRequest::File {
+        path: path.into(),
+        content,
+    };
+    vec![
+        file(cluster::KUBELET_CONF, false),
+        file(cluster::ADMIN_CONF, false),
+        file(cluster::CA_CERT, true),
+    ]
+}
+
 /// Run `kubestrap apply`.
 pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
     preflight::validate_skip(&args.skip_preflight).map_err(Error::BadInput)?;
-    let names = playbooks_until(args.until.as_deref())?;
     let mut books = Vec::new();
-    for name in &names {
-        books.push(load_playbook(name, args.playbooks.as_deref())?);
+    for (stage, name) in playbooks_until(args.until.as_deref())? {
+        let (book, base) = load_playbook(name, args.playbooks.as_deref())?;
+        books.push((stage, book, base));
     }
-    let mut books = books.into_iter();
-    let (first, first_base) = books.next().expect("every stage has a playbook");
+    let state_path = args
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| StateDir::default_path(&args.inventory, inv.cluster.name.as_deref()));
+    let cluster_name = inv
+        .cluster
+        .name
+        .clone()
+        .unwrap_or_else(|| "kubernetes".into());
     let req = RunRequest {
         inventory: args.inventory.clone(),
         limit: args.limit.clone(),
@@ -83,65 +118,134 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         report: args.report.clone(),
         verbose,
     };
-    let session = Session::with_inventory(req, &args.ssh, inv, first, first_base.clone())?;
-    let rest: Vec<(Playbook, PathBuf)> = books.collect();
+    let mut books = books.into_iter();
+    let (_, first, first_base) = books.next().expect("every stage has a playbook");
+    let session = Session::with_inventory(req, &args.ssh, inv, first, first_base)?;
+    let rest: Vec<(&str, Playbook, PathBuf)> = books.collect();
     let skip = args.skip_preflight.clone();
+    let check = args.check;
     session.finish(async move |runner| {
-        // Preflight looks at every host, not only --limit's: uniqueness and
-        // subnet checks are about the whole cluster.
-        let all: Vec<usize> = (0..runner.sessions.len()).collect();
-        runner.connect(&all).await;
-        let requests = vec![FactRequest::File {
-            path: "/etc/kubernetes/kubelet.conf".into(),
-            content: false,
-        }];
-        let gathered = runner.gather_for_preflight(&all, requests).await;
-        let hosts: Vec<HostFacts> = gathered
-            .into_iter()
-            .map(|(i, r)| {
-                let s = runner.sessions[i].as_ref().expect("home");
-                let facts = s.facts.clone();
-                let is_node = facts.as_ref().is_some_and(|f| {
-                    f.files
-                        .get("/etc/kubernetes/kubelet.conf")
-                        .is_some_and(|st| st.kind != crate::facts::FileKind::Missing)
-                });
-                let (skew, err) = match r {
-                    Ok(skew) => (Some(skew), None),
-                    Err(e) => (None, Some(e)),
-                };
-                HostFacts {
-                    name: s.name.clone(),
-                    facts,
-                    gather_error: err,
-                    clock_skew_secs: skew,
-                    is_node,
-                }
-            })
-            .collect();
-        let problems = preflight::preflight(&runner.inventory, &hosts, &skip);
-        println!("\n{}", crate::report::banner("PREFLIGHT"));
-        if !problems.is_empty() {
-            for p in &problems {
-                println!("{p}");
-            }
-            println!(
-                "preflight failed: {} problem(s); nothing was changed on any host (skip a check with --skip-preflight NAME)",
-                problems.len()
-            );
-            return ExitCode::HostFailed;
+        if let Some(code) = preflight(runner, &skip).await {
+            return code;
         }
-        println!("ok: all {} hosts", hosts.len());
         let mut code = runner.run().await;
-        for (book, base) in rest {
+        let mut cluster_plan = None;
+        for (stage, book, base) in rest {
             if runner.aborted {
                 break;
             }
             runner.switch_playbook(book, base);
+            if stage == CLUSTER && cluster_plan.is_none() {
+                match prepare_cluster(runner, &state_path, &cluster_name) {
+                    Ok(plan) => cluster_plan = Some(plan),
+                    Err(e) => {
+                        println!("\nerror: {e}");
+                        return code.max(ExitCode::HostFailed);
+                    }
+                }
+            }
             code = code.max(runner.run().await);
+        }
+        if let (Some(plan), false, false) = (&cluster_plan, check, runner.aborted) {
+            code = code.max(finish::kubeconfig_and_nodes(runner, plan, &state_path).await);
         }
         code
     })
+}
+
+/// Preflight over every host (not only `--limit`'s: uniqueness and subnet
+/// checks are about the whole cluster). Some(exit code) when it failed.
+async fn preflight(runner: &mut Runner, skip: &[String]) -> Option<ExitCode> {
+    let all: Vec<usize> = (0..runner.sessions.len()).collect();
+    runner.connect(&all).await;
+    let gathered = runner
+        .gather_for_preflight(&all, preflight_requests())
+        .await;
+    let hosts: Vec<HostFacts> = gathered
+        .into_iter()
+        .map(|(i, r)| {
+            let s = runner.sessions[i].as_ref().expect("home");
+            let facts = s.facts.clone();
+            let is_node = facts.as_ref().is_some_and(|f| {
+                f.files
+                    .get(cluster::KUBELET_CONF)
+                    .is_some_and(|st| st.kind != FileKind::Missing)
+            });
+            let (skew, err) = match r {
+                Ok(skew) => (Some(skew), None),
+                Err(e) => (None, Some(e)),
+            };
+            HostFacts {
+                name: s.name.clone(),
+                facts,
+                gather_error: err,
+                clock_skew_secs: skew,
+                is_node,
+            }
+        })
+        .collect();
+    let problems = preflight::preflight(&runner.inventory, &hosts, skip);
+    println!("\n{}", crate::report::banner("PREFLIGHT"));
+    if problems.is_empty() {
+        println!("ok: all {} hosts", hosts.len());
+        return None;
+    }
+    for p in &problems {
+        println!("{p}");
+    }
+    println!(
+        "preflight failed: {} problem(s); nothing was changed on any host (skip a check with --skip-preflight NAME)",
+        problems.len()
+    );
+    Some(ExitCode::HostFailed)
+}
+
+/// Decide the cluster plan from facts and hand it, secrets included, to the
+/// cluster playbooks as extra vars.
+fn prepare_cluster(
+    runner: &mut Runner,
+    state_path: &Path,
+    name: &str,
+) -> Result<cluster::ClusterPlan, String> {
+    let inv = runner.inventory.clone();
+    let facts_of = |n: &str| {
+        runner
+            .sessions
+            .iter()
+            .flatten()
+            .find(|s| s.name == n)
+            .and_then(|s| s.facts.as_ref())
+    };
+    let plan = cluster::plan(&inv, facts_of, &runner.limit)?;
+    let state = StateDir::open(state_path).map_err(|e| e.to_string())?;
+    let ca = cluster::cluster_ca(&state, &plan, facts_of(&plan.first_control_plane), name)?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    let vars = cluster::vars(&state, &plan, &ca, now)?;
+    println!("\n{}", crate::report::banner("CLUSTER"));
+    println!(
+        "cluster CA: {} (state in {})",
+        ca.hash,
+        state.path().display()
+    );
+    println!(
+        "endpoint: {}{}",
+        plan.endpoint,
+        plan.vip
+            .as_ref()
+            .map(|_| " (virtual IP held by kube-vip)")
+            .unwrap_or("")
+    );
+    if plan.init_needed {
+        println!("init: {}", plan.first_control_plane);
+    }
+    if !plan.joins.is_empty() {
+        println!("join: {}", plan.joins.join(", "));
+    }
+    runner.add_extra_vars(vars);
+    Ok(plan)
 }
 
 #[cfg(test)]
@@ -150,18 +254,31 @@ mod tests {
 
     #[test]
     fn until_picks_the_stages_up_to_it() {
+        let prepared: Vec<&str> = playbooks_until(Some("prepared"))
+            .unwrap()
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect();
+        assert_eq!(prepared, ["prepare.yaml", "runtime.yaml", "packages.yaml"]);
+        let all = playbooks_until(None).unwrap();
         assert_eq!(
-            playbooks_until(Some("prepared")).unwrap(),
-            ["prepare.yaml", "runtime.yaml", "packages.yaml"]
-        );
-        assert_eq!(
-            playbooks_until(None).unwrap().len(),
+            all.len(),
             STAGES.iter().map(|(_, b)| b.len()).sum::<usize>()
         );
+        assert_eq!(all.last().unwrap(), &("cluster", "cni.yaml"));
         let err = playbooks_until(Some("prepard")).unwrap_err().to_string();
         assert!(
             err.contains("no such stage") && err.contains("prepared"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn every_stage_playbook_is_shipped() {
+        for (_, books) in STAGES {
+            for b in *books {
+                assert!(bundle::playbook(b).is_some(), "{b}");
+            }
+        }
     }
 }

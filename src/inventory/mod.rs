@@ -73,9 +73,31 @@ pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
         return Err(problems.into_sorted());
     };
     match parse_text(&text, path, &mut problems) {
-        Some(inv) if problems.is_empty() => Ok(inv),
+        Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
         _ => Err(problems.into_sorted()),
     }
+}
+
+/// The groups every inventory has, whatever its format and group names:
+/// `kubestrap_control_plane` and `kubestrap_worker`, from the hosts' roles.
+/// The shipped playbooks target these, so kubespray's `kube_control_plane`,
+/// an Ansible `masters` group and kubestrap's own roles all work alike.
+pub const ROLE_GROUPS: [(&str, Role); 2] = [
+    ("kubestrap_control_plane", Role::ControlPlane),
+    ("kubestrap_worker", Role::Worker),
+];
+
+fn with_role_groups(mut inv: Inventory) -> Inventory {
+    for (group, role) in ROLE_GROUPS {
+        let members = inv
+            .hosts
+            .iter()
+            .filter(|h| h.roles.contains(&role))
+            .map(|h| h.name.clone())
+            .collect();
+        inv.groups.insert(group.to_string(), members);
+    }
+    inv
 }
 
 /// Parse and validate already-read text; `path` names the file in problems

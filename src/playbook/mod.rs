@@ -15,7 +15,7 @@ mod model;
 mod output;
 mod parse;
 mod play;
-mod play_run;
+pub mod play_run;
 mod render;
 mod session;
 mod tags;

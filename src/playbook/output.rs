@@ -55,6 +55,30 @@ pub fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> Stri
     out
 }
 
+/// What Ansible says in place of a `no_log: true` task's results.
+pub const CENSORED: &str =
+    "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
+
+/// A result fit to show for a `no_log` task: its outcome, nothing of its
+/// arguments, output, diff or message.
+pub fn censored(r: &TaskResult) -> TaskResult {
+    TaskResult {
+        outcome: r.outcome,
+        ignored: r.ignored,
+        msg: CENSORED.into(),
+        diffs: Vec::new(),
+        items: r
+            .items
+            .iter()
+            .map(|(_, o)| ("(censored due to no_log)".to_string(), *o))
+            .collect(),
+        registered: serde_json::json!({
+            "censored": CENSORED,
+            "changed": r.outcome == Outcome::Changed,
+        }),
+    }
+}
+
 fn status_line(host: &str, outcome: Outcome, msg: &str, item: Option<&str>) -> String {
     let item = item.map(|i| format!(" => (item={i})")).unwrap_or_default();
     match outcome {
@@ -113,5 +137,23 @@ mod tests {
             "ok: [n1] => (item=a)\nchanged: [n1] => (item=b)"
         );
         assert!(task_banner("x", true).starts_with("\nRUNNING HANDLER [x] ***"));
+    }
+
+    #[test]
+    fn no_log_results_show_nothing_of_the_task() {
+        let mut secret = result(Outcome::Failed, "token abcdef.0123456789abcdef rejected");
+        secret.registered = json!({"stdout": "abcdef.0123456789abcdef"});
+        secret.items = vec![("abcdef.0123456789abcdef".into(), Outcome::Failed)];
+        let shown = censored(&secret);
+        let text = format!(
+            "{}{}",
+            host_lines("n1", &shown, true, true),
+            shown.registered
+        );
+        assert!(!text.contains("abcdef"), "{text}");
+        assert!(
+            text.contains("hidden due to the fact that 'no_log: true'"),
+            "{text}"
+        );
     }
 }

@@ -63,14 +63,27 @@ impl Runner {
     /// Indices of the sessions a play runs on: its pattern, within --limit,
     /// still active.
     fn play_hosts(&self, play: &Play) -> Result<Vec<usize>, String> {
-        let names = pattern::select(&self.inventory, &play.hosts).map_err(|e| {
-            format!(
-                "{}:{}: play {:?}: {e}",
-                self.playbook.path.display(),
-                play.line,
-                play.name
-            )
-        })?;
+        let at = format!(
+            "{}:{}: play {:?}",
+            self.playbook.path.display(),
+            play.line,
+            play.name
+        );
+        // `hosts:` may be a template; like Ansible, only extra vars and
+        // `groups` are known at that point, no host's own vars.
+        let mut scope = super::vars::Scope::default();
+        scope.set("groups", self.env.groups.clone());
+        scope.layer(&self.env.extra_vars);
+        let pattern = match self
+            .env
+            .renderer
+            .render_value(&Json::from(play.hosts.as_str()), &scope.value())
+        {
+            Ok(Json::String(p)) => p,
+            Ok(other) => other.to_string(),
+            Err(e) => return Err(format!("{at}: hosts: {e}")),
+        };
+        let names = pattern::select(&self.inventory, &pattern).map_err(|e| format!("{at}: {e}"))?;
         Ok(self
             .sessions
             .iter()
@@ -130,6 +143,37 @@ impl Runner {
         }
         self.run_handlers(&hosts, index, play).await;
         Ok(())
+    }
+
+    /// Add variables for the playbooks still to run, over the extra vars
+    /// (they are never printed nor reported: secrets travel this way).
+    pub fn add_extra_vars(&mut self, vars: Map<String, Json>) {
+        match Arc::get_mut(&mut self.env) {
+            Some(env) => env.extra_vars.extend(vars),
+            None => tracing::error!("internal: run environment still shared; variables not added"),
+        }
+    }
+
+    /// Run one command on a host's open connection, as root (through sudo
+    /// when the login user is not root).
+    pub async fn run_command(
+        &self,
+        host: &str,
+        command: &str,
+    ) -> Result<crate::ssh::Output, String> {
+        let s = self
+            .sessions
+            .iter()
+            .flatten()
+            .find(|s| s.name == host)
+            .ok_or_else(|| format!("{host}: no such host"))?;
+        let conn = s
+            .conn
+            .as_ref()
+            .ok_or_else(|| format!("{host}: not connected"))?;
+        conn.run_with(command, None, Some("root"), &self.env.opts)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Run another playbook next with the same hosts, connections and facts.
@@ -440,11 +484,18 @@ impl Runner {
         ordered.sort_by_key(|(i, _)| *i);
         for (i, r) in &ordered {
             let s = self.sessions[*i].as_mut().expect("home");
+            // Registered for later tasks as it is; shown and reported censored.
+            record(s, task, r, &self.playbook.plays[index]);
+            let shown = if task.no_log {
+                output::censored(r)
+            } else {
+                r.clone()
+            };
+            let r = &shown;
             println!(
                 "{}",
                 output::host_lines(&s.name, r, self.env.diff, self.verbose)
             );
-            record(s, task, r, &self.playbook.plays[index]);
             report.hosts.insert(
                 s.name.clone(),
                 TaskHostReport {

@@ -622,7 +622,16 @@ fn write_local(path: &Path, data: &[u8]) -> std::io::Result<()> {
         ".{}.kubestrap-tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("fetch")
     ));
-    let mut f = std::fs::File::create(&tmp)?;
+    // Fetched files may be credentials (admin.conf): 0600 from the start.
+    let mut f = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?
+    };
     f.write_all(data)?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

@@ -1,5 +1,6 @@
 //! `kubestrap apply --until prepared` on fresh lab hosts: preflight, convergence, idempotence.
 
+use crate::inventories::{changed, lab_cluster};
 use crate::lab::Lab;
 use crate::support::{s, Home, Run};
 
@@ -14,54 +15,17 @@ const STATE: &str = "for f in /etc/fstab /etc/hostname /etc/hosts /etc/apt/sourc
     ls /etc/apt/sources.list.d /etc/network/interfaces.d /etc/apt/keyrings 2>&1; \
     dpkg -l containerd kubeadm 2>&1 | tail -n +6; sysctl -n net.ipv4.ip_forward";
 
-/// A kubestrap inventory for `hosts` that points them at the lab's own
-/// mirror and Kubernetes repository, as an air-gapped campus would.
 fn inventory(lab: &Lab, hosts: &[&str], pod_subnet: &str) -> String {
-    let repo = lab.repo();
-    let mut y = format!(
-        "cluster:\n  name: lab\n  kubernetes_version: \"{version}\"\n  pod_subnet: {pod_subnet}\n  service_subnet: 10.233.0.0/18\n\
-         \x20 apt_mirror:\n    uris: {deb}\n    suites: [{suite}]\n    components: [{comp}]\n    signed_by: {deb_key}\n\
-         \x20 kubernetes_packages:\n    repository: {k8s}\n    key_url: {k8s_key}\n    key_fingerprint: {fpr}\n\
-         defaults:\n  user: root\n  identity_file: {key}\nhosts:\n",
-        version = repo.k8s_version,
-        deb = repo.debian_url,
-        suite = repo.debian_suite,
-        comp = repo.debian_components,
-        deb_key = repo.debian_key_url,
-        k8s = repo.k8s_url,
-        k8s_key = repo.k8s_key_url,
-        fpr = repo.k8s_key_fingerprint,
-        key = lab.key().display(),
-    );
-    for (i, h) in hosts.iter().enumerate() {
-        let role = if i == 0 { "control_plane" } else { "worker" };
-        y.push_str(&format!(
-            "  {h}:\n    address: {}\n    roles: [{role}]\n",
-            lab.address(h)
-        ));
-    }
-    y
+    let roles: Vec<(&str, &str)> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (*h, if i == 0 { "control_plane" } else { "worker" }))
+        .collect();
+    lab_cluster(lab, &roles, pod_subnet, "")
 }
 
 fn changed_counts(run: &Run) -> Vec<u32> {
-    HOSTS
-        .iter()
-        .map(|h| {
-            let line = run
-                .stdout
-                .lines()
-                .find(|l| l.starts_with(&format!("{h} ")) && l.contains(" : ok="))
-                .unwrap_or_else(|| panic!("no recap line for {h}:\n{}", run.stdout));
-            line.split("changed=")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
-        .collect()
+    HOSTS.iter().map(|h| changed(&run.stdout, h)).collect()
 }
 
 #[test]

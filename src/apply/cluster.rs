@@ -1,0 +1,382 @@
+//! What the cluster stage has to do, decided from facts before it runs: who
+//! inits, who joins, through which endpoint, and with which secrets.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use serde_json::{json, Map, Value as Json};
+
+use crate::cluster::pin::ca_cert_hash;
+use crate::cluster::pki::Ca;
+use crate::cluster::state::StateDir;
+use crate::facts::{Facts, FileKind};
+use crate::inventory::{Inventory, Role};
+
+pub const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
+pub const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
+pub const CA_CERT: &str = "/etc/kubernetes/pki/ca.crt";
+
+/// A bootstrap token lives this long unless the inventory says otherwise.
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// The cluster as the facts show it, and what this run must do to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterPlan {
+    /// The control plane that runs `kubeadm init`, or that already did.
+    pub first_control_plane: String,
+    pub init_needed: bool,
+    /// Hosts that are not nodes yet and will join (never the one that inits).
+    pub joins: Vec<String>,
+    /// Those of `joins` that are control planes.
+    pub control_plane_joins: Vec<String>,
+    /// `host:port` every node and client uses to reach the API server.
+    pub endpoint: String,
+    /// The endpoint's address when it is a virtual IP held by kube-vip.
+    pub vip: Option<String>,
+}
+
+fn present(facts: Option<&Facts>, path: &str) -> bool {
+    facts
+        .and_then(|f| f.files.get(path))
+        .is_some_and(|s| s.kind != FileKind::Missing)
+}
+
+/// Decide the plan. `facts(name)` gives a host's facts; `changing` are the
+/// hosts this run may change (`--limit`).
+pub fn plan<'a>(
+    inv: &Inventory,
+    facts: impl Fn(&str) -> Option<&'a Facts>,
+    changing: &[String],
+) -> Result<ClusterPlan, String> {
+    let control_planes: Vec<&str> = inv
+        .hosts
+        .iter()
+        .filter(|h| h.roles.contains(&Role::ControlPlane))
+        .map(|h| h.name.as_str())
+        .collect();
+    let initialised = control_planes
+        .iter()
+        .find(|n| present(facts(n), ADMIN_CONF));
+    let first = initialised
+        .or(control_planes.first())
+        .ok_or("the inventory has no control plane")?
+        .to_string();
+    let init_needed = initialised.is_none();
+    let joins: Vec<String> = inv
+        .hosts
+        .iter()
+        .filter(|h| !h.roles.is_empty() && h.name != first)
+        .filter(|h| changing.contains(&h.name))
+        .filter(|h| !present(facts(&h.name), KUBELET_CONF))
+        .map(|h| h.name.clone())
+        .collect();
+    let control_plane_joins = joins
+        .iter()
+        .filter(|j| control_planes.contains(&j.as_str()))
+        .cloned()
+        .collect();
+    let first_host = inv
+        .host(&first)
+        .ok_or("first control plane not in the inventory")?;
+    let first_ip = first_host
+        .ip
+        .map(|i| i.to_string())
+        .or_else(|| first_host.address.clone())
+        .unwrap_or_else(|| first.clone());
+    let endpoint = match inv.cluster.control_plane_endpoint.as_deref() {
+        Some(e)
+            if e.rsplit_once(':')
+                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+                && !e.ends_with(']') =>
+        {
+            e.to_string()
+        }
+        Some(e) => format!("{e}:6443"),
+        None => format!("{first_ip}:6443"),
+    };
+    let endpoint_host = endpoint
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(&endpoint);
+    // A VIP is an endpoint address that belongs to no host of the inventory.
+    let vip = endpoint_host.parse::<IpAddr>().ok().filter(|ip| {
+        !inv.hosts.iter().any(|h| {
+            h.ip == Some(*ip)
+                || h.address.as_deref().and_then(|a| a.parse::<IpAddr>().ok()) == Some(*ip)
+        })
+    });
+    Ok(ClusterPlan {
+        first_control_plane: first,
+        init_needed,
+        joins,
+        control_plane_joins,
+        endpoint,
+        vip: vip.map(|v| v.to_string()),
+    })
+}
+
+/// The cluster CA for this run: the state directory's, else the one a
+/// running control plane already has (state directory lost), else a new one
+/// when the cluster does not exist yet. A state directory whose CA is not
+/// the running cluster's is refused rather than trusted.
+pub fn cluster_ca(
+    state: &StateDir,
+    plan: &ClusterPlan,
+    first_facts: Option<&Facts>,
+    name: &str,
+) -> Result<Ca, String> {
+    let running = first_facts
+        .and_then(|f| f.files.get(CA_CERT))
+        .and_then(|s| s.content.clone())
+        .filter(|_| !plan.init_needed);
+    let known = state.ca().map_err(|e| e.to_string())?;
+    match (known, running) {
+        (Some(ca), Some(pem)) => {
+            let theirs = ca_cert_hash(&pem)?;
+            if theirs != ca.hash {
+                return Err(format!(
+                    "the CA in {} ({}) is not the CA of the running cluster on {} ({theirs}); refusing to use it",
+                    state.path().display(),
+                    ca.hash,
+                    plan.first_control_plane
+                ));
+            }
+            Ok(ca)
+        }
+        (Some(ca), None) => Ok(ca),
+        (None, Some(pem)) => {
+            let text = String::from_utf8(pem)
+                .map_err(|_| format!("{CA_CERT} on {} is not text", plan.first_control_plane))?;
+            state
+                .store_recovered_ca_cert(&text)
+                .map_err(|e| e.to_string())
+        }
+        (None, None) if plan.init_needed => state.create_ca(name).map_err(|e| e.to_string()),
+        (None, None) => Err(format!(
+            "{} is initialised but its CA certificate could not be read, and {} has none",
+            plan.first_control_plane,
+            state.path().display()
+        )),
+    }
+}
+
+/// The variables the cluster playbooks take, secrets included. They go to
+/// the runner as extra vars, which are never printed or reported.
+pub fn vars(
+    state: &StateDir,
+    plan: &ClusterPlan,
+    ca: &Ca,
+    now: i64,
+) -> Result<Map<String, Json>, String> {
+    if plan.init_needed && ca.key_pem.is_none() {
+        return Err(format!(
+            "{} must be initialised, but {} holds only the CA certificate, not its key",
+            plan.first_control_plane,
+            state.path().display()
+        ));
+    }
+    let joining = plan.init_needed || !plan.joins.is_empty();
+    let (token, ttl, fresh) = if joining {
+        let (t, fresh) = state.token(now, TOKEN_TTL).map_err(|e| e.to_string())?;
+        (
+            t.token().expose().to_string(),
+            format!("{}s", t.remaining(now).max(60)),
+            fresh,
+        )
+    } else {
+        (String::new(), String::new(), false)
+    };
+    let certificate_key = if plan.init_needed || !plan.control_plane_joins.is_empty() {
+        state
+            .certificate_key()
+            .map_err(|e| e.to_string())?
+            .0
+            .expose()
+            .to_string()
+    } else {
+        String::new()
+    };
+    let ca_key = if plan.init_needed {
+        ca.key_pem
+            .as_ref()
+            .map(|k| k.expose().to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut v = Map::new();
+    v.insert(
+        "kubestrap_first_control_plane".into(),
+        json!(plan.first_control_plane),
+    );
+    v.insert("kubestrap_init_needed".into(), json!(plan.init_needed));
+    v.insert("kubestrap_joins".into(), json!(plan.joins));
+    v.insert(
+        "kubestrap_control_plane_joins".into(),
+        json!(plan.control_plane_joins),
+    );
+    v.insert("kubestrap_token_fresh".into(), json!(fresh));
+    v.insert("kubestrap_endpoint".into(), json!(plan.endpoint));
+    v.insert(
+        "kubestrap_vip".into(),
+        plan.vip.clone().map(Json::from).unwrap_or(Json::Null),
+    );
+    v.insert(
+        "kubestrap_secrets".into(),
+        json!({
+            "token": token,
+            "token_ttl": ttl,
+            "certificate_key": certificate_key,
+            "ca_cert": ca.cert_pem,
+            "ca_key": ca_key,
+            "ca_hash": ca.hash,
+        }),
+    );
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::FileState;
+    use std::collections::BTreeMap;
+
+    fn inventory(endpoint: Option<&str>) -> Inventory {
+        let text = format!(
+            "cluster:\n  name: t\n{}hosts:\n  cp1: {{address: 10.0.0.11, roles: [control_plane]}}\n  cp2: {{address: 10.0.0.12, roles: [control_plane]}}\n  w1: {{address: 10.0.0.21, roles: [worker]}}\n",
+            endpoint.map(|e| format!("  control_plane_endpoint: {e}\n")).unwrap_or_default()
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("inv.yaml");
+        std::fs::write(&path, text).unwrap();
+        crate::inventory::load(&path).unwrap()
+    }
+
+    fn with(files: &[&str]) -> Facts {
+        let mut f = Facts::default();
+        for p in files {
+            f.files.insert(
+                p.to_string(),
+                FileState {
+                    kind: FileKind::File,
+                    ..Default::default()
+                },
+            );
+        }
+        f
+    }
+
+    fn all(inv: &Inventory) -> Vec<String> {
+        inv.hosts.iter().map(|h| h.name.clone()).collect()
+    }
+
+    #[test]
+    fn a_fresh_cluster_inits_the_first_control_plane_and_joins_the_rest() {
+        let inv = inventory(None);
+        let facts: BTreeMap<String, Facts> = BTreeMap::new();
+        let p = plan(&inv, |n| facts.get(n), &all(&inv)).unwrap();
+        assert_eq!(p.first_control_plane, "cp1");
+        assert!(p.init_needed);
+        assert_eq!(p.joins, ["cp2", "w1"]);
+        assert_eq!(p.control_plane_joins, ["cp2"]);
+        assert_eq!(p.endpoint, "10.0.0.11:6443");
+        assert_eq!(p.vip, None);
+    }
+
+    #[test]
+    fn a_running_cluster_joins_only_new_hosts_and_keeps_its_first_control_plane() {
+        let inv = inventory(Some("10.0.0.10"));
+        let mut facts = BTreeMap::new();
+        facts.insert("cp2".to_string(), with(&[ADMIN_CONF, KUBELET_CONF]));
+        facts.insert("cp1".to_string(), with(&[]));
+        facts.insert("w1".to_string(), with(&[KUBELET_CONF]));
+        let p = plan(&inv, |n| facts.get(n), &all(&inv)).unwrap();
+        assert_eq!(p.first_control_plane, "cp2", "the one already initialised");
+        assert!(!p.init_needed);
+        assert_eq!(p.joins, ["cp1"]);
+        assert_eq!(p.endpoint, "10.0.0.10:6443");
+        assert_eq!(
+            p.vip.as_deref(),
+            Some("10.0.0.10"),
+            "an address no host has is a VIP"
+        );
+        let limited = plan(&inv, |n| facts.get(n), &["w1".to_string()]).unwrap();
+        assert!(limited.joins.is_empty(), "--limit keeps other hosts out");
+    }
+
+    #[test]
+    fn an_endpoint_on_a_host_or_a_name_is_no_vip() {
+        let inv = inventory(Some("10.0.0.11:8443"));
+        let none: BTreeMap<String, Facts> = BTreeMap::new();
+        let p = plan(&inv, |n| none.get(n), &all(&inv)).unwrap();
+        assert_eq!((p.endpoint.as_str(), p.vip), ("10.0.0.11:8443", None));
+        let inv = inventory(Some("api.campus.example"));
+        let p = plan(&inv, |n| none.get(n), &all(&inv)).unwrap();
+        assert_eq!(
+            (p.endpoint.as_str(), p.vip),
+            ("api.campus.example:6443", None)
+        );
+    }
+
+    #[test]
+    fn secrets_are_made_once_and_only_when_needed() {
+        let inv = inventory(None);
+        let none: BTreeMap<String, Facts> = BTreeMap::new();
+        let dir = tempfile::tempdir().unwrap();
+        let state = StateDir::open(dir.path().join("state")).unwrap();
+        let p = plan(&inv, |n| none.get(n), &all(&inv)).unwrap();
+        let ca = cluster_ca(&state, &p, None, "t").unwrap();
+        let v = vars(&state, &p, &ca, 1000).unwrap();
+        let s = &v["kubestrap_secrets"];
+        let token = s["token"].as_str().unwrap();
+        assert_eq!(token.len(), 23);
+        assert_eq!(s["certificate_key"].as_str().unwrap().len(), 64);
+        assert!(s["ca_key"].as_str().unwrap().contains("PRIVATE KEY"));
+        assert_eq!(s["ca_hash"], json!(ca.hash));
+        // Nothing to do: no token, no key, no CA key handed out.
+        let done = ClusterPlan {
+            init_needed: false,
+            joins: vec![],
+            control_plane_joins: vec![],
+            ..p.clone()
+        };
+        let v = vars(&state, &done, &ca, 1000).unwrap();
+        assert_eq!(v["kubestrap_secrets"]["token"], json!(""));
+        assert_eq!(v["kubestrap_secrets"]["ca_key"], json!(""));
+        // The same CA next time, never a new one.
+        assert_eq!(cluster_ca(&state, &p, None, "t").unwrap().hash, ca.hash);
+    }
+
+    #[test]
+    fn a_foreign_state_ca_is_refused_and_a_lost_one_recovered() {
+        let inv = inventory(None);
+        let dir = tempfile::tempdir().unwrap();
+        let mut facts = BTreeMap::new();
+        let other = crate::cluster::pki::new_ca("other").unwrap();
+        let mut cp = with(&[ADMIN_CONF]);
+        cp.files.insert(
+            CA_CERT.into(),
+            FileState {
+                kind: FileKind::File,
+                content: Some(other.cert_pem.clone().into_bytes()),
+                ..Default::default()
+            },
+        );
+        facts.insert("cp1".to_string(), cp);
+        let p = plan(&inv, |n| facts.get(n), &all(&inv)).unwrap();
+        // State directory lost: the running cluster's certificate is recovered.
+        let lost = StateDir::open(dir.path().join("lost")).unwrap();
+        assert_eq!(
+            cluster_ca(&lost, &p, facts.get("cp1"), "t").unwrap().hash,
+            other.hash
+        );
+        // A state directory from another cluster is refused.
+        let foreign = StateDir::open(dir.path().join("foreign")).unwrap();
+        foreign.create_ca("mine").unwrap();
+        let err = cluster_ca(&foreign, &p, facts.get("cp1"), "t").unwrap_err();
+        assert!(
+            err.contains("is not the CA of the running cluster"),
+            "{err}"
+        );
+    }
+}
