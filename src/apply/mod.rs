@@ -184,6 +184,21 @@ async fn preflight(runner: &mut Runner, skip: &[String]) -> Option<ExitCode> {
             }
         })
         .collect();
+    // Whether each host is a node already: playbooks leave nodes alone when
+    // others join (`kubestrap_is_node`).
+    for h in &hosts {
+        if let Some(s) = runner
+            .sessions
+            .iter_mut()
+            .flatten()
+            .find(|s| s.name == h.name)
+        {
+            s.inventory_vars.insert(
+                "kubestrap_is_node".into(),
+                serde_json::Value::from(h.is_node),
+            );
+        }
+    }
     let problems = preflight::preflight(&runner.inventory, &hosts, skip);
     println!("\n{}", crate::report::banner("PREFLIGHT"));
     if problems.is_empty() {

@@ -29,6 +29,9 @@ pub const CLUSTER_KEYS: &[&str] = &[
     // network change before it rolls the change back by itself.
     "static_ip",
     "network_rollback_timeout",
+    // The pod network (Calico) and the HA endpoint's kube-vip image.
+    "calico",
+    "kube_vip_image",
 ];
 
 /// Connection settings allowed under `defaults:` (and on each host).

@@ -42,6 +42,9 @@ impl Renderer {
             env.set_syntax(syntax);
         }
         env.add_global("omit", OMIT);
+        // minijinja escapes by file name (`*.yaml.j2` as JSON, `*.html` as
+        // HTML); Ansible never escapes, and templates are config files.
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
         // Ansible's templates call Python's str/list/dict methods
         // (`v.split('.')`, `s.startswith(…)`, `d.items()`): minijinja's
         // Python compatibility layer provides them.

@@ -309,6 +309,24 @@ fn omit_drops_an_argument_and_nesting_renders() {
 }
 
 #[test]
+fn templates_are_never_escaped_whatever_their_name() {
+    // minijinja would escape `*.yaml.j2` as JSON and `*.html.j2` as HTML.
+    let r = Renderer::new();
+    for name in ["kubeadm.yaml.j2", "page.html.j2", "x.json.j2", "plain.j2"] {
+        assert_eq!(
+            r.render_text(
+                name,
+                "v: {{ s }}\n",
+                &minijinja::context! { s => "a<b & \"c\"" }
+            )
+            .unwrap(),
+            "v: a<b & \"c\"\n",
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn template_files_keep_the_final_newline_and_trim_blocks() {
     let r = Renderer::new();
     let text = "{% for n in nodes %}\n{{ n }}\n{% endfor %}\nend\n";

@@ -6,11 +6,15 @@
 //! ProxyJump target; node4 gets its host keys regenerated; node5 is stopped;
 //! node7, node8 and node9 are fresh hosts for the playbook engine; node10,
 //! node11 and node12 have their network pinned by static_ip (node12 rolled back);
-//! node13, node14 and node15 are prepared for kubeadm by `apply --until prepared`.
+//! node13, node14 and node15 are prepared for kubeadm by `apply --until prepared`;
+//! node16-node18 become a cluster that node19 joins later; node20-node22 are
+//! three control planes behind a virtual IP.
 
 mod become_;
+mod cluster;
 mod exec;
 mod host_keys;
+mod inventories;
 mod inventory_cli;
 mod lab;
 mod playbook;
