@@ -787,9 +787,29 @@ write_outputs() {
     : >"$LABDIR/known_hosts.tmp"
     : >"$LABDIR/hosts.txt.tmp"
     {
-        echo "# kubestrap lab inventory, written by tests/lab/lab.sh"
+        echo "# kubestrap lab inventory, written by tests/lab/lab.sh. The hosts reach"
+        echo "# nothing but this lab's bridge, so they use its own Debian mirror and"
+        echo "# Kubernetes repository, as an air-gapped campus would, and a local"
+        echo "# Calico-shaped manifest."
         echo "cluster:"
         echo "  name: lab"
+        # A subshell, so repo.env's names stay out of this script.
+        (
+            # shellcheck source=/dev/null
+            . "$LABDIR/repo.env"
+            echo "  kubernetes_version: \"$K8S_VERSION\""
+            echo "  apt_mirror:"
+            echo "    uris: $DEBIAN_URL"
+            echo "    suites: [$DEBIAN_SUITE]"
+            echo "    components: [$DEBIAN_COMPONENTS]"
+            echo "    signed_by: $DEBIAN_KEY_URL"
+            echo "  kubernetes_packages:"
+            echo "    repository: $K8S_URL"
+            echo "    key_url: $K8S_KEY_URL"
+            echo "    key_fingerprint: $K8S_KEY_FINGERPRINT"
+            echo "  calico:"
+            echo "    manifest_file: $(cd "$STANDINS/../../fixtures/calico" && pwd)/calico.yaml"
+        )
         echo "defaults:"
         echo "  user: root"
         echo "  identity_file: id_ed25519"
