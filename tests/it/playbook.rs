@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use crate::inventories::changed;
 use crate::lab::Lab;
 use crate::support::{s, Home, Run};
 
@@ -27,24 +28,7 @@ fn state(lab: &Lab) -> Vec<String> {
 
 /// The `changed=N` of every host's recap line.
 fn changed_counts(run: &Run) -> Vec<u32> {
-    HOSTS
-        .iter()
-        .map(|h| {
-            let line = run
-                .stdout
-                .lines()
-                .find(|l| l.starts_with(&format!("{h} ")) && l.contains(" : ok="))
-                .unwrap_or_else(|| panic!("no recap line for {h}:\n{}", run.stdout));
-            let n = line
-                .split("changed=")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap();
-            n.parse().unwrap()
-        })
-        .collect()
+    HOSTS.iter().map(|h| changed(&run.stdout, h)).collect()
 }
 
 #[test]

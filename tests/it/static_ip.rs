@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::inventories::changed;
 use crate::lab::Lab;
 use crate::support::{s, Home, Run};
 
@@ -31,23 +32,6 @@ fn run(lab: &Lab, home: &Home, host: &str, vars: &[&str]) -> Run {
         args.push(v);
     }
     home.kubestrap(&args)
-}
-
-/// `changed=N` of the host's recap line.
-fn changed(run: &Run, host: &str) -> u32 {
-    let line = run
-        .stdout
-        .lines()
-        .find(|l| l.starts_with(&format!("{host} ")) && l.contains(" : ok="))
-        .unwrap_or_else(|| panic!("no recap line for {host}:\n{}", run.all()));
-    line.split("changed=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 /// The host answers over SSH (a fresh kubestrap exec) at its inventory address.
@@ -81,7 +65,7 @@ fn ifupdown_pins_the_current_address_and_converges() {
     lab.sh_ok(host, "rm -f /etc/network/interfaces.d/60-kubestrap");
     let first = run(&lab, &home, host, &["static_ip_stack=ifupdown"]);
     assert_eq!(first.code, 0, "{}", first.all());
-    assert_eq!(changed(&first, host), 1);
+    assert_eq!(changed(&first.stdout, host), 1);
     settled(&lab, host);
     let conf = lab.sh_ok(host, "cat /etc/network/interfaces.d/60-kubestrap");
     assert!(
@@ -104,7 +88,7 @@ fn ifupdown_pins_the_current_address_and_converges() {
 
     let second = run(&lab, &home, host, &["static_ip_stack=ifupdown"]);
     assert_eq!(second.code, 0, "{}", second.all());
-    assert_eq!(changed(&second, host), 0, "{}", second.stdout);
+    assert_eq!(changed(&second.stdout, host), 0, "{}", second.stdout);
     assert!(reachable(&lab, &home, host));
 }
 
@@ -127,7 +111,7 @@ fn networkd_pins_the_current_address_and_converges() {
     // stack: auto finds the active networkd (no netplan, no NetworkManager).
     let first = run(&lab, &home, host, &[]);
     assert_eq!(first.code, 0, "{}", first.all());
-    assert_eq!(changed(&first, host), 1);
+    assert_eq!(changed(&first.stdout, host), 1);
     settled(&lab, host);
     let conf = lab.sh_ok(host, "cat /etc/systemd/network/10-kubestrap.network");
     assert!(
@@ -149,7 +133,7 @@ fn networkd_pins_the_current_address_and_converges() {
 
     let second = run(&lab, &home, host, &[]);
     assert_eq!(second.code, 0, "{}", second.all());
-    assert_eq!(changed(&second, host), 0, "{}", second.stdout);
+    assert_eq!(changed(&second.stdout, host), 0, "{}", second.stdout);
     assert!(reachable(&lab, &home, host));
 }
 
