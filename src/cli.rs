@@ -1,5 +1,7 @@
 //! The command line: clap definitions and dispatch to the library.
 
+pub mod extras;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -10,7 +12,20 @@ use crate::{adhoc, inventory, ExitCode};
 
 const ABOUT: &str = "Turn an inventory of plain Linux servers into a kubeadm cluster over SSH.";
 
-const EXIT_CODES: &str = "\
+const TOP_HELP: &str = "\
+Examples:
+  kubestrap inventory check -i inventory.yaml
+  kubestrap exec -i inventory.yaml -- uptime
+  kubestrap apply -i inventory.yaml --check --diff
+  kubestrap apply -i inventory.yaml
+  kubestrap kubeconfig -i inventory.yaml -o ~/.kube/config
+  kubestrap run site.yaml -i hosts.ini --limit workers
+  kubestrap completions bash > ~/.local/share/bash-completion/completions/kubestrap
+  kubestrap man > ~/.local/share/man/man1/kubestrap.1
+
+`kubestrap COMMAND --help` shows each command's flags and examples; README.md
+explains inventories, security defaults and troubleshooting.
+
 Exit codes:
   0    every host succeeded
   1    kubestrap itself failed (local I/O, internal error)
@@ -22,7 +37,7 @@ Exit codes:
 When several apply, the highest wins.";
 
 #[derive(Debug, Parser)]
-#[command(name = "kubestrap", version, about = ABOUT, after_help = EXIT_CODES)]
+#[command(name = "kubestrap", version, about = ABOUT, after_help = TOP_HELP)]
 pub struct Cli {
     /// More log output on stderr: -v info, -vv debug, -vvv trace.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -44,14 +59,20 @@ Each host's output is printed under its name, then a PLAY RECAP line per host.")
     Exec(ExecArgs),
     /// Bootstrap the cluster: preflight on every host, then the shipped playbooks.
     #[command(after_help = "Examples:
+  kubestrap apply -i inventory.yaml
   kubestrap apply -i inventory.yaml --until prepared
   kubestrap apply -i inventory.yaml --check --diff
   kubestrap apply -i hosts.ini --skip-preflight memory --playbooks ./my-playbooks
+  kubestrap apply -i inventory.yaml --accept-new-host-keys --known-hosts ./known_hosts
 
-Stages: prepared (swap off, kernel modules and sysctls, static IP, hostname,
-/etc/hosts, containerd, kubeadm/kubelet/kubectl pinned and held).
+Stages, in order:
+  prepared  swap off, kernel modules and sysctls, static IP, hostname,
+            /etc/hosts, containerd, kubeadm/kubelet/kubectl pinned and held
+  cluster   kubeadm init on the first control plane, joins, Calico, every
+            node Ready (the default: apply runs every stage)
 Preflight checks every host before anything changes and lists every problem;
-a failing preflight changes nothing. Running apply again changes nothing.")]
+a failing preflight changes nothing (exit 3). Running apply again changes
+nothing; hosts added to the inventory are prepared and joined.")]
     Apply(ApplyArgs),
     /// Run a playbook (a documented subset of Ansible's) on the inventory's hosts.
     #[command(after_help = "Examples:
@@ -65,7 +86,16 @@ diffs under --diff, then PLAY RECAP. A second run on unchanged hosts reports
 changed=0 and costs one SSH command per host.")]
     Run(RunArgs),
     /// Check or show an inventory (kubestrap YAML, Ansible INI or Ansible YAML).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:
+  kubestrap inventory check -i inventory.yaml
+  kubestrap inventory check -i inventory/kubespray.ini
+  kubestrap inventory show -i hosts.ini --json
+
+The format is detected from the file itself. Every problem is reported at
+once, one line each: FILE:LINE: host NAME: message (exit 2)."
+    )]
     Inventory(InventoryCommand),
     /// Print the discovery hash (sha256:<hex>) of a CA certificate, as `kubeadm join` pins it.
     #[command(after_help = "Examples:
@@ -99,13 +129,31 @@ The kubeconfig holds cluster-admin credentials: -o writes it with mode 0600.")]
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// Print a shell completion script for bash, zsh or fish.
+    #[command(after_help = "Examples:
+  kubestrap completions bash > ~/.local/share/bash-completion/completions/kubestrap
+  kubestrap completions zsh > ~/.zfunc/_kubestrap    # with fpath+=(~/.zfunc) in ~/.zshrc
+  kubestrap completions fish > ~/.config/fish/completions/kubestrap.fish")]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: extras::Shell,
+    },
+    /// Print kubestrap's man page (roff, section 1) with every command.
+    #[command(after_help = "Examples:
+  kubestrap man > ~/.local/share/man/man1/kubestrap.1
+  kubestrap man | man -l -")]
+    Man,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum InventoryCommand {
     /// Validate an inventory, listing every problem as FILE:LINE: host NAME: message.
-    #[command(after_help = "Example:\n  kubestrap inventory check -i inventory/kubespray.ini")]
+    #[command(
+        after_help = "Examples:\n  kubestrap inventory check -i inventory.yaml\n  kubestrap inventory check -i inventory/kubespray.ini\n\nPrints FILE: ok (N hosts, ...) and exits 0, or every problem and exits 2."
+    )]
     Check {
+        /// The inventory: kubestrap YAML, Ansible INI or Ansible YAML.
         #[arg(short, long, value_name = "FILE")]
         inventory: PathBuf,
     },
@@ -114,6 +162,7 @@ pub enum InventoryCommand {
         after_help = "Examples:\n  kubestrap inventory show -i inventory.yaml\n  kubestrap inventory show -i hosts.ini --json | jq '.hosts[].name'"
     )]
     Show {
+        /// The inventory: kubestrap YAML, Ansible INI or Ansible YAML.
         #[arg(short, long, value_name = "FILE")]
         inventory: PathBuf,
         /// Print JSON instead of a table.
@@ -124,6 +173,7 @@ pub enum InventoryCommand {
 
 #[derive(Debug, Args)]
 pub struct ExecArgs {
+    /// The inventory: kubestrap YAML, Ansible INI or Ansible YAML.
     #[arg(short, long, value_name = "FILE")]
     pub inventory: PathBuf,
     /// Only these hosts: names, groups, globs; `a,b` or `a:b`, `!x` excludes, `&x` intersects.
@@ -141,9 +191,10 @@ pub struct ExecArgs {
 
 #[derive(Debug, Args)]
 pub struct ApplyArgs {
+    /// The inventory: kubestrap YAML, Ansible INI or Ansible YAML.
     #[arg(short, long, value_name = "FILE")]
     pub inventory: PathBuf,
-    /// Stop after this stage (prepared).
+    /// Stop after this stage: prepared or cluster (the default: every stage).
     #[arg(long, value_name = "STAGE")]
     pub until: Option<String>,
     /// The cluster's local state (CA, token, kubeconfig); default: .kubestrap/<cluster name> beside the inventory.
@@ -158,6 +209,7 @@ pub struct ApplyArgs {
     /// Only change these hosts (preflight still looks at all of them).
     #[arg(short, long, value_name = "PATTERN", default_value = "all")]
     pub limit: String,
+    /// How many hosts to work on at once.
     #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub forks: u32,
     /// Report what would change, change nothing.
@@ -172,6 +224,14 @@ pub struct ApplyArgs {
     /// Write every task's result to this JSON file (0600).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+    /// Take the hosts' locks even when another run holds them (only after
+    /// making sure that run is dead: its lease ends by itself within 2 minutes).
+    #[arg(long)]
+    pub force_unlock: bool,
+    /// Workers that may fail, in percent of the workers this run changes, before
+    /// the apply stops; any control-plane failure stops it.
+    #[arg(long, value_name = "PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_worker_failure_percent: u32,
     #[command(flatten)]
     pub ssh: SshArgs,
 }
@@ -181,6 +241,7 @@ pub struct RunArgs {
     /// The playbook file (YAML).
     #[arg(value_name = "PLAYBOOK")]
     pub playbook: PathBuf,
+    /// The inventory: kubestrap YAML, Ansible INI or Ansible YAML.
     #[arg(short, long, value_name = "FILE")]
     pub inventory: PathBuf,
     /// Only these hosts (same patterns as exec).
@@ -365,6 +426,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             state_dir,
         }),
         Command::Apply(args) => crate::apply::run(args, cli.verbose > 0),
+        Command::Completions { shell } => extras::print(&extras::completions(shell)),
+        Command::Man => extras::print(&extras::man_page().map_err(|e| crate::Error::Io {
+            path: "<man page>".into(),
+            source: e,
+        })?),
         Command::Run(args) => crate::playbook::command::run(
             crate::playbook::command::RunRequest {
                 inventory: args.inventory,

@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod error;
 pub mod facts;
 pub mod inventory;
+pub mod lock;
 pub mod modules;
 pub mod pattern;
 pub mod playbook;

@@ -15,6 +15,12 @@ use crate::inventory::{Inventory, Role};
 pub const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
 pub const KUBELET_CONF: &str = "/etc/kubernetes/kubelet.conf";
 pub const CA_CERT: &str = "/etc/kubernetes/pki/ca.crt";
+const APISERVER_MANIFEST: &str = "/etc/kubernetes/manifests/kube-apiserver.yaml";
+const ETCD_MANIFEST: &str = "/etc/kubernetes/manifests/etcd.yaml";
+const BOOTSTRAP_KUBELET_CONF: &str = "/etc/kubernetes/bootstrap-kubelet.conf";
+/// What a `kubeadm init` or `join` that failed midway leaves behind (with
+/// [`CA_CERT`] on a worker); the next try's preflight would refuse it.
+pub const LEFTOVERS: &[&str] = &[APISERVER_MANIFEST, ETCD_MANIFEST, BOOTSTRAP_KUBELET_CONF];
 
 /// A bootstrap token lives this long unless the inventory says otherwise.
 const TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -29,6 +35,8 @@ pub struct ClusterPlan {
     pub joins: Vec<String>,
     /// Those of `joins` that are control planes.
     pub control_plane_joins: Vec<String>,
+    /// Hosts a failed init or join left half-done: `kubeadm reset -f` first.
+    pub resets: Vec<String>,
     /// `host:port` every node and client uses to reach the API server.
     pub endpoint: String,
     /// The endpoint's address when it is a virtual IP held by kube-vip.
@@ -70,10 +78,32 @@ pub fn plan<'a>(
         .filter(|h| !present(facts(&h.name), KUBELET_CONF))
         .map(|h| h.name.clone())
         .collect();
-    let control_plane_joins = joins
+    let control_plane_joins: Vec<String> = joins
         .iter()
         .filter(|j| control_planes.contains(&j.as_str()))
         .cloned()
+        .collect();
+    // A control plane with static Pod manifests but no admin.conf is an init
+    // that failed midway; a host that is no node yet but has what a join
+    // writes is a join that did. kubeadm's preflight refuses both until reset.
+    let half_init = init_needed
+        && changing.contains(&first)
+        && [APISERVER_MANIFEST, ETCD_MANIFEST]
+            .iter()
+            .any(|p| present(facts(&first), p));
+    let resets = half_init
+        .then(|| first.clone())
+        .into_iter()
+        .chain(
+            joins
+                .iter()
+                .filter(|j| {
+                    let f = facts(j);
+                    LEFTOVERS.iter().any(|p| present(f, p))
+                        || (!control_plane_joins.contains(j) && present(f, CA_CERT))
+                })
+                .cloned(),
+        )
         .collect();
     let first_host = inv
         .host(&first)
@@ -110,6 +140,7 @@ pub fn plan<'a>(
         init_needed,
         joins,
         control_plane_joins,
+        resets,
         endpoint,
         vip: vip.map(|v| v.to_string()),
     })
@@ -215,6 +246,7 @@ pub fn vars(
         "kubestrap_control_plane_joins".into(),
         json!(plan.control_plane_joins),
     );
+    v.insert("kubestrap_resets".into(), json!(plan.resets));
     v.insert("kubestrap_token_fresh".into(), json!(fresh));
     v.insert("kubestrap_endpoint".into(), json!(plan.endpoint));
     v.insert(
@@ -305,6 +337,57 @@ mod tests {
     }
 
     #[test]
+    fn a_half_initialised_control_plane_and_failed_joins_are_reset_first() {
+        let inv = inventory(None);
+        let mut facts = BTreeMap::new();
+        // init failed midway: manifests written, no admin.conf.
+        facts.insert("cp1".to_string(), with(&[APISERVER_MANIFEST, CA_CERT]));
+        // a control-plane join that failed after writing its manifests
+        facts.insert("cp2".to_string(), with(&[ETCD_MANIFEST]));
+        // a worker join that failed after TLS bootstrap began
+        facts.insert("w1".to_string(), with(&[CA_CERT]));
+        let p = plan(&inv, |n| facts.get(n), &all(&inv)).unwrap();
+        assert!(p.init_needed);
+        assert_eq!(p.resets, ["cp1", "cp2", "w1"]);
+        // Outside --limit nothing is reset.
+        let limited = plan(&inv, |n| facts.get(n), &["w1".to_string()]).unwrap();
+        assert_eq!(limited.resets, ["w1"]);
+    }
+
+    #[test]
+    fn nodes_and_clean_hosts_are_never_reset() {
+        let inv = inventory(None);
+        let mut facts = BTreeMap::new();
+        // Initialised: the manifests belong to a running control plane.
+        facts.insert(
+            "cp1".to_string(),
+            with(&[
+                ADMIN_CONF,
+                KUBELET_CONF,
+                APISERVER_MANIFEST,
+                ETCD_MANIFEST,
+                CA_CERT,
+            ]),
+        );
+        facts.insert(
+            "cp2".to_string(),
+            with(&[KUBELET_CONF, APISERVER_MANIFEST, CA_CERT]),
+        );
+        facts.insert("w1".to_string(), with(&[]));
+        let p = plan(&inv, |n| facts.get(n), &all(&inv)).unwrap();
+        assert_eq!(
+            (p.init_needed, p.joins.clone()),
+            (false, vec!["w1".to_string()])
+        );
+        assert!(p.resets.is_empty(), "{:?}", p.resets);
+        // A fresh control plane with kubestrap's own CA upload is no leftover.
+        let mut fresh = BTreeMap::new();
+        fresh.insert("cp1".to_string(), with(&[CA_CERT]));
+        let p = plan(&inv, |n| fresh.get(n), &all(&inv)).unwrap();
+        assert!(p.resets.is_empty(), "{:?}", p.resets);
+    }
+
+    #[test]
     fn an_endpoint_on_a_host_or_a_name_is_no_vip() {
         let inv = inventory(Some("10.0.0.11:8443"));
         let none: BTreeMap<String, Facts> = BTreeMap::new();
@@ -338,6 +421,7 @@ mod tests {
             init_needed: false,
             joins: vec![],
             control_plane_joins: vec![],
+            resets: vec![],
             ..p.clone()
         };
         let v = vars(&state, &done, &ca, 1000).unwrap();

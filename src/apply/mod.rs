@@ -20,8 +20,10 @@ use crate::cli::ApplyArgs;
 use crate::cluster::preflight::{self, HostFacts};
 use crate::cluster::state::StateDir;
 use crate::facts::{FactRequest, FileKind};
+use crate::inventory::Role;
+use crate::lock::{self, interrupt};
 use crate::playbook::command::{RunRequest, Session};
-use crate::playbook::play_run::Runner;
+use crate::playbook::play_run::{RunBudget, Runner};
 use crate::playbook::{load, load_str, Playbook, PlaybookError};
 use crate::{bundle, inventory, Error, ExitCode};
 
@@ -81,11 +83,34 @@ fn preflight_requests() -> Vec<FactRequest> {
         path: path.into(),
         content,
     };
-    vec![
+    let mut out = vec![
         file(cluster::KUBELET_CONF, false),
         file(cluster::ADMIN_CONF, false),
         file(cluster::CA_CERT, true),
-    ]
+        file(crate::lock::LOCK_PATH, true),
+    ];
+    out.extend(cluster::LEFTOVERS.iter().map(|p| file(p, false)));
+    out
+}
+
+/// Control planes stop the apply when one fails; workers share a budget.
+fn run_budget(inv: &inventory::Inventory, limit: &[String], percent: u32) -> RunBudget {
+    let in_run = |h: &&inventory::Host| limit.contains(&h.name);
+    let names = |role: Role, not: Option<Role>| -> Vec<String> {
+        inv.hosts
+            .iter()
+            .filter(in_run)
+            .filter(|h| h.roles.contains(&role) && not.is_none_or(|n| !h.roles.contains(&n)))
+            .map(|h| h.name.clone())
+            .collect()
+    };
+    RunBudget {
+        fatal: names(Role::ControlPlane, None),
+        shared: names(Role::Worker, Some(Role::ControlPlane)),
+        percent: f64::from(percent),
+        fatal_label: "control plane".into(),
+        shared_label: "workers".into(),
+    }
 }
 
 /// Run `kubestrap apply`.
@@ -124,14 +149,34 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
     let rest: Vec<(&str, Playbook, PathBuf)> = books.collect();
     let skip = args.skip_preflight.clone();
     let check = args.check;
+    let force_unlock = args.force_unlock;
+    let worker_percent = args.max_worker_failure_percent;
     session.finish(async move |runner| {
-        if let Some(code) = preflight(runner, &skip).await {
+        let me = lock::Me::new();
+        if let Some(code) = preflight(runner, &skip, &me, force_unlock).await {
             return code;
         }
+        if interrupt::interrupted() {
+            return ExitCode::Interrupted;
+        }
+        // --check changes nothing, so it takes no lock (but refused above
+        // when another run holds one: its plan would be moving under it).
+        if !check {
+            let names = runner.limit.clone();
+            if let Err(refused) = lock::take(runner, &names, me, force_unlock).await {
+                println!("\n{}", crate::report::banner("LOCK"));
+                for r in &refused {
+                    println!("{r}");
+                }
+                println!("nothing was changed on any host");
+                return ExitCode::HostFailed;
+            }
+        }
+        runner.budget = run_budget(&runner.inventory, &runner.limit, worker_percent);
         let mut code = runner.run().await;
         let mut cluster_plan = None;
         for (stage, book, base) in rest {
-            if runner.aborted {
+            if runner.aborted || interrupt::interrupted() || runner.stop_for_budget() {
                 break;
             }
             runner.switch_playbook(book, base);
@@ -146,8 +191,22 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
             }
             code = code.max(runner.run().await);
         }
-        if let (Some(plan), false, false) = (&cluster_plan, check, runner.aborted) {
+        let done = !runner.aborted && !interrupt::interrupted();
+        if let (Some(plan), false, true) = (&cluster_plan, check, done) {
             code = code.max(finish::kubeconfig_and_nodes(runner, plan, &state_path).await);
+        }
+        let failed: Vec<&str> = runner
+            .sessions
+            .iter()
+            .flatten()
+            .filter(|s| !s.active() && runner.budget.shared.contains(&s.name))
+            .map(|s| s.name.as_str())
+            .collect();
+        if !failed.is_empty() {
+            println!(
+                "\nfailed workers: {} (not joined; the next apply retries them)",
+                failed.join(", ")
+            );
         }
         code
     })
@@ -155,12 +214,27 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
 
 /// Preflight over every host (not only `--limit`'s: uniqueness and subnet
 /// checks are about the whole cluster). Some(exit code) when it failed.
-async fn preflight(runner: &mut Runner, skip: &[String]) -> Option<ExitCode> {
+async fn preflight(
+    runner: &mut Runner,
+    skip: &[String],
+    me: &lock::Me,
+    force_unlock: bool,
+) -> Option<ExitCode> {
     let all: Vec<usize> = (0..runner.sessions.len()).collect();
     runner.connect(&all).await;
     let gathered = runner
         .gather_for_preflight(&all, preflight_requests())
         .await;
+    // Another run is changing these hosts: refuse before anything else.
+    let held = lock::check(runner, &runner.limit, me);
+    if !held.is_empty() && !force_unlock {
+        println!("\n{}", crate::report::banner("LOCK"));
+        for h in &held {
+            println!("{h}");
+        }
+        println!("nothing was changed on any host");
+        return Some(ExitCode::HostFailed);
+    }
     let hosts: Vec<HostFacts> = gathered
         .into_iter()
         .map(|(i, r)| {
@@ -258,6 +332,12 @@ fn prepare_cluster(
     }
     if !plan.joins.is_empty() {
         println!("join: {}", plan.joins.join(", "));
+    }
+    if !plan.resets.is_empty() {
+        println!(
+            "reset first (an earlier init or join failed midway): {}",
+            plan.resets.join(", ")
+        );
     }
     runner.add_extra_vars(vars);
     Ok(plan)

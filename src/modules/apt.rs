@@ -37,6 +37,10 @@ const PARAMS: &[&str] = &[
 /// take the package's for files never edited (Ansible's own default options).
 const DPKG_OPTS: &str = "-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
+// Every apt-get below waits up to two minutes for dpkg's lock (held by
+// unattended-upgrades, or by the apt-get of a kubestrap run that was killed)
+// instead of failing at once.
+
 /// One requested package: `name` or `name=version`.
 #[derive(Debug, Clone, PartialEq)]
 struct Spec {
@@ -235,7 +239,7 @@ fn install(
             "all packages are installed at the requested version",
         ));
     }
-    let mut cmd = format!("DEBIAN_FRONTEND=noninteractive apt-get install -y -q {DPKG_OPTS}");
+    let mut cmd = format!("DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -q {DPKG_OPTS}");
     match recommends {
         Some(true) => cmd.push_str(" -o APT::Install-Recommends=yes"),
         Some(false) => cmd.push_str(" --no-install-recommends"),
@@ -286,7 +290,7 @@ fn remove(specs: &[Spec], ctx: &Context, purge: bool, autoremove: bool) -> Resul
     }
     // Removing a held package needs the hold lifted; apt-get remove refuses otherwise.
     let mut cmd = String::from(
-        "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages",
+        "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 remove -y -q --allow-change-held-packages",
     );
     if purge {
         cmd.push_str(" --purge");
@@ -316,7 +320,7 @@ fn update_script(valid_time: u64) -> String {
         ));
     }
     s.push_str(
-        "out=$(DEBIAN_FRONTEND=noninteractive apt-get update -q 2>&1); rc=$?\n\
+        "out=$(DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 update -q 2>&1); rc=$?\n\
          printf '%s\\n' \"$out\"\n\
          if [ $rc -ne 0 ]; then exit $rc; fi\n\
          if printf '%s\\n' \"$out\" | grep -Eq '^(E:|Err:|W: Failed to fetch|W: Some index files failed)'; then\n\
@@ -355,7 +359,7 @@ mod tests {
         f
     }
 
-    const INSTALL: &str = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
+    const INSTALL: &str = "DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 install -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold";
 
     #[test]
     fn table() {
@@ -373,8 +377,8 @@ mod tests {
             // A held package moves to a pinned version only with the hold overridden.
             (json!({"name": "kubelet=1.31.0-1.1"}), Some(format!("{INSTALL} --allow-change-held-packages 'kubelet=1.31.0-1.1'"))),
             (json!({"name": "kubelet=1.30.1-1.1", "allow_downgrade": true}), Some(format!("{INSTALL} --allow-downgrades --allow-change-held-packages 'kubelet=1.30.1-1.1'"))),
-            (json!({"name": "curl", "state": "absent", "purge": true}), Some("DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages --purge 'curl'".into())),
-            (json!({"name": "kubelet=1.30.2-1.1", "state": "removed", "autoremove": "yes"}), Some("DEBIAN_FRONTEND=noninteractive apt-get remove -y -q --allow-change-held-packages --auto-remove 'kubelet'".into())),
+            (json!({"name": "curl", "state": "absent", "purge": true}), Some("DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 remove -y -q --allow-change-held-packages --purge 'curl'".into())),
+            (json!({"name": "kubelet=1.30.2-1.1", "state": "removed", "autoremove": "yes"}), Some("DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=120 remove -y -q --allow-change-held-packages --auto-remove 'kubelet'".into())),
         ];
         for (args, want) in cases {
             let plan = check(&Apt, &f, args.clone()).unwrap_or_else(|e| panic!("{args}: {e}"));
@@ -435,11 +439,11 @@ mod tests {
         assert!(!plan.changed);
         let s = scripts(&plan);
         assert!(s[0].contains("-lt 3600 ]; then exit 0"), "{}", s[0]);
-        assert!(s[0].contains("apt-get update"));
+        assert!(s[0].contains("apt-get -o DPkg::Lock::Timeout=120 update"));
         // Before an install; not at all when nothing is to be installed.
         let plan = check(&Apt, &f, json!({"name": "runc", "update_cache": true})).unwrap();
         assert_eq!(plan.actions.len(), 2);
-        assert!(scripts(&plan)[0].contains("apt-get update"));
+        assert!(scripts(&plan)[0].contains("apt-get -o DPkg::Lock::Timeout=120 update"));
         let plan = check(&Apt, &f, json!({"name": "curl", "update_cache": true})).unwrap();
         assert!(plan.actions.is_empty());
     }

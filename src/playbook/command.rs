@@ -107,6 +107,8 @@ impl Session {
             skip_tags: req.skip_tags,
             verbose: req.verbose,
             aborted: false,
+            budget: Default::default(),
+            locks: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -127,7 +129,18 @@ impl Session {
     {
         let runner = &mut self.runner;
         let code = self.runtime.block_on(async {
-            let code = work(runner).await;
+            crate::lock::interrupt::watch();
+            let mut code = work(runner).await;
+            // Also after a failure or SIGINT: a lock left behind would make
+            // the next run wait for its lease.
+            if let Some(mut locks) = runner.locks.take() {
+                locks.refresh(runner);
+                locks.release().await;
+            }
+            if crate::lock::interrupt::interrupted() {
+                println!("\nINTERRUPTED: no new task was started after SIGINT");
+                code = code.max(ExitCode::Interrupted);
+            }
             // Counted before closing: the report's ssh_execs is the real cost.
             for s in runner
                 .sessions
@@ -144,7 +157,7 @@ impl Session {
                 );
             }
             for s in runner.sessions.iter_mut().flatten() {
-                if let Some(c) = s.conn.take() {
+                if let Some(c) = s.conn.take().and_then(|c| Arc::try_unwrap(c).ok()) {
                     c.close().await;
                 }
             }

@@ -33,8 +33,53 @@ pub struct Runner {
     pub verbose: bool,
     pub progress: Arc<Progress>,
     pub report: RunReport,
-    /// A play was aborted by any_errors_fatal or max_fail_percentage.
+    /// A play was aborted by any_errors_fatal or max_fail_percentage, or
+    /// the run by its failure budget.
     pub aborted: bool,
+    /// The run's failure budget (apply: control planes and workers).
+    pub budget: RunBudget,
+    /// Host locks this run holds (apply).
+    pub locks: Option<crate::lock::Locks>,
+}
+
+/// When a failure on some hosts stops the whole run, not just those hosts.
+#[derive(Debug, Clone, Default)]
+pub struct RunBudget {
+    /// Any failure of one of these stops the run (apply: the control planes).
+    pub fatal: Vec<String>,
+    /// These may fail up to `percent` of them before the run stops (apply: the workers).
+    pub shared: Vec<String>,
+    pub percent: f64,
+    /// What the hosts are called in messages ("control plane", "workers").
+    pub fatal_label: String,
+    pub shared_label: String,
+}
+
+impl RunBudget {
+    /// Why the run must stop, given the hosts that failed or are unreachable.
+    pub fn exceeded(&self, failed: &[&str]) -> Option<String> {
+        if let Some(h) = self.fatal.iter().find(|h| failed.contains(&h.as_str())) {
+            return Some(format!("{} {h} failed", self.fatal_label));
+        }
+        let bad = self
+            .shared
+            .iter()
+            .filter(|h| failed.contains(&h.as_str()))
+            .count();
+        let share = if self.shared.is_empty() {
+            0.0
+        } else {
+            bad as f64 * 100.0 / self.shared.len() as f64
+        };
+        (share > self.percent).then(|| {
+            format!(
+                "{bad} of {} {} failed ({share:.0}% > {}%)",
+                self.shared.len(),
+                self.shared_label,
+                self.percent
+            )
+        })
+    }
 }
 
 impl Runner {
@@ -42,6 +87,9 @@ impl Runner {
     pub async fn run(&mut self) -> ExitCode {
         let playbook = self.playbook.clone();
         for (index, play) in playbook.plays.iter().enumerate() {
+            if crate::lock::interrupt::interrupted() {
+                break;
+            }
             if let Err(message) = self.run_play(index, play).await {
                 eprintln!("error: {message}");
                 return ExitCode::BadInput;
@@ -123,6 +171,12 @@ impl Runner {
             })
             .collect();
         for t in tasks {
+            if crate::lock::interrupt::interrupted() || self.stop_for_budget() {
+                return Ok(());
+            }
+            if let Some(locks) = &self.locks {
+                locks.refresh(self);
+            }
             let active: Vec<usize> = hosts
                 .iter()
                 .copied()
@@ -141,8 +195,34 @@ impl Runner {
                 return Ok(());
             }
         }
+        if crate::lock::interrupt::interrupted() || self.stop_for_budget() {
+            return Ok(());
+        }
         self.run_handlers(&hosts, index, play).await;
         Ok(())
+    }
+
+    /// Stop the run when its failure budget is spent (the hosts that failed
+    /// already stopped; this stops the others).
+    pub fn stop_for_budget(&mut self) -> bool {
+        if self.aborted {
+            return true;
+        }
+        let failed: Vec<&str> = self
+            .sessions
+            .iter()
+            .flatten()
+            .filter(|s| !s.active() && self.limit.contains(&s.name))
+            .map(|s| s.name.as_str())
+            .collect();
+        match self.budget.exceeded(&failed) {
+            Some(why) => {
+                println!("\nNO MORE HOSTS LEFT: {why}; the run stops here");
+                self.aborted = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Add variables for the playbooks still to run, over the extra vars
@@ -251,7 +331,7 @@ impl Runner {
             async move {
                 progress.set(&s.name, "connecting");
                 match Connection::open(&s.target, &env.opts).await {
-                    Ok(c) => s.conn = Some(c),
+                    Ok(c) => s.conn = Some(Arc::new(c)),
                     Err(e) => {
                         s.worst = s.worst.max(e.exit_code());
                         s.unreachable = Some(e.to_string());
@@ -467,7 +547,12 @@ impl Runner {
                     progress.set(&s.name, &task.title());
                     let who =
                         become_user(task.become_, task.become_user.as_deref(), play, &s.target);
-                    let r = run_task(&env, task, who.as_deref(), &mut s).await;
+                    // After SIGINT a running task has a grace period; then it
+                    // is dropped with its channel, and the session comes home.
+                    let r = tokio::select! {
+                        r = run_task(&env, task, who.as_deref(), &mut s) => r,
+                        _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
+                    };
                     (s, r)
                 }
             })
@@ -517,6 +602,9 @@ impl Runner {
     /// hosts whose tasks notified them and that are still active.
     async fn run_handlers(&mut self, hosts: &[usize], index: usize, play: &Play) {
         for h in 0..play.handlers.len() {
+            if crate::lock::interrupt::interrupted() {
+                return;
+            }
             let notified: Vec<usize> = hosts
                 .iter()
                 .copied()

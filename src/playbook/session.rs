@@ -12,7 +12,8 @@ use crate::ssh::{Connection, Options, SshError, Target};
 pub struct HostSession {
     pub name: String,
     pub target: Target,
-    pub conn: Option<Connection>,
+    /// Shared with the lock heartbeat, which renews leases on it.
+    pub conn: Option<std::sync::Arc<Connection>>,
     /// Why the host cannot be reached, once that is known.
     pub unreachable: Option<String>,
     /// Exit code class of the host's worst problem so far.

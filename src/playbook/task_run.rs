@@ -41,6 +41,15 @@ pub struct TaskResult {
 }
 
 impl TaskResult {
+    /// A task stopped when the grace period after SIGINT ran out.
+    pub fn interrupted() -> TaskResult {
+        let msg = format!(
+            "interrupted: stopped after the {} s grace period that followed SIGINT",
+            crate::lock::interrupt::GRACE.as_secs()
+        );
+        fail(msg)
+    }
+
     fn skipped(reason: &str) -> TaskResult {
         TaskResult {
             outcome: Outcome::Skipped,
@@ -535,7 +544,7 @@ async fn apply(
 fn connection(session: &HostSession) -> Result<&crate::ssh::Connection, ApplyError> {
     session
         .conn
-        .as_ref()
+        .as_deref()
         .ok_or_else(|| ApplyError::Unreachable("not connected".into()))
 }
 
@@ -558,7 +567,11 @@ async fn reconnect(
     become_user: Option<&str>,
 ) -> Result<crate::ssh::Output, ApplyError> {
     use std::time::{Duration, Instant};
-    if let Some(old) = session.conn.take() {
+    if let Some(old) = session
+        .conn
+        .take()
+        .and_then(|c| std::sync::Arc::try_unwrap(c).ok())
+    {
         old.close().await;
     }
     let mut opts = env.opts.clone();
@@ -579,7 +592,7 @@ async fn reconnect(
                 let run = conn.run_with(&script, None, become_user, &env.opts);
                 match tokio::time::timeout(left + Duration::from_secs(5), run).await {
                     Ok(Ok(out)) if out.exit_status != Some(CONFIRM_RETRY) => {
-                        session.conn = Some(conn);
+                        session.conn = Some(std::sync::Arc::new(conn));
                         return Ok(out);
                     }
                     Ok(Ok(out)) => {
@@ -601,7 +614,7 @@ async fn reconnect(
     tokio::time::sleep(Duration::from_secs(rollback_secs)).await;
     match crate::ssh::Connection::open(&session.target, &env.opts).await {
         Ok(conn) => {
-            session.conn = Some(conn);
+            session.conn = Some(std::sync::Arc::new(conn));
             Err(ApplyError::Failed(
                 format!("{rolled_back} (no SSH login within {timeout_secs}s: {last_error})"),
                 Map::new(),
