@@ -7,12 +7,24 @@ use std::time::Duration;
 
 use russh::client::{self, Handle};
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::Semaphore;
 
 use super::auth::authenticate;
 use super::known_hosts;
 use super::target::Target;
 use super::verifier::Verifier;
 use super::{Options, SshError};
+
+/// At most this many connections are being set up (TCP connect, key
+/// exchange, authentication) at once, whatever `--forks` says. Setup is
+/// CPU-bound on both ends (key exchange); hundreds at once do not finish
+/// sooner, they only make every handshake slower, and a handshake that
+/// passes `--connect-timeout` makes its host unreachable. With this bound,
+/// 500 lab hosts on 2 cores connect with none lost (bench/RESULTS.md). A
+/// host waits here before its connect timeout starts; a jump host takes its
+/// own turn first, so turns are never nested.
+const MAX_SETUPS: usize = 64;
+static SETUPS: Semaphore = Semaphore::const_new(MAX_SETUPS);
 
 /// One authenticated SSH connection to a host, reused for every command.
 ///
@@ -33,7 +45,13 @@ impl Connection {
                 Ok(c) => return Ok(c),
                 Err(e) if e.is_retryable() && attempt < opts.retries => {
                     attempt += 1;
-                    let backoff = Duration::from_millis(500 * (1 << attempt.min(5)));
+                    // Up to 250 ms of jitter, so hosts that failed together
+                    // (a burst the network dropped) do not retry together.
+                    let jitter = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| u64::from(d.subsec_nanos()) % 250)
+                        .unwrap_or(0);
+                    let backoff = Duration::from_millis(500 * (1 << attempt.min(5)) + jitter);
                     tracing::info!("{e}; retry {attempt}/{} in {:?}", opts.retries, backoff);
                     tokio::time::sleep(backoff).await;
                 }
@@ -60,6 +78,8 @@ fn open_once<'a>(
         let addr = format!("{}:{}", target.hostname, target.port);
         match target.jumps.split_last() {
             None => {
+                // The semaphore is never closed, so acquiring cannot fail.
+                let _turn = SETUPS.acquire().await.ok();
                 let tcp = tokio::time::timeout(
                     opts.connect_timeout,
                     tokio::net::TcpStream::connect((target.hostname.as_str(), target.port)),
@@ -108,6 +128,7 @@ fn open_once<'a>(
                             jump_target.display_addr()
                         ),
                     })?;
+                let _turn = SETUPS.acquire().await.ok();
                 handshake(target, opts, channel.into_stream(), Some(Box::new(jump))).await
             }
         }
