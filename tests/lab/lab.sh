@@ -5,6 +5,7 @@
 #   lab.sh rootfs                      build the cached root file system (once)
 #   lab.sh up LABDIR N                 boot node1..nodeN (tears down an old lab first)
 #   lab.sh down LABDIR                 tear everything down (idempotent)
+#   lab.sh reset LABDIR                every host back to first boot (same keys)
 #   lab.sh stop LABDIR NAME            kill one host; its address stops answering
 #   lab.sh start LABDIR NAME           boot it again with the same disk and host keys
 #   lab.sh sh LABDIR NAME -- CMD...    run CMD inside the host (exit status passed on)
@@ -17,8 +18,19 @@
 # for the password "lab-sudo-pass").
 #
 # Environment: LAB_BRIDGE (ksbr0), LAB_NET (10.99.0: first three octets of a
-# /24; the bridge is .1, host i is .(10+i)), LAB_MIRROR (Debian mirror URL for
-# `rootfs`; default: the one apt on this machine uses), LAB_BOOT_TIMEOUT (60 s).
+# /24; the bridge is .1, host i is .(10+i); up to 200 hosts. Or two octets,
+# e.g. 10.100, for a /16: the bridge is 10.100.0.1, host i is
+# 10.100.(1+(i-1)/200).(10+(i-1)%200); up to 1000 hosts), LAB_MIRROR (Debian
+# mirror URL for `rootfs`; default: the one apt on this machine uses),
+# LAB_BOOT_TIMEOUT (60 s, per boot batch).
+#
+# Benchmark hosts: LAB_SSHD_ONLY=1 at `up` boots each host with `sshd -D -e`
+# as its PID 1 instead of systemd (same netns, overlay disk, cgroups, users
+# and keys; one ed25519 host key made at first boot; no systemctl inside).
+# They boot in batches of LAB_BOOT_BATCH (default 50 sshd-only hosts; all at
+# once for systemd hosts), each batch waiting until its sshds answer, so
+# hundreds of hosts come up without a burst. Measured on 2 cores:
+# see bench/RESULTS.md.
 ## Repository: LAB_K8S_VERSIONS (stand-in Kubernetes versions, space-separated,
 # first one is the lab's default; default $LAB_K8S_VERSION or 1.31.4),
 # LAB_REPO_PORT (8080).
@@ -92,7 +104,7 @@ repo_key() {
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 need_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, mounts, debootstrap)"; }
 need_cmds() {
@@ -395,12 +407,12 @@ start_repo_server() {
     stop_repo_server
     rm -rf "$LABDIR/repo"
     cp -al "$src" "$LABDIR/repo" 2>/dev/null || cp -a "$src" "$LABDIR/repo"
-    setsid "$(python_bin)" -m http.server --bind "$NET.1" --directory "$LABDIR/repo" "$REPO_PORT" \
+    setsid "$(python_bin)" -m http.server --bind "$GATEWAY" --directory "$LABDIR/repo" "$REPO_PORT" \
         </dev/null >"$LABDIR/repo-http.log" 2>&1 &
     pid=$!
     write_pidfile "$LABDIR/repo-http.pid" "$pid"
     for ((i = 0; i < 100; i++)); do
-        if timeout 1 bash -c "exec 3<>/dev/tcp/$NET.1/$REPO_PORT" 2>/dev/null; then
+        if timeout 1 bash -c "exec 3<>/dev/tcp/$GATEWAY/$REPO_PORT" 2>/dev/null; then
             write_repo_env
             return 0
         fi
@@ -408,7 +420,7 @@ start_repo_server() {
             die "repository server exited: $(tail -n3 "$LABDIR/repo-http.log")"
         sleep 0.05
     done
-    die "repository server not answering on $NET.1:$REPO_PORT"
+    die "repository server not answering on $GATEWAY:$REPO_PORT"
 }
 stop_repo_server() {
     local pid i
@@ -422,7 +434,7 @@ stop_repo_server() {
     rm -f "$LABDIR/repo-http.pid"
 }
 write_repo_env() {
-    local base="http://$NET.1:$REPO_PORT" DEBIAN_PATH DEBIAN_SUITE DEBIAN_KEY_FINGERPRINT K8S_PATH \
+    local base="http://$GATEWAY:$REPO_PORT" DEBIAN_PATH DEBIAN_SUITE DEBIAN_KEY_FINGERPRINT K8S_PATH \
         K8S_KEY_FINGERPRINT K8S_VERSION K8S_PACKAGE_VERSION K8S_VERSIONS CONTAINERD_VERSION RUNC_VERSION
     # shellcheck disable=SC1091
     source "$LABDIR/repo/repo-facts.env"
@@ -458,19 +470,34 @@ load_lab() {
         BRIDGE=${LAB_BRIDGE:-ksbr0}
         NET=${LAB_NET:-10.99.0}
         LOWER=$ROOTFS
+        SSHD_ONLY=${LAB_SSHD_ONLY:-0}
     fi
-    [[ $NET =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]] ||
-        die "LAB_NET must be the first three octets of a /24, e.g. 10.99.0 (got $NET)"
+    SSHD_ONLY=${SSHD_ONLY:-0}
+    if [[ $NET =~ ^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$ ]]; then
+        PREFIX=24; GATEWAY=$NET.1; MAX_HOSTS=200
+    elif [[ $NET =~ ^[0-9]{1,3}\.[0-9]{1,3}$ ]]; then
+        PREFIX=16; GATEWAY=$NET.0.1; MAX_HOSTS=1000
+    else
+        die "LAB_NET must be the first three octets of a /24 (10.99.0) or two of a /16 (10.100) (got $NET)"
+    fi
     ((${#BRIDGE} <= 8)) || die "LAB_BRIDGE must be at most 8 characters (got $BRIDGE)"
 }
 save_lab() {
-    printf 'BRIDGE=%q\nNET=%q\nLOWER=%q\n' "$BRIDGE" "$NET" "$LOWER" >"$LABDIR/lab.env"
+    printf 'BRIDGE=%q\nNET=%q\nLOWER=%q\nSSHD_ONLY=%q\n' "$BRIDGE" "$NET" "$LOWER" "$SSHD_ONLY" >"$LABDIR/lab.env"
 }
 hostdir() { echo "$LABDIR/hosts/$1"; }
 netns_of() { echo "$BRIDGE-$1"; }
 index_of() { cat "$(hostdir "$1")/index"; }
 veth_of() { echo "v$BRIDGE-$(index_of "$1")"; }
-addr_of() { echo "$NET.$((10 + $(index_of "$1")))"; }
+addr_of() {
+    local i
+    i=$(index_of "$1")
+    if ((PREFIX == 24)); then
+        echo "$NET.$((10 + i))"
+    else # 200 hosts per third octet, from NET.1.10: no .0/.255 host addresses
+        echo "$NET.$((1 + (i - 1) / 200)).$((10 + (i - 1) % 200))"
+    fi
+}
 lab_hosts() { # names, in index order
     local d
     for d in "$LABDIR"/hosts/*/index; do
@@ -487,7 +514,7 @@ ensure_bridge() {
         # FORWARD policy (Docker's) must not filter host-to-host traffic.
         ip link add "$BRIDGE" type bridge nf_call_iptables 0 nf_call_ip6tables 0 \
             nf_call_arptables 0 2>/dev/null || ip link add "$BRIDGE" type bridge
-        ip addr add "$NET.1/24" dev "$BRIDGE"
+        ip addr add "$GATEWAY/$PREFIX" dev "$BRIDGE"
     fi
     ip link set "$BRIDGE" up
 }
@@ -511,9 +538,9 @@ setup_net() {
     ip neigh flush dev "$BRIDGE" to "$addr" 2>/dev/null || true
     ip link set "$veth" master "$BRIDGE" up
     ip -n "$ns" link set lo up
-    ip -n "$ns" addr add "$addr/24" dev eth0
+    ip -n "$ns" addr add "$addr/$PREFIX" dev eth0
     ip -n "$ns" link set eth0 up
-    ip -n "$ns" route add default via "$NET.1"
+    ip -n "$ns" route add default via "$GATEWAY"
 }
 teardown_net() {
     local name=$1
@@ -629,8 +656,11 @@ boot_host() {
     # root of its cgroup namespace; inside, /sys/fs/cgroup is mounted afresh
     # so systemd sees only its own subtree.
     # shellcheck disable=SC2016,SC2034  # expanded by the new shells
-    LAB_CGDIRS=$(cgroup_dirs "$name") LAB_CGMOUNTS=$(cgroup_mounts) \
-    LAB_CGROOT=$(findmnt -rn -o FSTYPE /sys/fs/cgroup || true) \
+    # An sshd-only host (benchmarks) runs `sshd -D -e` as its PID 1: it
+    # needs no cgroup mounts, makes one ed25519 host key on first boot and
+    # reaps its sessions' children itself.
+    LAB_CGDIRS=$(cgroup_dirs "$name") LAB_CGROOT=$(findmnt -rn -o FSTYPE /sys/fs/cgroup || true) \
+    LAB_CGMOUNTS=$( ((SSHD_ONLY)) || cgroup_mounts) LAB_SSHD_ONLY=$SSHD_ONLY \
     setsid sh -c 'echo "$$" >"$1"; shift
                   for c in $LAB_CGDIRS; do echo "$$" >"$c/cgroup.procs" || exit 1; done
                   exec "$@"' sh "$d/unshare.pid.tmp" \
@@ -648,9 +678,18 @@ boot_host() {
                        mkdir -p "$r$m"; mount -t "$t" -o "$o" cgroup "$r$m"
                    done
                fi
+               if [ "$LAB_SSHD_ONLY" = 1 ]; then
+                   exec /usr/bin/env -i container=kubestrap-lab PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/chroot "$r" /bin/sh -c "
+                       mkdir -p -m 0755 /run/sshd
+                       k=/etc/ssh/ssh_host_ed25519_key
+                       [ -s \$k ] || ssh-keygen -q -t ed25519 -N \"\" -f \$k
+                       exec /usr/sbin/sshd -D -e -o HostKey=\$k"
+               fi
                exec /usr/bin/env -i container=kubestrap-lab TERM=linux PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/chroot "$r" /lib/systemd/systemd --system' \
         sh "$name" "$r" </dev/null >"$d/console.log" 2>&1 &
-    for ((i = 0; i < 200; i++)); do # up to 2 s for the unshare and its child
+    # Up to 10 s for the unshare and its child: a loaded 2-core machine
+    # booting dozens of hosts can take seconds here.
+    for ((i = 0; i < 1000; i++)); do
         if [[ -s $d/unshare.pid.tmp ]]; then
             up_pid=$(cat "$d/unshare.pid.tmp")
             if init=$(first_child "$up_pid"); then
@@ -670,6 +709,7 @@ host_ready() {
     init=$(init_pid "$name") || { echo "init died (see $(hostdir "$name")/console.log)"; return 2; }
     timeout 1 bash -c "exec 3<>/dev/tcp/$(addr_of "$name")/22" 2>/dev/null ||
         { echo "sshd not answering on port 22"; return 1; }
+    ((SSHD_ONLY)) && return 0
     state=$(timeout 3 nsenter -t "$init" -m -u -i -n -p -r -w systemctl is-system-running 2>/dev/null) || true
     case $state in
         running | degraded) return 0 ;;
@@ -685,7 +725,7 @@ wait_ready() { # wait_ready NAME...; bounded by BOOT_TIMEOUT
             rc=0; why=$(host_ready "$name") || rc=$?
             if ((rc == 2)); then die "$name: $why"; fi
             if ((rc == 0)); then
-                report_degraded "$name"
+                ((SSHD_ONLY)) || report_degraded "$name"
             else
                 still+=("$name"); reason[$name]=$why
             fi
@@ -730,7 +770,7 @@ halt_hosts() { # halt_hosts graceful|kill NAME...
     local mode=$1 name init up i left
     shift
     for name in "$@"; do adopt_pids "$name"; done
-    if [[ $mode == graceful ]]; then
+    if [[ $mode == graceful ]] && ((!SSHD_ONLY)); then
         for name in "$@"; do
             init=$(init_pid "$name") || continue
             timeout 2 nsenter -t "$init" -m -u -i -n -p -r -w systemctl poweroff --no-block \
@@ -745,7 +785,7 @@ halt_hosts() { # halt_hosts graceful|kill NAME...
     fi
     for name in "$@"; do
         if init=$(init_pid "$name"); then
-            [[ $mode == graceful ]] && log "$name: poweroff too slow, killing init $init"
+            [[ $mode == graceful ]] && ((!SSHD_ONLY)) && log "$name: poweroff too slow, killing init $init"
             kill -KILL "$init" 2>/dev/null || true
         fi
     done
@@ -769,16 +809,51 @@ teardown_host() {
     umount_root "$1"
     teardown_net "$1"
 }
-start_hosts() { # start_hosts NAME...: network, disk, boot, wait
-    local name
-    ensure_bridge
+# prepare_host NAME: network, disk and files of a host that is not running.
+prepare_host() {
+    setup_net "$1"
+    mount_root "$1"
+    place_files "$1"
+}
+# each_host FUNC NAME...: FUNC NAME for every host, up to LAB_JOBS (default
+# 2 x cores) at once; fails when any of them failed.
+each_host() {
+    local func=$1 name jobs failed=0 done_pid
+    local -A running=()
+    shift
+    jobs=${LAB_JOBS:-$((2 * $(nproc)))}
     for name in "$@"; do
-        setup_net "$name"
-        mount_root "$name"
-        place_files "$name"
+        while ((${#running[@]} >= jobs)); do
+            done_pid=
+            wait -n -p done_pid "${!running[@]}" || failed=1
+            [[ -n $done_pid ]] || die "each_host: lost track of its jobs"
+            unset "running[$done_pid]"
+        done
+        ("$func" "$name") &
+        running[$!]=1
     done
-    for name in "$@"; do boot_host "$name"; done
-    wait_ready "$@"
+    while ((${#running[@]})); do
+        done_pid=
+        wait -n -p done_pid "${!running[@]}" || failed=1
+        [[ -n $done_pid ]] || die "each_host: lost track of its jobs"
+        unset "running[$done_pid]"
+    done
+    ((!failed)) || die "$func failed for some hosts (see above)"
+}
+start_hosts() { # start_hosts NAME...: network, disk, boot, wait
+    local name batch i
+    ensure_bridge
+    each_host prepare_host "$@"
+    # Bounded, paced boot: a batch at a time, each waiting for its sshds (and
+    # systemds), so hundreds of first boots (key generation) do not all
+    # compete for the CPU at once. Systemd hosts boot all at once, as before.
+    batch=${LAB_BOOT_BATCH:-$( ((SSHD_ONLY)) && echo 50 || echo $#)}
+    [[ $batch =~ ^[1-9][0-9]*$ ]] || die "LAB_BOOT_BATCH must be a positive number (got $batch)"
+    local names=("$@")
+    for ((i = 0; i < ${#names[@]}; i += batch)); do
+        for name in "${names[@]:i:batch}"; do boot_host "$name"; done
+        wait_ready "${names[@]:i:batch}"
+    done
 }
 
 # ---------------------------------------------------------------- outputs
@@ -833,7 +908,7 @@ write_outputs() {
 # ---------------------------------------------------------------- commands
 cmd_up() {
     local n=$2 i names=() t0 cur
-    if ! [[ $n =~ ^[1-9][0-9]*$ ]] || ((n > 200)); then die "N must be 1..200 (got $n)"; fi
+    [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number (got $n)"
     need_root; need_cmds ip unshare nsenter setsid ssh-keygen mount flock
     t0=$EPOCHREALTIME
     if [[ -d $1/hosts ]]; then
@@ -841,6 +916,9 @@ cmd_up() {
         cmd_down "$1"
     fi
     load_lab "$1" fresh
+    if ((n > MAX_HOSTS)); then
+        die "N must be 1..$MAX_HOSTS for LAB_NET=$NET (got $n)"
+    fi
     [[ -x $ROOTFS/lib/systemd/systemd ]] || (cmd_rootfs) || die "no rootfs at $ROOTFS and building it failed"
     [[ -f $(repo_dir)/repo-facts.env ]] || (cmd_repo) || die "building the lab's apt repositories failed"
     if findmnt -rn -o TARGET | grep -qF "$LABDIR/"; then
@@ -855,6 +933,12 @@ cmd_up() {
     if ((cur < 1024 + 64 * n)); then sysctl -qw fs.inotify.max_user_instances=$((1024 + 64 * n)); fi
     cur=$(sysctl -n fs.inotify.max_user_watches)
     if ((cur < 524288)); then sysctl -qw fs.inotify.max_user_watches=524288; fi
+    # Hundreds of hosts on one bridge: the build machine's ARP table must
+    # hold them all (default hard limit 1024, pruning from 512 entries).
+    cur=$(sysctl -n net.ipv4.neigh.default.gc_thresh3)
+    if ((cur < 2 * n + 256)); then
+        sysctl -qw net.ipv4.neigh.default.gc_thresh2=$((2 * n + 128)) net.ipv4.neigh.default.gc_thresh3=$((2 * n + 256))
+    fi
     for ((i = 1; i <= n; i++)); do
         create_host "node$i" "$i"
         names+=("node$i")
@@ -865,6 +949,40 @@ cmd_up() {
     write_outputs
     log "$n hosts up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; inventory: $LABDIR/inventory.yaml"
     cat "$LABDIR/hosts.txt"
+}
+
+# Every host back to its first boot, as if reinstalled with the same
+# identity: stopped, its disk emptied but for its SSH host keys, booted
+# again. Network namespaces stay. For benchmarks' "first run on fresh hosts".
+reset_disk() {
+    local d
+    d=$(hostdir "$1")
+    umount_root "$1"
+    remove_cgroups "$1"
+    mkdir -p "$d/keep"
+    cp -a "$d"/upper/etc/ssh/ssh_host_* "$d/keep/" 2>/dev/null || true
+    rm -rf "$d/upper" "$d/work"
+    mkdir -p "$d/upper/etc/ssh" "$d/work"
+    cp -a "$d"/keep/ssh_host_* "$d/upper/etc/ssh/" 2>/dev/null || true
+    rm -rf "$d/keep"
+    mount_root "$1"
+    place_files "$1"
+}
+cmd_reset() {
+    local names=() name batch i
+    need_root
+    load_lab "$1"
+    mapfile -t names < <(lab_hosts)
+    ((${#names[@]})) || die "no hosts in $LABDIR"
+    local t0=$EPOCHREALTIME
+    halt_hosts kill "${names[@]}"
+    each_host reset_disk "${names[@]}"
+    batch=${LAB_BOOT_BATCH:-$( ((SSHD_ONLY)) && echo 50 || echo ${#names[@]})}
+    for ((i = 0; i < ${#names[@]}; i += batch)); do
+        for name in "${names[@]:i:batch}"; do boot_host "$name"; done
+        wait_ready "${names[@]:i:batch}"
+    done
+    log "${#names[@]} hosts reset in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 }
 
 cmd_down() {
@@ -934,6 +1052,7 @@ main() {
         repo) (($# == 0)) || usage; cmd_repo ;;
         up) (($# == 2)) || usage; cmd_up "$@" ;;
         down) (($# == 1)) || usage; cmd_down "$@" ;;
+        reset) (($# == 1)) || usage; cmd_reset "$@" ;;
         stop) (($# == 2)) || usage; cmd_stop "$@" ;;
         start) (($# == 2)) || usage; cmd_start "$@" ;;
         sh) (($# >= 2)) || usage; cmd_sh "$@" ;;
