@@ -72,7 +72,38 @@ pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
         problems.push(0, None, "inventory is not valid UTF-8 text");
         return Err(problems.into_sorted());
     };
-    match parse_text(&text, path, &mut problems) {
+    parse_str(&text, path)
+}
+
+/// Parse and validate inventory `text` as [`load`] does once the file is
+/// read; `path` names the file in problems and anchors relative identity
+/// files. The fuzz targets (fuzz/) and tests/it/hostile start here.
+pub fn parse_str(text: &str, path: &Path) -> Result<Inventory, Vec<Problem>> {
+    let mut problems = Problems::new(path);
+    match parse_text(text, detect::detect(text), path, &mut problems) {
+        Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
+        _ => Err(problems.into_sorted()),
+    }
+}
+
+/// As [`parse_str`], but with `format`'s parser whatever the text looks
+/// like, so a fuzzer can drive each parser on its own (the YAML formats
+/// still need the text to be a YAML mapping). Not for use outside fuzzing:
+/// it reaches states detection never produces.
+#[doc(hidden)]
+pub fn parse_str_as(format: Format, text: &str, path: &Path) -> Result<Inventory, Vec<Problem>> {
+    let detected = match (format, serde_yaml::from_str::<serde_yaml::Value>(text)) {
+        (Format::AnsibleIni, _) => Detected::AnsibleIni,
+        (Format::Kubestrap, Ok(serde_yaml::Value::Mapping(m))) => Detected::Kubestrap(m),
+        (Format::AnsibleYaml, Ok(serde_yaml::Value::Mapping(m))) => Detected::AnsibleYaml(m),
+        (_, Ok(_)) => Detected::YamlError(0, "not a YAML mapping".into()),
+        (_, Err(e)) => {
+            let (line, message) = detect::yaml_error(&e);
+            Detected::YamlError(line, message)
+        }
+    };
+    let mut problems = Problems::new(path);
+    match parse_text(text, detected, path, &mut problems) {
         Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
         _ => Err(problems.into_sorted()),
     }
@@ -100,10 +131,15 @@ fn with_role_groups(mut inv: Inventory) -> Inventory {
     inv
 }
 
-/// Parse and validate already-read text; `path` names the file in problems
-/// and anchors relative identity files.
-fn parse_text(text: &str, path: &Path, problems: &mut Problems) -> Option<Inventory> {
-    let (inv, located) = match detect::detect(text) {
+/// Parse and validate already-read, already-detected text; `path` names the
+/// file in problems and anchors relative identity files.
+fn parse_text(
+    text: &str,
+    detected: Detected,
+    path: &Path,
+    problems: &mut Problems,
+) -> Option<Inventory> {
+    let (inv, located) = match detected {
         Detected::YamlError(line, message) => {
             match detect::duplicate_key(text, line, &message) {
                 Some(dup) => problems.push(dup.line, dup.host.as_deref(), dup.message),

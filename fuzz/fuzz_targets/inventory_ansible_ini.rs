@@ -1,0 +1,7 @@
+//! cargo fuzz run inventory_ansible_ini — see docs/fuzzing.md.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::Target::InventoryAnsibleIni.run(data));
