@@ -4,7 +4,7 @@
 # torn down again. Run as root from anywhere in a clone.
 #
 #   LABDIR      lab directory (default /tmp/kubestrap-lab)
-#   LAB_HOSTS   number of lab hosts (default 22: tests/it/main.rs gives node1..node22 jobs)
+#   LAB_HOSTS   number of lab hosts (default 38: tests/it/main.rs gives node1..node38 jobs)
 #   extra arguments are passed to the integration test binary, e.g. a filter:
 #   tests/run-all.sh lab_
 #
@@ -15,7 +15,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
 LABDIR=${LABDIR:-/tmp/kubestrap-lab}
-LAB_HOSTS=${LAB_HOSTS:-22}
+LAB_HOSTS=${LAB_HOSTS:-38}
 LAB=tests/lab/lab.sh
 
 unit=0 it=0

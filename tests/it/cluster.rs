@@ -23,7 +23,7 @@ const HA: [(&str, &str); 3] = [
 ];
 const POD_SUBNET: &str = "10.244.0.0/16";
 
-fn calico_settings() -> String {
+pub fn calico_settings() -> String {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calico/calico.yaml");
     format!(
         "  calico:\n    manifest_file: {}\n    mtu: 1400\n",
@@ -64,14 +64,14 @@ fn openssl_hash(lab: &Lab, host: &str) -> String {
 
 /// Every process command line on `hosts`, sampled until stopped (bounded:
 /// at most 10 minutes), so a test can prove no secret was ever on one.
-struct ProcessWatch {
+pub struct ProcessWatch {
     stop: Arc<AtomicBool>,
     seen: Arc<Mutex<String>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ProcessWatch {
-    fn start(lab_dir: PathBuf, hosts: Vec<String>) -> ProcessWatch {
+    pub fn start(lab_dir: PathBuf, hosts: Vec<String>) -> ProcessWatch {
         let stop = Arc::new(AtomicBool::new(false));
         let seen = Arc::new(Mutex::new(String::new()));
         let (stop2, seen2) = (stop.clone(), seen.clone());
@@ -107,7 +107,7 @@ impl ProcessWatch {
         }
     }
 
-    fn finish(mut self) -> String {
+    pub fn finish(mut self) -> String {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
@@ -119,7 +119,7 @@ impl ProcessWatch {
 
 /// The secrets in the state directory: the whole token and its secret half,
 /// the certificate key, and the CA key's base64 lines.
-fn secrets(state: &Path) -> Vec<String> {
+pub fn secrets(state: &Path) -> Vec<String> {
     let token: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(state.join("token.json")).unwrap()).unwrap();
     let key: serde_json::Value =

@@ -8,17 +8,24 @@
 //! node11 and node12 have their network pinned by static_ip (node12 rolled back);
 //! node13, node14 and node15 are prepared for kubeadm by `apply --until prepared`;
 //! node16-node18 become a cluster that node19 joins later; node20-node22 are
-//! three control planes behind a virtual IP.
+//! three control planes behind a virtual IP; node23-node25 run README's
+//! commands (tests/it/readme.rs); node26-node33 are for fault injection
+//! (tests/it/faults.rs); node34-node36 host hostile servers (tests/it/hostile.rs);
+//! node37 and node38 fail init and join without leaking a secret (secrets.rs).
 
 mod become_;
 mod cluster;
 mod exec;
+mod faults;
 mod host_keys;
+mod hostile;
 mod inventories;
 mod inventory_cli;
 mod lab;
 mod playbook;
 mod prepare;
 mod proxy_jump;
+mod readme;
+mod secrets;
 mod static_ip;
 mod support;

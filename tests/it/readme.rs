@@ -1,0 +1,533 @@
+//! README.md's commands, run as a reader would run them, and the Vagrant lab's files checked.
+//!
+//! Every command line in README's fenced `sh` blocks and every `$ ` line in
+//! its `console` blocks is classified here: it runs against the test's lab
+//! (the quick start's lab directory replaced by one for node23..node25), or
+//! it is listed in [`NOT_HERE`] with the reason it cannot run inside this
+//! test. A command nobody classified fails the test, so a new README example
+//! needs a decision here.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::inventories::lab_cluster;
+use crate::lab::Lab;
+use crate::support::{s, Home};
+
+/// The quick start's lab directory, as README writes it.
+const README_LAB: &str = "/tmp/kubestrap-lab";
+
+/// The lab hosts this test may change: README's quick start cluster.
+const HOSTS: [(&str, &str); 3] = [
+    ("node23", "control_plane"),
+    ("node24", "worker"),
+    ("node25", "worker"),
+];
+
+/// A step that boots the quick start's lab: the test's lab is up already,
+/// and its hosts node23..node25 play the quick start's three.
+const LAB_UP: &str = "tests/lab/lab.sh up /tmp/kubestrap-lab 3";
+
+/// README commands (whole lines, exactly as shown) this test does not run, and why.
+const NOT_HERE: &[(&str, &str)] = &[
+    (
+        "tests/run-all.sh",
+        "it runs this very test; CI runs it (.ci/run)",
+    ),
+    (
+        "(cd vagrant && vagrant up)",
+        "boots VMs, which the test machine cannot; CI validates the Vagrantfile (vagrant/check.sh)",
+    ),
+    (
+        "curl -fsSLo vagrant/calico.yaml https://raw.githubusercontent.com/projectcalico/calico/v3.29.1/manifests/calico.yaml",
+        "needs the Internet, which the lab does not have",
+    ),
+    (
+        "kubestrap apply -i inventory/vagrant.yaml --accept-new-host-keys",
+        "needs the Vagrant VMs; the same apply runs on the lab in the quick start",
+    ),
+    (
+        "kubestrap kubeconfig -i inventory/vagrant.yaml -o ~/.kube/vagrant.conf",
+        "needs the Vagrant cluster's state directory; kubeconfig runs on the lab's below",
+    ),
+    (
+        "kubestrap apply -i inventory.yaml --until prepared",
+        "shows a failing preflight on hosts the lab does not have (1000 MB, duplicate hostnames); \
+         src/cluster/preflight/tests.rs checks those messages",
+    ),
+];
+
+/// Commands that exit with something other than 0 on purpose.
+const EXIT_CODES: &[(&str, i32)] = &[("kubestrap inventory check -i docs/examples/bad.yaml", 2)];
+
+/// One command README shows.
+#[derive(Debug)]
+struct Shown {
+    /// 1-based line in README.md.
+    line: usize,
+    command: String,
+    /// For `console` blocks: the output shown below the `$ ` line.
+    output: Option<String>,
+}
+
+fn readme() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The commands of README's `sh` and `console` blocks, in order.
+fn shown_commands(text: &str) -> Vec<Shown> {
+    let mut out: Vec<Shown> = Vec::new();
+    let mut lang: Option<String> = None;
+    let mut pending = String::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        if let Some(rest) = line.trim_start().strip_prefix("```") {
+            lang = match lang {
+                Some(_) => None,
+                None => Some(rest.trim().to_string()),
+            };
+            continue;
+        }
+        match lang.as_deref() {
+            Some("sh") => {
+                let l = line.trim();
+                if pending.is_empty() && (l.is_empty() || l.starts_with('#')) {
+                    continue;
+                }
+                if let Some(head) = l.strip_suffix('\\') {
+                    pending.push_str(head);
+                    continue;
+                }
+                pending.push_str(l);
+                out.push(Shown {
+                    line: number,
+                    command: std::mem::take(&mut pending),
+                    output: None,
+                });
+            }
+            Some("console") => {
+                if let Some(cmd) = line.strip_prefix("$ ") {
+                    out.push(Shown {
+                        line: number,
+                        command: cmd.trim().to_string(),
+                        output: Some(String::new()),
+                    });
+                } else if let Some(Shown {
+                    output: Some(o), ..
+                }) = out.last_mut()
+                {
+                    o.push_str(line);
+                    o.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What the test does with a README command.
+#[derive(Debug, PartialEq)]
+enum Plan {
+    /// Run this shell text (README's paths still in it).
+    Run(String),
+    /// Not here, for this reason.
+    Skip(&'static str),
+}
+
+/// The program a step runs, past `NAME=value` assignments.
+fn program(step: &str) -> &str {
+    step.split_whitespace()
+        .find(|w| !w.contains('=') || w.starts_with('-'))
+        .unwrap_or("")
+}
+
+/// Decide what to do with one README command, or say why nobody decided.
+fn plan(command: &str) -> Result<Plan, String> {
+    if let Some((_, why)) = NOT_HERE.iter().find(|(c, _)| *c == command) {
+        return Ok(Plan::Skip(why));
+    }
+    let mut steps = Vec::new();
+    for step in command.split(" && ") {
+        if step == LAB_UP {
+            continue;
+        }
+        let runnable = step.starts_with("cargo run -q -- ")
+            || matches!(
+                program(step),
+                // kubestrap itself; directories under the test's private $HOME;
+                // the Vagrant inventory generator (it only prints YAML).
+                "kubestrap" | "mkdir" | "vagrant/inventory.sh"
+            );
+        if !runnable {
+            return Err(format!(
+                "`{step}` (in `{command}`) is neither run by this test nor listed in NOT_HERE"
+            ));
+        }
+        steps.push(step);
+    }
+    Ok(Plan::Run(steps.join(" && ")))
+}
+
+#[test]
+fn every_readme_command_is_classified() {
+    let text = readme();
+    let shown = shown_commands(&text);
+    assert!(
+        shown.iter().any(|c| c.command == "tests/run-all.sh"),
+        "README's test command is found: {shown:#?}"
+    );
+    let problems: Vec<String> = shown
+        .iter()
+        .filter_map(|c| {
+            plan(&c.command)
+                .err()
+                .map(|e| format!("README.md:{}: {e}", c.line))
+        })
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for (c, _) in NOT_HERE {
+        assert!(
+            shown.iter().any(|s| s.command == *c),
+            "NOT_HERE lists `{c}`, which README no longer shows"
+        );
+    }
+    for (c, _) in EXIT_CODES {
+        assert!(
+            shown.iter().any(|s| s.command == *c),
+            "EXIT_CODES lists `{c}`, which README no longer shows"
+        );
+    }
+    // The quick start's first two commands stay what they are.
+    assert_eq!(
+        shown[0].command,
+        format!("{LAB_UP} && cargo run -q -- apply -i {README_LAB}/inventory.yaml --known-hosts {README_LAB}/known_hosts")
+    );
+    assert_eq!(shown[1].command, "tests/run-all.sh");
+}
+
+/// The quick start's lab directory for this test: an inventory of node23..node25
+/// (the lab's mirror and stand-in Kubernetes, the local Calico manifest) and the
+/// lab's known_hosts.
+fn readme_lab(lab: &Lab, dir: &Path) {
+    let calico = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calico/calico.yaml");
+    let inventory = lab_cluster(
+        lab,
+        &HOSTS,
+        "10.233.64.0/18",
+        &format!("  calico:\n    manifest_file: {}\n", calico.display()),
+    );
+    std::fs::write(dir.join("inventory.yaml"), inventory).unwrap();
+    std::fs::copy(lab.known_hosts(), dir.join("known_hosts")).unwrap();
+}
+
+/// Runs `text` with bash as README's reader would: `kubestrap` on PATH, the
+/// clone as working directory, `home` as $HOME; bounded at 10 minutes.
+fn sh(text: &str, home: &Path, bin: &Path) -> (i32, String, String) {
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut child = Command::new("bash")
+        .arg("-c")
+        .arg(text)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("HOME", home)
+        .env("PATH", path)
+        .env_remove("SSH_AUTH_SOCK")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bash");
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(600) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{text}` did not finish within 10 minutes");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
+    )
+}
+
+#[test]
+fn readme_commands_run_against_the_lab() {
+    let lab = Lab::from_env();
+    let home = Home::new();
+    let dir = tempfile::tempdir().unwrap();
+    readme_lab(&lab, dir.path());
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_kubestrap"),
+        bin.path().join("kubestrap"),
+    )
+    .unwrap();
+
+    let text = readme();
+    let mut ran = 0;
+    for shown in shown_commands(&text) {
+        let run = match plan(&shown.command) {
+            Ok(Plan::Run(run)) => run,
+            Ok(Plan::Skip(why)) => {
+                eprintln!("README.md:{}: not run here: {why}", shown.line);
+                continue;
+            }
+            Err(e) => panic!("README.md:{}: {e}", shown.line),
+        };
+        let real = run
+            .replace("cargo run -q -- ", "kubestrap ")
+            .replace(README_LAB, s(dir.path()));
+        let expected = EXIT_CODES
+            .iter()
+            .find(|(c, _)| *c == shown.command)
+            .map_or(0, |(_, code)| *code);
+        // A console example shows stdout and stderr together, as a terminal does.
+        let real = if shown.output.is_some() {
+            format!("{real} 2>&1")
+        } else {
+            real
+        };
+        let (code, stdout, stderr) = sh(&real, home.path(), bin.path());
+        eprintln!(
+            "README.md:{}: $ {real}\n[exit {code}]\n{stdout}{stderr}",
+            shown.line
+        );
+        assert_eq!(
+            code, expected,
+            "README.md:{}: `{}` exited {code}:\n{stdout}{stderr}",
+            shown.line, shown.command
+        );
+        if let Some(output) = &shown.output {
+            assert_eq!(
+                stdout.trim_end(),
+                output.trim_end(),
+                "README.md:{}: `{}` prints something else than README shows",
+                shown.line,
+                shown.command
+            );
+        }
+        ran += 1;
+    }
+    assert!(ran >= 10, "only {ran} README commands ran");
+
+    // What those commands left behind is what README says they leave.
+    let kubeconfig = dir.path().join("admin.conf");
+    let mode = std::fs::metadata(&kubeconfig).unwrap().permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    assert!(std::fs::read_to_string(&kubeconfig)
+        .unwrap()
+        .contains(&format!("server: https://{}:6443", lab.address("node23"))));
+    let completion = home
+        .path()
+        .join(".local/share/bash-completion/completions/kubestrap");
+    assert!(std::fs::read_to_string(completion)
+        .unwrap()
+        .contains("apply"));
+    let man =
+        std::fs::read_to_string(home.path().join(".local/share/man/man1/kubestrap.1")).unwrap();
+    assert!(man.contains(".TH kubestrap 1") && man.contains("KUBESTRAP APPLY"));
+    assert_eq!(
+        lab.sh_ok("node24", "cat /etc/motd"),
+        "Lab host: ask the admins before changing it.\n"
+    );
+}
+
+// ---------------------------------------------------------------- Vagrant
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn has(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// vagrant/inventory.sh's output for these environment variables.
+fn vagrant_inventory(env: &[(&str, &str)]) -> String {
+    let out = Command::new(repo().join("vagrant/inventory.sh"))
+        .envs(env.iter().copied())
+        .output()
+        .expect("vagrant/inventory.sh");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// (name, address) of every machine the Vagrantfile defines with these
+/// settings, read by loading it with a stand-in for Vagrant's configuration.
+fn vagrantfile_machines(env: &[(&str, &str)]) -> Vec<(String, String)> {
+    const STUB: &str = r##"
+class Rec
+  def initialize(out, name = nil) @out = out; @name = name end
+  def define(name, *_a, **_o) yield Rec.new(@out, name) end
+  def network(_type, *_a, **o) @out << [@name, o[:ip]] if o[:ip] end
+  def provider(*_a) yield Rec.new(@out, @name) if block_given? end
+  def method_missing(*_a) self end
+  def respond_to_missing?(*_a) true end
+end
+module Vagrant
+  def self.configure(_v) yield Rec.new($machines) end
+end
+$machines = []
+load ARGV.fetch(0)
+$machines.each { |n, ip| puts "#{n} #{ip}" }
+"##;
+    let out = Command::new("ruby")
+        .arg("-e")
+        .arg(STUB)
+        .arg(repo().join("vagrant/Vagrantfile"))
+        .env("KUBESTRAP_SSH_PUBKEY", "/dev/null")
+        .envs(env.iter().copied())
+        .output()
+        .expect("ruby");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (n, a) = l.split_once(' ').unwrap();
+            (n.to_string(), a.to_string())
+        })
+        .collect()
+}
+
+/// (name, address, roles) of an inventory's hosts, as kubestrap resolves them.
+fn inventory_hosts(home: &Home, path: &Path) -> Vec<(String, String, String)> {
+    let show = home.kubestrap(&["inventory", "show", "-i", s(path), "--json"]);
+    assert_eq!(show.code, 0, "{}", show.all());
+    let json: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    json["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["name"].as_str().unwrap().to_string(),
+                h["address"].as_str().unwrap().to_string(),
+                h["roles"].to_string(),
+            )
+        })
+        .collect()
+}
+
+const BIGGER: &[(&str, &str)] = &[
+    ("KUBESTRAP_CONTROL_PLANES", "3"),
+    ("KUBESTRAP_WORKERS", "4"),
+];
+
+#[test]
+fn vagrant_inventory_is_the_generated_one_and_passes_check() {
+    let committed = std::fs::read_to_string(repo().join("inventory/vagrant.yaml")).unwrap();
+    assert_eq!(
+        vagrant_inventory(&[]),
+        committed,
+        "inventory/vagrant.yaml is not what vagrant/inventory.sh prints: regenerate it"
+    );
+    let home = Home::new();
+    let check = home.kubestrap(&[
+        "inventory",
+        "check",
+        "-i",
+        s(&repo().join("inventory/vagrant.yaml")),
+    ]);
+    assert_eq!(check.code, 0, "{}", check.all());
+    assert!(
+        check
+            .stdout
+            .contains("ok (3 hosts, 1 control plane, 2 workers)"),
+        "{}",
+        check.stdout
+    );
+    let bigger = home.path().join("vagrant-3-4.yaml");
+    std::fs::write(&bigger, vagrant_inventory(BIGGER)).unwrap();
+    let check = home.kubestrap(&["inventory", "check", "-i", s(&bigger)]);
+    assert_eq!(check.code, 0, "{}", check.all());
+    assert!(check
+        .stdout
+        .contains("ok (7 hosts, 3 control plane, 4 workers)"));
+}
+
+#[test]
+fn vagrant_inventory_names_the_vagrantfile_machines() {
+    if !has("ruby") {
+        eprintln!("SKIPPED: ruby is not installed (CI installs it: .ci/run)");
+        return;
+    }
+    let home = Home::new();
+    for env in [&[][..], BIGGER] {
+        let path = home.path().join("vagrant.yaml");
+        std::fs::write(&path, vagrant_inventory(env)).unwrap();
+        let hosts = inventory_hosts(&home, &path);
+        let machines = vagrantfile_machines(env);
+        let from_inventory: Vec<(String, String)> = hosts
+            .iter()
+            .map(|(n, a, _)| (n.clone(), a.clone()))
+            .collect();
+        assert_eq!(from_inventory, machines, "{env:?}");
+        for (name, _, roles) in hosts {
+            let want = if name.starts_with("cp") {
+                "control_plane"
+            } else {
+                "worker"
+            };
+            assert!(roles.contains(want), "{name}: {roles}");
+        }
+    }
+}
+
+#[test]
+fn vagrantfile_passes_ruby_and_vagrant_validate() {
+    if !has("ruby") || !has("vagrant") {
+        eprintln!("SKIPPED: ruby or vagrant is not installed (CI installs both: .ci/run)");
+        return;
+    }
+    let out = Command::new(repo().join("vagrant/check.sh"))
+        .output()
+        .expect("vagrant/check.sh");
+    assert!(
+        out.status.success(),
+        "vagrant/check.sh failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
