@@ -171,13 +171,13 @@ fn sys_lab_modules() {
     });
     let units = || lab.facts(&[], &["ks-dummy.service"], &[], &[]);
     let unit_args = json!({"name": "ks-dummy.service", "state": "started", "enabled": true, "daemon_reload": true});
-    lab.converge(&systemd::Systemd, unit_args, units);
+    lab.converge(&systemd::SYSTEMD, unit_args, units);
     assert_eq!(
         lab.ok("systemctl is-active ks-dummy.service").trim(),
         "active"
     );
     let plan = check(
-        &systemd::Systemd,
+        &systemd::SYSTEMD,
         &units(),
         json!({"name": "ks-dummy.service", "state": "restarted"}),
     )
@@ -190,12 +190,12 @@ fn sys_lab_modules() {
         units,
     );
     lab.converge(
-        &systemd::SystemdService,
+        &systemd::SYSTEMD_SERVICE,
         json!({"name": "ks-dummy.service", "masked": true}),
         units,
     );
     lab.converge(
-        &systemd::Systemd,
+        &systemd::SYSTEMD,
         json!({"name": "ks-dummy.service", "masked": false}),
         units,
     );

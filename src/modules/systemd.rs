@@ -12,8 +12,15 @@ use super::sys_common::prop_diff;
 use super::{q, Action, Args, Context, Module, Plan};
 use crate::facts::{FactRequest, FactUpdate};
 
-pub struct Systemd;
-pub struct SystemdService;
+/// `systemd`, and the same module under Ansible's newer name `systemd_service`.
+pub struct Systemd {
+    pub name: &'static str,
+}
+
+pub const SYSTEMD: Systemd = Systemd { name: "systemd" };
+pub const SYSTEMD_SERVICE: Systemd = Systemd {
+    name: "systemd_service",
+};
 pub struct Service;
 
 const SYSTEMD_PARAMS: &[&str] = &[
@@ -36,22 +43,7 @@ const SERVICE_PARAMS: &[&str] = &["name", "state", "enabled", "use"];
 
 impl Module for Systemd {
     fn name(&self) -> &'static str {
-        "systemd"
-    }
-    fn params(&self) -> &'static [&'static str] {
-        SYSTEMD_PARAMS
-    }
-    fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
-        needs(args)
-    }
-    fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String> {
-        check(args, ctx)
-    }
-}
-
-impl Module for SystemdService {
-    fn name(&self) -> &'static str {
-        "systemd_service"
+        self.name
     }
     fn params(&self) -> &'static [&'static str] {
         SYSTEMD_PARAMS
@@ -444,7 +436,7 @@ mod tests {
         ];
         for (args, steps, changed) in cases {
             let plan =
-                run_check(&Systemd, &f, args.clone()).unwrap_or_else(|e| panic!("{args}: {e}"));
+                run_check(&SYSTEMD, &f, args.clone()).unwrap_or_else(|e| panic!("{args}: {e}"));
             let reloads = plan.updates.contains(&FactUpdate::DaemonReloaded);
             assert_eq!(
                 reloads,
@@ -466,11 +458,11 @@ mod tests {
         let args = json!({"name": "containerd", "daemon_reload": true});
         let reload = vec!["set -e\nsystemctl daemon-reload".to_string()];
         let mut f = facts();
-        assert!(scripts(&run_check(&Systemd, &f, args.clone()).unwrap()).is_empty());
+        assert!(scripts(&run_check(&SYSTEMD, &f, args.clone()).unwrap()).is_empty());
         // systemd itself says the unit file changed on disk.
         f.units.get_mut("containerd").unwrap().need_daemon_reload = true;
         assert_eq!(
-            scripts(&run_check(&Systemd, &f, args.clone()).unwrap()),
+            scripts(&run_check(&SYSTEMD, &f, args.clone()).unwrap()),
             reload
         );
         // A unit file written by an earlier task of this run.
@@ -479,11 +471,11 @@ mod tests {
             "/etc/systemd/system/containerd.service.d/x.conf".into(),
             Default::default(),
         ));
-        let plan = run_check(&Systemd, &f, args.clone()).unwrap();
+        let plan = run_check(&SYSTEMD, &f, args.clone()).unwrap();
         assert_eq!(scripts(&plan), reload);
         f.update(&FactUpdate::DaemonReloaded);
         assert!(
-            scripts(&run_check(&Systemd, &f, args).unwrap()).is_empty(),
+            scripts(&run_check(&SYSTEMD, &f, args).unwrap()).is_empty(),
             "reloaded once is enough"
         );
     }
@@ -492,7 +484,7 @@ mod tests {
     fn updates_and_diff() {
         let f = facts();
         let plan = run_check(
-            &SystemdService,
+            &SYSTEMD_SERVICE,
             &f,
             json!({"name": "kubelet.service", "state": "started", "enabled": true}),
         )
@@ -537,7 +529,7 @@ mod tests {
             json!({"name": "a", "unit": "b"}),
             json!({"name": "containerd", "enabled": "maybe"}),
         ] {
-            assert!(run_check(&Systemd, &f, args.clone()).is_err(), "{args}");
+            assert!(run_check(&SYSTEMD, &f, args.clone()).is_err(), "{args}");
         }
         assert!(run_check(
             &Service,
