@@ -10,7 +10,7 @@ use super::model::{ClusterSpec, Format, Host, Inventory};
 use super::roles::roles_of;
 use super::values;
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
 /// `all` vars that fill the cluster spec. Later entries win, so kubestrap's own
@@ -54,7 +54,25 @@ struct Group {
     vars: BTreeMap<String, Var>,
     children: Vec<String>,
     parents: Vec<String>,
+    /// Members in the order the source names them.
     hosts: Vec<String>,
+    /// The same names, for membership tests: inventories with ranges like
+    /// `node[1:9999]` must not make parsing quadratic.
+    members: HashSet<String>,
+}
+
+impl Group {
+    fn add(&mut self, host: &str) {
+        if self.members.insert(host.to_string()) {
+            self.hosts.push(host.to_string());
+        }
+    }
+
+    fn remove(&mut self, host: &str) {
+        if self.members.remove(host) {
+            self.hosts.retain(|h| h != host);
+        }
+    }
 }
 
 struct HostDef {
@@ -156,10 +174,7 @@ impl AnsibleTree {
                 vars,
             });
         }
-        let g = self.groups.entry(group.to_string()).or_default();
-        if !g.hosts.iter().any(|h| h == name) {
-            g.hosts.push(name.to_string());
-        }
+        self.groups.entry(group.to_string()).or_default().add(name);
     }
 
     pub fn set_host_var(&mut self, host: &str, key: &str, var: Var) {
@@ -325,18 +340,18 @@ impl AnsibleTree {
             let direct: Vec<String> = self
                 .groups
                 .iter()
-                .filter(|(_, g)| g.hosts.contains(&name))
+                .filter(|(_, g)| g.members.contains(&name))
                 .map(|(n, _)| n.clone())
                 .collect();
             let elsewhere = direct.iter().any(|g| g != "all" && g != "ungrouped");
             if let Some(all) = self.groups.get_mut("all") {
                 // Ansible keeps a host listed under `all` only until it joins a real group.
-                all.hosts.retain(|h| h != &name);
+                all.remove(&name);
             }
             if let Some(ungrouped) = self.groups.get_mut("ungrouped") {
-                ungrouped.hosts.retain(|h| h != &name);
+                ungrouped.remove(&name);
                 if !elsewhere {
-                    ungrouped.hosts.push(name.clone());
+                    ungrouped.add(&name);
                 }
             }
         }
@@ -376,7 +391,7 @@ impl AnsibleTree {
         let mut stack: Vec<String> = self
             .groups
             .iter()
-            .filter(|(_, g)| g.hosts.iter().any(|h| h == host))
+            .filter(|(_, g)| g.members.contains(host))
             .map(|(n, _)| n.clone())
             .collect();
         while let Some(g) = stack.pop() {
