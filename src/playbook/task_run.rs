@@ -611,20 +611,32 @@ async fn reconnect(
         tokio::time::sleep(Duration::from_secs(1).saturating_sub(started.elapsed())).await;
     }
     // Not confirmed: the host restores its old configuration by itself.
+    // Restoring can take a while on a busy host, so log in again within a
+    // bounded window rather than once.
     tokio::time::sleep(Duration::from_secs(rollback_secs)).await;
-    match crate::ssh::Connection::open(&session.target, &env.opts).await {
-        Ok(conn) => {
-            session.conn = Some(std::sync::Arc::new(conn));
-            Err(ApplyError::Failed(
-                format!("{rolled_back} (no SSH login within {timeout_secs}s: {last_error})"),
-                Map::new(),
-            ))
+    let window = Instant::now() + AFTER_ROLLBACK;
+    loop {
+        match crate::ssh::Connection::open(&session.target, &opts).await {
+            Ok(conn) => {
+                session.conn = Some(std::sync::Arc::new(conn));
+                return Err(ApplyError::Failed(
+                    format!("{rolled_back} (no SSH login within {timeout_secs}s: {last_error})"),
+                    Map::new(),
+                ));
+            }
+            Err(e) if Instant::now() >= window || e.exit_code() == crate::ExitCode::HostKey => {
+                return Err(ApplyError::Unreachable(format!(
+                    "{rolled_back}, but the host is still unreachable {}s later: {e}",
+                    rollback_secs + AFTER_ROLLBACK.as_secs()
+                )));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_secs(2)).await,
         }
-        Err(e) => Err(ApplyError::Unreachable(format!(
-            "{rolled_back}, but the host is still unreachable afterwards: {e}"
-        ))),
     }
 }
+
+/// How long after its rollback a host may take to answer SSH again.
+const AFTER_ROLLBACK: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Write a fetched file atomically on the operator's machine.
 fn write_local(path: &Path, data: &[u8]) -> std::io::Result<()> {

@@ -35,11 +35,29 @@ fn run(lab: &Lab, home: &Home, host: &str, vars: &[&str]) -> Run {
 }
 
 /// The host answers over SSH (a fresh kubestrap exec) at its inventory address.
+/// Whether `host` answers `kubestrap exec` within a bounded window (up to
+/// 10 tries, 3 s apart): a host that just restored its network may need a
+/// moment on a busy machine.
 fn reachable(lab: &Lab, home: &Home, host: &str) -> bool {
     let (_d, inv) = lab.write_inventory(&[host], "root");
     let kh = lab.known_hosts();
-    let r = home.kubestrap(&["exec", "-i", s(&inv), "--known-hosts", s(&kh), "--", "true"]);
-    r.code == 0
+    (0..10).any(|i| {
+        if i > 0 {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+        }
+        let r = home.kubestrap(&[
+            "exec",
+            "-i",
+            s(&inv),
+            "--known-hosts",
+            s(&kh),
+            "--connect-timeout",
+            "5",
+            "--",
+            "true",
+        ]);
+        r.code == 0
+    })
 }
 
 /// No rollback left armed, none ran.
