@@ -10,6 +10,8 @@ pub mod cli;
 pub mod cluster;
 pub mod error;
 pub mod facts;
+#[cfg(test)]
+mod fixture_tables;
 pub mod inventory;
 pub mod lock;
 pub mod modules;

@@ -265,31 +265,16 @@ fn render_show_lists_every_host() {
 /// line, with `fixtures/bad/NAME.expected`.
 #[test]
 fn bad_inventories_report_exactly_the_expected_problems() {
-    let dir = Path::new("src/inventory/fixtures/bad");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|e| e != "expected"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 18, "only {} bad fixtures", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        let expected_path = PathBuf::from(format!("{}.expected", case.display()));
-        let expected = std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} has no .expected file", case.display()));
-        let got = match load(case) {
-            Ok(_) => "(loaded without problems)\n".to_string(),
-            Err(problems) => problems.iter().map(|p| format!("{p}\n")).collect(),
-        };
-        if got != expected {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}--- got\n{got}",
-                case.display()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    crate::fixture_tables::check_bad_fixtures(
+        Path::new("src/inventory/fixtures/bad"),
+        |p| p.extension().is_none_or(|e| e != "expected"),
+        18,
+        |case| {
+            load(case)
+                .err()
+                .map(|ps| ps.iter().map(|p| p.to_string()).collect())
+        },
+    );
 }
 
 /// A host as both tools see it: address, port, user, roles.

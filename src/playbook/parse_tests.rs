@@ -1,6 +1,6 @@
 //! Loading playbooks: the broken-playbook fixture table and a realistic good one.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::json;
 
@@ -11,31 +11,16 @@ use crate::modules::{Args, Context, Module, Plan};
 /// for line, with `fixtures/bad/NAME.yaml.expected`.
 #[test]
 fn bad_playbooks_report_exactly_the_expected_problems() {
-    let dir = Path::new("src/playbook/fixtures/bad");
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    cases.sort();
-    assert!(cases.len() >= 12, "only {} bad fixtures", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        let expected_path = PathBuf::from(format!("{}.expected", case.display()));
-        let expected = std::fs::read_to_string(&expected_path)
-            .unwrap_or_else(|_| panic!("{} has no .expected file", case.display()));
-        let got = match load(case) {
-            Ok(_) => "(loaded without problems)\n".to_string(),
-            Err(problems) => problems.iter().map(|p| format!("{p}\n")).collect(),
-        };
-        if got != expected {
-            failures.push(format!(
-                "{}:\n--- expected\n{expected}--- got\n{got}",
-                case.display()
-            ));
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    crate::fixture_tables::check_bad_fixtures(
+        Path::new("src/playbook/fixtures/bad"),
+        |p| p.extension().is_some_and(|e| e == "yaml"),
+        12,
+        |case| {
+            load(case)
+                .err()
+                .map(|ps| ps.iter().map(|p| p.to_string()).collect())
+        },
+    );
 }
 
 #[test]
