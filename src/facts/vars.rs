@@ -9,7 +9,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 /// `ansible_*` variables, plus all of them again without the prefix under `ansible_facts`.
 pub fn to_ansible_vars(f: &Facts) -> Map<String, Value> {
-    let facts = facts(f);
+    let facts = ansible_facts(f);
     let mut vars: Map<String, Value> = facts
         .iter()
         .map(|(k, v)| (format!("ansible_{k}"), v.clone()))
@@ -18,7 +18,8 @@ pub fn to_ansible_vars(f: &Facts) -> Map<String, Value> {
     vars
 }
 
-fn facts(f: &Facts) -> Map<String, Value> {
+/// The facts without their `ansible_` prefix: what `ansible_facts` holds.
+pub fn ansible_facts(f: &Facts) -> Map<String, Value> {
     let mut m = Map::new();
     // Interfaces first, so a strangely named one cannot shadow a base fact.
     for i in &f.interfaces {

@@ -1,6 +1,6 @@
 //! Running plays: connect, render play vars, gather facts, run tasks with a barrier per task, then handlers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use super::output;
 use super::session::{GatherError, HostSession};
 use super::tags::selected;
 use super::task_run::{become_user, run_task, scope, RunEnv, TaskResult};
+use super::vars::Scope;
 use super::{Play, Playbook, Task};
 use crate::facts::FactRequest;
 use crate::modules::Args;
@@ -512,16 +513,18 @@ impl Runner {
     }
 
     /// `hostvars` as every host sees it: inventory vars plus facts.
+    /// Facts are shared with the sessions, not copied.
     fn refresh_hostvars(&mut self) {
-        let mut all = Map::new();
+        let mut all = BTreeMap::new();
         for s in self.sessions.iter().flatten() {
-            let mut v = s.inventory_vars.clone();
-            v.extend(s.fact_vars.clone());
-            v.extend(s.registered.clone());
-            all.insert(s.name.clone(), Json::Object(v));
+            let mut v = Scope::default();
+            v.layer(&s.inventory_vars);
+            v.layer_values(&s.fact_vars);
+            v.layer(&s.registered);
+            all.insert(s.name.clone(), v.value());
         }
         if let Ok(mut h) = self.env.hostvars.write() {
-            *h = super::map_to_jinja(&all);
+            *h = minijinja::Value::from(all);
         }
     }
 

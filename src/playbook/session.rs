@@ -1,6 +1,6 @@
 //! One host's state during a run: its connection, facts, registered results and counters.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
@@ -21,8 +21,10 @@ pub struct HostSession {
     pub facts: Option<Facts>,
     /// Inventory vars + magic vars (lowest layer).
     pub inventory_vars: Map<String, Json>,
-    /// Facts as Ansible names them, rebuilt when facts are gathered.
-    pub fact_vars: Map<String, Json>,
+    /// Facts as Ansible names them, rebuilt when facts are gathered. Kept
+    /// as template values, converted once, because every task of every host
+    /// reads them and `hostvars` shares them (see [`fact_values`]).
+    pub fact_vars: BTreeMap<String, minijinja::Value>,
     /// Play vars rendered for this host.
     pub play_vars: Map<String, Json>,
     /// `register:` results and `set_fact`s.
@@ -44,7 +46,7 @@ impl HostSession {
             worst: crate::ExitCode::Ok,
             facts: None,
             inventory_vars,
-            fact_vars: Map::new(),
+            fact_vars: BTreeMap::new(),
             play_vars: Map::new(),
             registered: Map::new(),
             notified: BTreeSet::new(),
@@ -92,7 +94,7 @@ impl HostSession {
         let fresh = facts::parse(&out.stdout, &requests).map_err(GatherError::Failed)?;
         match &mut self.facts {
             None => {
-                self.fact_vars = facts::to_ansible_vars(&fresh);
+                self.fact_vars = fact_values(&fresh);
                 self.facts = Some(fresh);
             }
             Some(known) => {
@@ -106,6 +108,22 @@ impl HostSession {
     }
 }
 
+/// [`facts::to_ansible_vars`] as template values: the same variables, but
+/// `ansible_X` and `ansible_facts.X` share one copy of their data, so a run
+/// holds each host's facts once (they are most of what it holds per host).
+pub fn fact_values(f: &Facts) -> BTreeMap<String, minijinja::Value> {
+    let facts: BTreeMap<String, minijinja::Value> = facts::ansible_facts(f)
+        .iter()
+        .map(|(k, v)| (k.clone(), super::to_jinja(v)))
+        .collect();
+    let mut vars: BTreeMap<String, minijinja::Value> = facts
+        .iter()
+        .map(|(k, v)| (format!("ansible_{k}"), v.clone()))
+        .collect();
+    vars.insert("ansible_facts".into(), minijinja::Value::from(facts));
+    vars
+}
+
 /// Why facts could not be had.
 pub enum GatherError {
     Ssh(SshError),
@@ -116,4 +134,30 @@ pub enum GatherError {
 /// the login shell is.
 pub fn sh_c(script: &str) -> String {
     format!("/bin/sh -c {}", crate::ssh::shell_quote(script))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shared form must hold exactly the variables the JSON form does,
+    /// for a real host's facts (the lab fixture) and for none at all.
+    #[test]
+    fn fact_values_are_the_ansible_vars() {
+        let lab = facts::parse(
+            include_bytes!("../facts/fixtures/node1-root.out"),
+            &facts::needed(&[]),
+        )
+        .unwrap();
+        let v = fact_values(&lab);
+        assert_eq!(v["ansible_hostname"].as_str(), Some("node1"));
+        assert_eq!(
+            v["ansible_facts"].get_attr("hostname").unwrap().as_str(),
+            Some("node1")
+        );
+        for f in [lab, Facts::default()] {
+            let want = super::super::map_to_jinja(&facts::to_ansible_vars(&f));
+            assert_eq!(minijinja::Value::from(fact_values(&f)), want);
+        }
+    }
 }

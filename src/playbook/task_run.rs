@@ -105,7 +105,7 @@ pub fn scope(env: &RunEnv, session: &HostSession, task: Option<&Task>) -> Result
         "playbook_dir",
         &Json::from(env.base_dir.display().to_string()),
     );
-    s.layer(&session.fact_vars);
+    s.layer_values(&session.fact_vars);
     s.layer(&session.play_vars);
     s.layer(&session.registered);
     if let Some(task) = task {

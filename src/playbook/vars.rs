@@ -126,6 +126,13 @@ impl Scope {
         }
     }
 
+    /// Put every entry of `vars` in, over what is there (values are shared, not copied).
+    pub fn layer_values(&mut self, vars: &BTreeMap<String, Value>) {
+        for (k, v) in vars {
+            self.0.insert(k.clone(), v.clone());
+        }
+    }
+
     pub fn set(&mut self, key: &str, value: Value) {
         self.0.insert(key.to_string(), value);
     }
