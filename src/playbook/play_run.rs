@@ -552,8 +552,11 @@ impl Runner {
                         become_user(task.become_, task.become_user.as_deref(), play, &s.target);
                     // After SIGINT a running task has a grace period; then it
                     // is dropped with its channel, and the session comes home.
+                    // Boxed: inline, the task's future is laid out in the
+                    // select's state more than once (~19 KB per host instead
+                    // of ~7 KB), and all hosts of a task hold theirs at once.
                     let r = tokio::select! {
-                        r = run_task(&env, task, who.as_deref(), &mut s) => r,
+                        r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
                         _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
                     };
                     (s, r)
