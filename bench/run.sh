@@ -18,7 +18,7 @@
 # host keys) before each first run. Every run must end with every host ok
 # (no unreachable, no failed), else the bench stops.
 #
-# Environment: BENCH_REPS (3), BENCH_ANSIBLE_MAX_N (50), BENCH_ANSIBLE_VERSION
+# Environment: BENCH_REPS (3), BENCH_ANSIBLE_MAX_N (150), BENCH_ANSIBLE_VERSION
 # (the `ansible` PyPI package, default 12.3.0 = ansible-core 2.19),
 # BENCH_OUT (bench/out/DATE), BENCH_LAB (/tmp/kubestrap-bench-lab),
 # BENCH_NO_BUILD=1 (use target/release/kubestrap as it is).
@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$HERE")
 LAB=$ROOT/tests/lab/lab.sh
 REPS=${BENCH_REPS:-3}
-ANSIBLE_MAX_N=${BENCH_ANSIBLE_MAX_N:-50}
+ANSIBLE_MAX_N=${BENCH_ANSIBLE_MAX_N:-150}
 ANSIBLE_VERSION=${BENCH_ANSIBLE_VERSION:-12.3.0}
 CACHE=/var/cache/kubestrap-bench
 VENV=$CACHE/venv-ansible-$ANSIBLE_VERSION
