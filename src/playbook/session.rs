@@ -110,7 +110,8 @@ impl HostSession {
 
 /// [`facts::to_ansible_vars`] as template values: the same variables, but
 /// `ansible_X` and `ansible_facts.X` share one copy of their data, so a run
-/// holds each host's facts once (they are most of what it holds per host).
+/// holds each host's facts once (they were the largest part of its own
+/// per-host state; bench/RESULTS.md).
 pub fn fact_values(f: &Facts) -> BTreeMap<String, minijinja::Value> {
     let facts: BTreeMap<String, minijinja::Value> = facts::ansible_facts(f)
         .iter()
