@@ -77,22 +77,8 @@ pub(crate) fn parse_certificate(der: &[u8]) -> Result<X509Certificate<'_>, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::openssl;
     use std::path::Path;
-    use std::process::Command;
-
-    fn openssl(dir: &Path, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl must be installed to run these tests");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
 
     /// kubeadm's documented pipeline: `x509 -pubkey | <rsa|pkey> -pubin -outform der | dgst -sha256`.
     fn openssl_pin(dir: &Path, cert: &str, pubkey_cmd: &str) -> String {

@@ -216,20 +216,10 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
     use std::path::Path;
-    use std::process::Command;
 
+    /// [`crate::cluster::openssl`]'s output as text (all these commands print PEM or text).
     fn openssl(dir: &Path, args: &[&str]) -> String {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .expect("openssl must be installed to run these tests");
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        String::from_utf8(crate::cluster::openssl(dir, args)).unwrap()
     }
 
     fn read(dir: &Path, name: &str) -> String {
