@@ -24,7 +24,7 @@ struct Background {
 }
 
 impl Background {
-    fn start(home: &Home, args: &[&str]) -> Background {
+    fn start(home: &Home, args: &[String]) -> Background {
         let n = std::fs::read_dir(home.path())
             .map(|d| d.count())
             .unwrap_or(0);
@@ -44,8 +44,20 @@ impl Background {
             child,
             out,
             err,
-            args: args.iter().map(|a| a.to_string()).collect(),
+            args: args.to_vec(),
         }
+    }
+
+    /// Wait (up to 60 s) until the playbook's slow task (`sleep`) runs on `host`.
+    fn wait_for_slow_task(&self, lab: &Lab, host: &str) {
+        assert!(
+            wait_until(Duration::from_secs(60), || lab
+                .sh(host, "pgrep -x sleep")
+                .status
+                .success()),
+            "the slow task never started:\n{}",
+            self.stdout()
+        );
     }
 
     fn pid(&self) -> u32 {
@@ -182,15 +194,14 @@ fn a_second_apply_refuses_at_once_naming_the_holder_and_sigint_releases_the_lock
         a.extend(extra.iter().map(|x| x.to_string()));
         a
     };
-    let refs = |v: &Vec<String>| -> Vec<String> { v.clone() };
     lab.sh_ok(
         "node26",
         &format!("rm -f {LOCK} /tmp/fault-first /tmp/fault-after"),
     );
 
     // 1. A slow apply holds the lock; a second one refuses at once, naming it.
-    let args = refs(&apply(12, &[]));
-    let a = Background::start(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    let args = apply(12, &[]);
+    let a = Background::start(&home, &args);
     assert!(
         wait_until(Duration::from_secs(60), || exists(
             &lab,
@@ -262,15 +273,8 @@ fn a_second_apply_refuses_at_once_naming_the_holder_and_sigint_releases_the_lock
     //    task starts, the lock is released, the recap printed, exit 130.
     lab.sh_ok("node26", "rm -f /tmp/fault-first /tmp/fault-after");
     let args = apply(30, &[]);
-    let a = Background::start(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        wait_until(Duration::from_secs(60), || lab
-            .sh("node26", "pgrep -x sleep")
-            .status
-            .success()),
-        "the slow task never started:\n{}",
-        a.stdout()
-    );
+    let a = Background::start(&home, &args);
+    a.wait_for_slow_task(&lab, "node26");
     let interrupted = Instant::now();
     a.signal("INT");
     let r = a.finish(Duration::from_secs(30));
@@ -341,15 +345,8 @@ fn a_host_that_dies_or_loses_its_network_mid_run_is_reported_and_converges_later
     // 1. node28 dies while its slow task runs: node27 finishes, node28 is
     //    unreachable, exit 4; nothing waits for the dead host for long.
     let args = run(8, &["--keepalive", "2"]);
-    let bg = Background::start(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        wait_until(Duration::from_secs(60), || lab
-            .sh("node28", "pgrep -x sleep")
-            .status
-            .success()),
-        "the slow task never started:\n{}",
-        bg.stdout()
-    );
+    let bg = Background::start(&home, &args);
+    bg.wait_for_slow_task(&lab, "node28");
     let killed = Instant::now();
     lab.stop("node28");
     let r = bg.finish(Duration::from_secs(60));
@@ -383,15 +380,8 @@ fn a_host_that_dies_or_loses_its_network_mid_run_is_reported_and_converges_later
     //    notices, node27 is reported, nothing waits forever.
     lab.sh_ok("node27", "rm -f /etc/fault-slow-done /etc/fault-after");
     let args = run(30, &["--keepalive", "2", "--limit", "node27"]);
-    let bg = Background::start(&home, &args.iter().map(String::as_str).collect::<Vec<_>>());
-    assert!(
-        wait_until(Duration::from_secs(60), || lab
-            .sh("node27", "pgrep -x sleep")
-            .status
-            .success()),
-        "the slow task never started:\n{}",
-        bg.stdout()
-    );
+    let bg = Background::start(&home, &args);
+    bg.wait_for_slow_task(&lab, "node27");
     let cut = Instant::now();
     lab.sh_ok("node27", "ip link set eth0 down");
     let r = bg.finish(Duration::from_secs(60));
@@ -599,7 +589,6 @@ fn sigkill_mid_apply_then_a_rerun_ends_as_an_uninterrupted_run() {
         a.extend(extra.iter().map(|x| x.to_string()));
         a
     };
-    let strs = |v: &[String]| -> Vec<String> { v.to_vec() };
 
     // On a lab that is not fresh, node30 must install its packages again.
     lab.sh_ok(
@@ -609,17 +598,14 @@ fn sigkill_mid_apply_then_a_rerun_ends_as_an_uninterrupted_run() {
 
     // The reference: node29 prepared without interruption, meanwhile node30
     // is killed (SIGKILL) while it installs packages.
-    let reference_args = strs(&args("node29", &[]));
+    let reference_args = args("node29", &[]);
     let reference_home = Home::new();
     let reference = std::thread::spawn(move || {
         let a: Vec<&str> = reference_args.iter().map(String::as_str).collect();
         reference_home.kubestrap(&a)
     });
     let killed_args = args("node30", &[]);
-    let bg = Background::start(
-        &home,
-        &killed_args.iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let bg = Background::start(&home, &killed_args);
     let installing = wait_until(Duration::from_secs(110), || {
         lab.sh(
                 "node30",
