@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use crate::inventories::{changed, lab_cluster};
@@ -30,12 +30,8 @@ impl Background {
             .unwrap_or(0);
         let out = home.path().join(format!("bg-{n}.out"));
         let err = home.path().join(format!("bg-{n}.err"));
-        let child = Command::new(env!("CARGO_BIN_EXE_kubestrap"))
-            .args(args)
-            .env("HOME", home.path())
-            .env_remove("SSH_AUTH_SOCK")
-            .env("USER", "root")
-            .stdin(Stdio::null())
+        let child = home
+            .command(args)
             .stdout(File::create(&out).unwrap())
             .stderr(File::create(&err).unwrap())
             .spawn()

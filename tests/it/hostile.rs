@@ -7,7 +7,7 @@
 mod bad_input;
 
 use std::io::Read;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::lab::Lab;
@@ -20,12 +20,8 @@ const CHILD_LIMIT: Duration = Duration::from_secs(180);
 /// Runs kubestrap as `Home::kubestrap` does, sampling the child's peak
 /// resident memory (VmHWM, in KiB) from /proc every 10 ms while it runs.
 fn kubestrap_measured(home: &Home, args: &[&str]) -> (Run, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kubestrap"))
-        .args(args)
-        .env("HOME", home.path())
-        .env_remove("SSH_AUTH_SOCK")
-        .env("USER", "root")
-        .stdin(Stdio::null())
+    let mut child = home
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

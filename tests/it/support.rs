@@ -40,15 +40,23 @@ impl Home {
         self.path().join(".ssh/known_hosts")
     }
 
-    /// Run kubestrap with this $HOME and no ssh-agent; bounded at 120 s so a
-    /// hang fails the test instead of stalling CI.
-    pub fn kubestrap(&self, args: &[&str]) -> Run {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kubestrap"))
-            .args(args)
+    /// The kubestrap binary with `args`, this $HOME, no ssh-agent and no
+    /// stdin: how every test starts it (output is for the caller to route).
+    pub fn command<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubestrap"));
+        cmd.args(args)
             .env("HOME", self.path())
             .env_remove("SSH_AUTH_SOCK")
             .env("USER", "root")
-            .stdin(Stdio::null())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Run kubestrap with this $HOME and no ssh-agent; bounded at 120 s so a
+    /// hang fails the test instead of stalling CI.
+    pub fn kubestrap(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
