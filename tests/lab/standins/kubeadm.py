@@ -90,7 +90,8 @@ def etcd_version(v):
 
 
 # ---------------------------------------------------------------- config files
-def load_cluster_config(path):
+def read_config_docs(path):
+    """The YAML documents of a --config file, failing as kubeadm does when it cannot read or parse it."""
     try:
         with open(path) as f:
             text = f.read()
@@ -100,6 +101,11 @@ def load_cluster_config(path):
         docs = s.load_yaml_all(text)
     except s.YAMLError as e:
         raise KubeadmError("error converting YAML to JSON: yaml: %s" % e)
+    return docs
+
+
+def load_cluster_config(path):
+    docs = read_config_docs(path)
     cluster = {}
     for d in docs:
         if not isinstance(d, dict):
@@ -332,15 +338,7 @@ def check_schema(doc, schema, path, kind, version, unknown, fatal):
 
 def load_config(path, want, strict=False):
     """Reads a kubeadm --config file: {kind: doc}. `want` is "init" or "join"."""
-    try:
-        with open(path) as f:
-            text = f.read()
-    except OSError as e:
-        raise KubeadmError('unable to read config from "%s" : %s' % (path, os_error(e)))
-    try:
-        docs = s.load_yaml_all(text)
-    except s.YAMLError as e:
-        raise KubeadmError("error converting YAML to JSON: yaml: %s" % e)
+    docs = read_config_docs(path)
     out = {}
     for d in docs:
         if d is None:
