@@ -15,7 +15,9 @@ mod vars;
 pub use model::*;
 pub use parse::parse;
 pub use script::gather_script;
-pub use vars::{ansible_facts, to_ansible_vars};
+pub use vars::ansible_facts;
+#[cfg(test)]
+pub use vars::to_ansible_vars;
 
 /// The requests to send: sorted, each once, and a path whose content is
 /// asked for anywhere is asked for once, with content.

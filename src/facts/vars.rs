@@ -7,7 +7,10 @@ use super::model::{Facts, Interface};
 use serde_json::{json, Map, Value};
 use std::net::{IpAddr, Ipv4Addr};
 
-/// `ansible_*` variables, plus all of them again without the prefix under `ansible_facts`.
+/// `ansible_*` variables, plus all of them again without the prefix under
+/// `ansible_facts`, as JSON: the reference form the tests check facts (and
+/// the runner's shared form, `playbook::session::fact_values`) against.
+#[cfg(test)]
 pub fn to_ansible_vars(f: &Facts) -> Map<String, Value> {
     let facts = ansible_facts(f);
     let mut vars: Map<String, Value> = facts

@@ -81,6 +81,7 @@ pub fn to_jinja(v: &Json) -> minijinja::Value {
 }
 
 /// A JSON object's entries as a minijinja map (the usual shape of variables).
+#[cfg(test)]
 pub fn map_to_jinja(m: &Map<String, Json>) -> minijinja::Value {
     minijinja::Value::from(
         m.iter()

@@ -28,7 +28,9 @@ mod parse_tests;
 #[cfg(test)]
 mod render_tests;
 
-pub use convert::{from_jinja, map_to_jinja, to_jinja, yaml_to_json};
+#[cfg(test)]
+pub use convert::map_to_jinja;
+pub use convert::{from_jinja, to_jinja, yaml_to_json};
 pub use error::PlaybookError;
 pub use model::{Play, Playbook, Task};
 pub use parse::{load, load_str};
