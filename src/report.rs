@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+pub mod timings;
+
 /// What happened to one host in one task, in Ansible's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -103,6 +105,8 @@ pub struct RunReport {
     pub plays: Vec<PlayReport>,
     /// Per host: the recap counters plus how many SSH commands ran.
     pub stats: std::collections::BTreeMap<String, HostReport>,
+    /// Wall-clock seconds per phase of the run.
+    pub timings: timings::Timings,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

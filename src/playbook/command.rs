@@ -14,6 +14,7 @@ use super::Playbook;
 use crate::adhoc::{load_ssh_config, resolve_targets};
 use crate::cli::SshArgs;
 use crate::inventory::Inventory;
+use crate::report::timings::PhaseKind;
 use crate::report::{recap, write_report, HostReport, RunReport};
 use crate::ui::Progress;
 use crate::{inventory, pattern, Error, ExitCode};
@@ -128,9 +129,12 @@ impl Session {
         F: AsyncFnOnce(&mut Runner) -> ExitCode,
     {
         let runner = &mut self.runner;
+        let run_started = std::time::Instant::now();
+        let mut recap_started = run_started;
         let code = self.runtime.block_on(async {
             crate::lock::interrupt::watch();
             let mut code = work(runner).await;
+            recap_started = std::time::Instant::now();
             // Also after a failure or SIGINT: a lock left behind would make
             // the next run wait for its lease.
             if let Some(mut locks) = runner.locks.take() {
@@ -172,6 +176,9 @@ impl Session {
             .map(|s| (s.name.clone(), s.stats))
             .collect();
         println!("\n{}", recap(&stats));
+        let timings = &mut runner.report.timings;
+        timings.add(PhaseKind::Recap, "PLAY RECAP", stats.len(), recap_started);
+        timings.total_s = run_started.elapsed().as_secs_f64();
         if let Some(path) = &self.report {
             write_report(path, &runner.report).map_err(|e| Error::Io {
                 path: path.clone(),

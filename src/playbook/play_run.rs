@@ -14,6 +14,7 @@ use super::vars::Scope;
 use super::{Play, Playbook, Task};
 use crate::facts::FactRequest;
 use crate::modules::Args;
+use crate::report::timings::PhaseKind;
 use crate::report::{Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
 use crate::ssh::Connection;
 use crate::ui::Progress;
@@ -154,10 +155,18 @@ impl Runner {
             println!("skipping: no hosts matched");
             return Ok(());
         }
+        let started = std::time::Instant::now();
         self.connect(&hosts).await;
+        self.report
+            .timings
+            .add(PhaseKind::Connect, &play.name, hosts.len(), started);
         self.render_play_vars(&hosts, play);
         if play.gather_facts {
+            let started = std::time::Instant::now();
             self.gather(&hosts, index, play).await;
+            self.report
+                .timings
+                .add(PhaseKind::Gather, &play.name, hosts.len(), started);
         }
         let total = hosts.len();
         let tasks: Vec<usize> = (0..play.tasks.len())
@@ -541,6 +550,7 @@ impl Runner {
         let progress = self.progress.clone();
         let task = task_of(&playbook, index, t, handler);
         let title = task.title();
+        let started = std::time::Instant::now();
         let results = self
             .on_hosts(hosts, |mut s| {
                 let (env, playbook, progress) = (env.clone(), playbook.clone(), progress.clone());
@@ -563,6 +573,12 @@ impl Runner {
                 }
             })
             .await;
+        let kind = if handler {
+            PhaseKind::Handler
+        } else {
+            PhaseKind::Task
+        };
+        self.report.timings.add(kind, &title, hosts.len(), started);
         println!("{}", output::task_banner(&title, handler));
         let mut report = TaskReport {
             name: title,
