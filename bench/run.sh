@@ -13,8 +13,8 @@
 #               no-op re-run (--forks N)
 #   pyinfra     bench/pyinfra/deploy.py, the same work written as a pyinfra
 #               deploy (--parallel N), first run and no-op re-run, for
-#               N <= BENCH_PYINFRA_MAX_N (default 500: at 1000 its runs
-#               would take hours; raise it to measure)
+#               N <= BENCH_PYINFRA_MAX_N (default 500, as issue 20
+#               allows; BENCH_PYINFRA_MAX_N=1000 measures N=1000 too)
 #   ansible     the same playbook with ansible-playbook (forks N, pipelining),
 #               first run and no-op re-run, for N <= BENCH_ANSIBLE_MAX_N
 # Wall time, CPU time (user+sys of the process and its children) and peak
