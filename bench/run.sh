@@ -313,7 +313,7 @@ verdict() {
     case $2 in
         1) echo "| $1 | **met**: $3 |" ;;
         0) echo "| $1 | **not met**: $3 |" ;;
-        *) echo "| $1 | not measured in this run ($3) |" ;;
+        *) echo "| $1 | not measured in this run |" ;;
     esac
 }
 # cmp A OP B: 1 when "A OP B" holds, - when a figure is missing.
