@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::cli::ExecArgs;
 use crate::inventory::{self, Inventory};
+use crate::lock::interrupt;
 use crate::report::{recap, HostStats, Outcome};
 use crate::ssh::config::SshConfig;
 use crate::ssh::target::{home_dir, local_user, Resolver};
@@ -73,18 +74,28 @@ async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: u
         let (progress, shared) = (progress.clone(), shared.clone());
         async move {
             let (command, opts) = &*shared;
+            // Stopped (stdout closed): hosts not started yet are left alone.
+            if interrupt::interrupted() {
+                progress.finish(&target.name);
+                return (target.name, None);
+            }
             progress.set(&target.name, "connecting");
             let result = match Connection::open(&target, opts).await {
                 Ok(conn) => {
                     progress.set(&target.name, "running");
-                    let r = conn.run(command, opts).await;
+                    let r = tokio::select! {
+                        r = conn.run(command, opts) => Some(r),
+                        _ = interrupt::grace_over() => None,
+                    };
                     conn.close().await;
                     r
                 }
-                Err(e) => Err(e),
+                Err(e) => Some(Err(e)),
             };
             progress.finish(&target.name);
-            progress.println(&format_result(&target.name, &result));
+            if let Some(result) = &result {
+                progress.println(&format_result(&target.name, result));
+            }
             (target.name, result)
         }
     })
@@ -94,13 +105,17 @@ async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: u
     let mut code = ExitCode::Ok;
     let mut stats = Vec::new();
     for (name, result) in &results {
+        let Some(result) = result else {
+            code = code.max(ExitCode::Interrupted);
+            continue;
+        };
         let (outcome, host_code) = classify(result);
         let mut s = HostStats::default();
         s.record(outcome);
         stats.push((name.clone(), s));
         code = code.max(host_code);
     }
-    println!("\n{}", recap(&stats));
+    crate::outln!("\n{}", recap(&stats));
     code
 }
 

@@ -372,26 +372,27 @@ pub fn main() -> ExitCode {
         }
     };
     crate::ui::init_logging(cli.verbose);
-    match dispatch(cli) {
+    let code = match dispatch(cli) {
         Ok(code) => code,
         // Located problems already read `FILE:LINE: …`, one per line, as
         // compilers print them; anything else gets an `error:` prefix.
         Err(e @ (crate::Error::Inventory(_) | crate::Error::Playbook(_))) => {
-            eprintln!("{e}");
+            crate::errln!("{e}");
             e.exit_code()
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::errln!("error: {e}");
             e.exit_code()
         }
-    }
+    };
+    crate::ui::stdout::exit_code(code)
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
     match cli.command {
         Command::Inventory(InventoryCommand::Check { inventory: path }) => {
             let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
-            println!(
+            crate::outln!(
                 "{}: ok ({} hosts, {} control plane, {} workers)",
                 path.display(),
                 inv.hosts.len(),
@@ -411,7 +412,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             json,
         }) => {
             let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
-            print!("{}", inventory::render_show(&inv, json));
+            crate::out!("{}", inventory::render_show(&inv, json));
             Ok(ExitCode::Ok)
         }
         Command::Exec(args) => adhoc::run(args),

@@ -21,6 +21,9 @@ pub enum ExitCode {
     HostKey = 5,
     /// Interrupted by Ctrl-C.
     Interrupted = 130,
+    /// stdout was closed (`| head`): the run stopped quietly, as a tool
+    /// ended by SIGPIPE does (a shell shows 128 + 13).
+    BrokenPipe = 141,
 }
 
 /// Everything that can go wrong, with the context an operator needs to act.

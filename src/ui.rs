@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+pub mod stdout;
+
 /// Send tracing logs to stderr: warnings by default, more with each -v
 /// (-v info, -vv debug, -vvv trace including russh's protocol logs).
 pub fn init_logging(verbosity: u8) {
@@ -71,7 +73,7 @@ impl Progress {
     /// Print text above the progress lines without tearing them.
     pub fn println(&self, text: &str) {
         if self.multi.is_hidden() {
-            println!("{text}");
+            crate::outln!("{text}");
         } else {
             let _ = self.multi.println(text);
         }

@@ -19,11 +19,11 @@ pub async fn kubeconfig_and_nodes(
     let admin = match runner.run_command(host, &format!("cat {ADMIN_CONF}")).await {
         Ok(out) if out.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
         Ok(out) => {
-            println!("error: {host}: cannot read {ADMIN_CONF} (rc={})", out.rc());
+            crate::outln!("error: {host}: cannot read {ADMIN_CONF} (rc={})", out.rc());
             return ExitCode::HostFailed;
         }
         Err(e) => {
-            println!("error: {e}");
+            crate::outln!("error: {e}");
             return ExitCode::Unreachable;
         }
     };
@@ -41,17 +41,17 @@ pub async fn kubeconfig_and_nodes(
             }
             Ok(state.kubeconfig_path())
         });
-    println!("\n{}", crate::report::banner("NODES"));
+    crate::outln!("\n{}", crate::report::banner("NODES"));
     let code = match written {
         Ok(path) => {
-            println!(
+            crate::outln!(
                 "kubeconfig: {} (kubestrap kubeconfig -i INVENTORY prints it)",
                 path.display()
             );
             ExitCode::Ok
         }
         Err(e) => {
-            println!("error: {e}");
+            crate::outln!("error: {e}");
             ExitCode::Internal
         }
     };
@@ -62,12 +62,12 @@ pub async fn kubeconfig_and_nodes(
         )
         .await
     {
-        Ok(out) if out.success() => print!("{}", String::from_utf8_lossy(&out.stdout)),
-        Ok(out) => println!(
+        Ok(out) if out.success() => crate::out!("{}", String::from_utf8_lossy(&out.stdout)),
+        Ok(out) => crate::outln!(
             "{host}: kubectl get nodes failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
         ),
-        Err(e) => println!("error: {e}"),
+        Err(e) => crate::outln!("error: {e}"),
     }
     code
 }

@@ -164,11 +164,11 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         if !check {
             let names = runner.limit.clone();
             if let Err(refused) = lock::take(runner, &names, me, force_unlock).await {
-                println!("\n{}", crate::report::banner("LOCK"));
+                crate::outln!("\n{}", crate::report::banner("LOCK"));
                 for r in &refused {
-                    println!("{r}");
+                    crate::outln!("{r}");
                 }
-                println!("nothing was changed on any host");
+                crate::outln!("nothing was changed on any host");
                 return ExitCode::HostFailed;
             }
         }
@@ -184,7 +184,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
                 match prepare_cluster(runner, &state_path, &cluster_name) {
                     Ok(plan) => cluster_plan = Some(plan),
                     Err(e) => {
-                        println!("\nerror: {e}");
+                        crate::outln!("\nerror: {e}");
                         return code.max(ExitCode::HostFailed);
                     }
                 }
@@ -203,7 +203,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
             .map(|s| s.name.as_str())
             .collect();
         if !failed.is_empty() {
-            println!(
+            crate::outln!(
                 "\nfailed workers: {} (not joined; the next apply retries them)",
                 failed.join(", ")
             );
@@ -228,11 +228,11 @@ async fn preflight(
     // Another run is changing these hosts: refuse before anything else.
     let held = lock::check(runner, &runner.limit, me);
     if !held.is_empty() && !force_unlock {
-        println!("\n{}", crate::report::banner("LOCK"));
+        crate::outln!("\n{}", crate::report::banner("LOCK"));
         for h in &held {
-            println!("{h}");
+            crate::outln!("{h}");
         }
-        println!("nothing was changed on any host");
+        crate::outln!("nothing was changed on any host");
         return Some(ExitCode::HostFailed);
     }
     let hosts: Vec<HostFacts> = gathered
@@ -274,15 +274,15 @@ async fn preflight(
         }
     }
     let problems = preflight::preflight(&runner.inventory, &hosts, skip);
-    println!("\n{}", crate::report::banner("PREFLIGHT"));
+    crate::outln!("\n{}", crate::report::banner("PREFLIGHT"));
     if problems.is_empty() {
-        println!("ok: all {} hosts", hosts.len());
+        crate::outln!("ok: all {} hosts", hosts.len());
         return None;
     }
     for p in &problems {
-        println!("{p}");
+        crate::outln!("{p}");
     }
-    println!(
+    crate::outln!(
         "preflight failed: {} problem(s); nothing was changed on any host (skip a check with --skip-preflight NAME)",
         problems.len()
     );
@@ -313,13 +313,13 @@ fn prepare_cluster(
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     let vars = cluster::vars(&state, &plan, &ca, now)?;
-    println!("\n{}", crate::report::banner("CLUSTER"));
-    println!(
+    crate::outln!("\n{}", crate::report::banner("CLUSTER"));
+    crate::outln!(
         "cluster CA: {} (state in {})",
         ca.hash,
         state.path().display()
     );
-    println!(
+    crate::outln!(
         "endpoint: {}{}",
         plan.endpoint,
         plan.vip
@@ -328,13 +328,13 @@ fn prepare_cluster(
             .unwrap_or("")
     );
     if plan.init_needed {
-        println!("init: {}", plan.first_control_plane);
+        crate::outln!("init: {}", plan.first_control_plane);
     }
     if !plan.joins.is_empty() {
-        println!("join: {}", plan.joins.join(", "));
+        crate::outln!("join: {}", plan.joins.join(", "));
     }
     if !plan.resets.is_empty() {
-        println!(
+        crate::outln!(
             "reset first (an earlier init or join failed midway): {}",
             plan.resets.join(", ")
         );

@@ -90,17 +90,10 @@ fn render_subcommand(
     Ok(())
 }
 
-/// Write `bytes` to stdout; a closed pipe (`| head`) is not an error.
+/// Write `bytes` to stdout; a closed pipe (`| head`) ends kubestrap quietly.
 pub fn print(bytes: &[u8]) -> Result<ExitCode, Error> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
-        Ok(()) => Ok(ExitCode::Ok),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::Ok),
-        Err(e) => Err(Error::Io {
-            path: "<stdout>".into(),
-            source: e,
-        }),
-    }
+    crate::ui::stdout::print_bytes(bytes);
+    Ok(ExitCode::Ok)
 }
 
 #[cfg(test)]

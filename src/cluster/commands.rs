@@ -13,7 +13,7 @@ pub fn ca_hash(file: &Path) -> Result<ExitCode, Error> {
         std::fs::read(file).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
     let hash =
         ca_cert_hash(&bytes).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
-    println!("{hash}");
+    crate::outln!("{hash}");
     Ok(ExitCode::Ok)
 }
 
@@ -58,9 +58,9 @@ pub fn kubeconfig(req: KubeconfigRequest) -> Result<ExitCode, Error> {
     match req.output {
         Some(path) => {
             write_private_file(&path, text.expose().as_bytes())?;
-            eprintln!("{}: admin kubeconfig written (mode 0600)", path.display());
+            crate::errln!("{}: admin kubeconfig written (mode 0600)", path.display());
         }
-        None => print!("{}", text.expose()),
+        None => crate::out!("{}", text.expose()),
     }
     Ok(ExitCode::Ok)
 }

@@ -32,14 +32,26 @@ pub fn watch() {
             let first = state().borrow().is_none();
             state().send_replace(Some(if first { now + GRACE } else { now }));
             if first {
-                eprintln!(
+                crate::errln!(
                     "\ninterrupted: no new task starts; running ones get {} s (Ctrl-C again to stop them now)",
                     GRACE.as_secs()
                 );
             } else {
-                eprintln!("\ninterrupted again: stopping running tasks now");
+                crate::errln!("\ninterrupted again: stopping running tasks now");
             }
         }
+    });
+}
+
+/// Stop as after a first SIGINT, without a word: stdout was closed, so
+/// nobody reads what the run prints. No-op when already interrupted.
+pub fn stop_quietly() {
+    state().send_if_modified(|deadline| {
+        if deadline.is_some() {
+            return false;
+        }
+        *deadline = Some(Instant::now() + GRACE);
+        true
     });
 }
 

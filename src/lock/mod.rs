@@ -356,7 +356,7 @@ impl Locks {
                 for (name, r) in on_all(now, renew_script(&me), &opts).await {
                     match r {
                         Ok(out) if out.success() => {}
-                        Ok(out) if out.exit_status == Some(HELD) => eprintln!(
+                        Ok(out) if out.exit_status == Some(HELD) => crate::errln!(
                             "warning: {name}: the lock was taken over by another run ({})",
                             String::from_utf8_lossy(&out.stdout)
                                 .trim()
@@ -402,12 +402,12 @@ impl Locks {
         for (name, r) in on_all(conns, release_script(&self.me), &self.opts).await {
             match r {
                 Ok(out) if out.success() => {}
-                Ok(out) => eprintln!(
+                Ok(out) => crate::errln!(
                     "warning: {name}: could not release the lock (rc={}); it expires within {} s",
                     out.rc(),
                     LEASE.as_secs()
                 ),
-                Err(e) => eprintln!(
+                Err(e) => crate::errln!(
                     "warning: {name}: could not release the lock ({e}); it expires within {} s",
                     LEASE.as_secs()
                 ),

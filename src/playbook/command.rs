@@ -142,7 +142,7 @@ impl Session {
                 locks.release().await;
             }
             if crate::lock::interrupt::interrupted() {
-                println!("\nINTERRUPTED: no new task was started after SIGINT");
+                crate::outln!("\nINTERRUPTED: no new task was started after SIGINT");
                 code = code.max(ExitCode::Interrupted);
             }
             // Counted before closing: the report's ssh_execs is the real cost.
@@ -175,7 +175,7 @@ impl Session {
             .filter(|s| runner.limit.contains(&s.name))
             .map(|s| (s.name.clone(), s.stats))
             .collect();
-        println!("\n{}", recap(&stats));
+        crate::outln!("\n{}", recap(&stats));
         let timings = &mut runner.report.timings;
         timings.add(PhaseKind::Recap, "PLAY RECAP", stats.len(), recap_started);
         timings.total_s = run_started.elapsed().as_secs_f64();

@@ -93,7 +93,7 @@ impl Runner {
                 break;
             }
             if let Err(message) = self.run_play(index, play).await {
-                eprintln!("error: {message}");
+                crate::errln!("error: {message}");
                 return ExitCode::BadInput;
             }
             if self.aborted {
@@ -146,13 +146,13 @@ impl Runner {
 
     async fn run_play(&mut self, index: usize, play: &Play) -> Result<(), String> {
         let hosts = self.play_hosts(play)?;
-        println!("{}", output::play_banner(&play.name));
+        crate::outln!("{}", output::play_banner(&play.name));
         self.report.plays.push(PlayReport {
             name: play.name.clone(),
             tasks: Vec::new(),
         });
         if hosts.is_empty() {
-            println!("skipping: no hosts matched");
+            crate::outln!("skipping: no hosts matched");
             return Ok(());
         }
         let started = std::time::Instant::now();
@@ -198,7 +198,7 @@ impl Runner {
             let results = self.run_on(&active, index, t, false).await;
             if self.over_budget(play, &results, total) {
                 self.aborted = true;
-                println!(
+                crate::outln!(
                     "\nNO MORE HOSTS LEFT: play {:?} stopped by its failure budget",
                     play.name
                 );
@@ -227,7 +227,7 @@ impl Runner {
             .collect();
         match self.budget.exceeded(&failed) {
             Some(why) => {
-                println!("\nNO MORE HOSTS LEFT: {why}; the run stops here");
+                crate::outln!("\nNO MORE HOSTS LEFT: {why}; the run stops here");
                 self.aborted = true;
                 true
             }
@@ -355,7 +355,7 @@ impl Runner {
         for &i in &need {
             let s = self.session(i);
             if let Some(msg) = &s.unreachable {
-                println!(
+                crate::outln!(
                     "fatal: [{}]: UNREACHABLE! => {{\"changed\": false, \"msg\": {}, \"unreachable\": true}}",
                     s.name,
                     Json::from(msg.as_str())
@@ -386,7 +386,7 @@ impl Runner {
     /// Facts for every host in one round trip, including what the play's
     /// tasks will ask for (so a no-op re-run needs no other command).
     async fn gather(&mut self, hosts: &[usize], index: usize, play: &Play) {
-        println!("{}", output::task_banner("Gathering Facts", false));
+        crate::outln!("{}", output::task_banner("Gathering Facts", false));
         let mut needs: HashMap<String, Vec<FactRequest>> = HashMap::new();
         let mut idx = Vec::new();
         let mut known = Vec::new();
@@ -412,7 +412,7 @@ impl Runner {
         for &i in &known {
             let s = self.sessions[i].as_mut().expect("home");
             s.stats.record(Outcome::Ok);
-            println!("ok: [{}]", s.name);
+            crate::outln!("ok: [{}]", s.name);
         }
         let env = self.env.clone();
         let playbook = self.playbook.clone();
@@ -441,7 +441,7 @@ impl Runner {
             match r {
                 Ok(()) => {
                     s.stats.record(Outcome::Ok);
-                    println!("ok: [{}]", s.name);
+                    crate::outln!("ok: [{}]", s.name);
                 }
                 Err(GatherError::Ssh(e)) => {
                     s.worst = s.worst.max(e.exit_code());
@@ -452,7 +452,7 @@ impl Runner {
                         s.failed = true;
                         s.stats.record(Outcome::Failed);
                     }
-                    println!(
+                    crate::outln!(
                         "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
                         s.name,
                         Json::from(e.to_string())
@@ -462,7 +462,7 @@ impl Runner {
                     s.failed = true;
                     s.worst = s.worst.max(ExitCode::HostFailed);
                     s.stats.record(Outcome::Failed);
-                    println!(
+                    crate::outln!(
                         "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
                         s.name,
                         Json::from(m)
@@ -579,7 +579,7 @@ impl Runner {
             PhaseKind::Task
         };
         self.report.timings.add(kind, &title, hosts.len(), started);
-        println!("{}", output::task_banner(&title, handler));
+        crate::outln!("{}", output::task_banner(&title, handler));
         let mut report = TaskReport {
             name: title,
             handler,
@@ -599,7 +599,7 @@ impl Runner {
                 r.clone()
             };
             let r = &shown;
-            println!(
+            crate::outln!(
                 "{}",
                 output::host_lines(&s.name, r, self.env.diff, self.verbose)
             );
