@@ -70,13 +70,14 @@ pub enum SshError {
         #[source]
         source: Box<SshError>,
     },
-    #[error("{host}: connection lost while running `{command}`: {reason}")]
+    /// `command` is [`super::exec::brief`]'s name for it, never a whole script.
+    #[error("{host}: connection lost while running {command}: {reason}")]
     Disconnected {
         host: String,
         command: String,
         reason: String,
     },
-    #[error("{host}: `{command}` did not finish within {}s (--command-timeout)", .after.as_secs())]
+    #[error("{host}: {command} did not finish within {}s (--command-timeout)", .after.as_secs())]
     CommandTimeout {
         host: String,
         command: String,

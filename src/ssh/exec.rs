@@ -97,6 +97,7 @@ impl Connection {
         stdin: Option<Vec<u8>>,
         deadline: Option<Duration>,
     ) -> Result<Output, SshError> {
+        let shown = &brief(shown);
         let lost = |e: russh::Error| SshError::Disconnected {
             host: self.target.name.clone(),
             command: shown.to_string(),
@@ -151,6 +152,36 @@ impl Connection {
     }
 }
 
+/// Longest command an error message shows whole.
+const SHOWN_MAX: usize = 100;
+
+/// How an error names a command: the command itself when it is one short
+/// line, else the start of its first line and its size. Modules and fact
+/// gathering run kilobytes of shell through `sh -c`; quoted whole, a script
+/// buries the reason and the host (the task banner names the task).
+pub fn brief(command: &str) -> String {
+    let lines = command.lines().count();
+    if lines <= 1 && command.chars().count() <= SHOWN_MAX {
+        return format!("`{command}`");
+    }
+    let first: String = command
+        .lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(40)
+        .collect();
+    if lines > 1 {
+        format!("a {lines}-line script (`{}…`)", first.trim_end())
+    } else {
+        format!(
+            "a {}-character command (`{}…`)",
+            command.chars().count(),
+            first.trim_end()
+        )
+    }
+}
+
 fn append(buf: &mut Vec<u8>, data: &[u8], truncated: &mut bool) {
     let room = MAX_CAPTURE.saturating_sub(buf.len());
     if data.len() > room {
@@ -162,6 +193,36 @@ fn append(buf: &mut Vec<u8>, data: &[u8], truncated: &mut bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_name_a_command_briefly_never_a_whole_script() {
+        let script = format!("sh -c 'set -eu\n{}'", "echo some fact probe\n".repeat(170));
+        assert!(script.len() > 3500);
+        let table = [
+            ("uptime", "`uptime`".to_string()),
+            (
+                script.as_str(),
+                "a 172-line script (`sh -c 'set -eu…`)".to_string(),
+            ),
+            (
+                &"x".repeat(300),
+                format!("a 300-character command (`{}…`)", "x".repeat(40)),
+            ),
+        ];
+        for (command, want) in table {
+            assert_eq!(brief(command), want);
+        }
+        let e = SshError::Disconnected {
+            host: "node7".into(),
+            command: brief(&script),
+            reason: "keepalive timeout".into(),
+        };
+        let shown = e.to_string();
+        assert_eq!(
+            shown,
+            "node7: connection lost while running a 172-line script (`sh -c 'set -eu…`): keepalive timeout"
+        );
+    }
 
     #[test]
     fn capture_stops_at_the_cap_and_says_so() {
