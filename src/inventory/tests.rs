@@ -361,23 +361,31 @@ fn ansible_examples_match_recorded_ansible_inventory() {
     }
 }
 
+/// Where .ci/run installs ansible-core (and exports ANSIBLE_INVENTORY_BIN).
+const CI_ANSIBLE_INVENTORY: &str = "/var/cache/kubestrap-ci/ansible/bin/ansible-inventory";
+
+/// ansible-inventory: $ANSIBLE_INVENTORY_BIN, else on $PATH, else .ci/run's.
 fn ansible_inventory_bin() -> Option<PathBuf> {
     if let Some(bin) = std::env::var_os("ANSIBLE_INVENTORY_BIN") {
         return Some(PathBuf::from(bin));
     }
-    std::env::split_paths(&std::env::var_os("PATH")?)
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
         .map(|dir| dir.join("ansible-inventory"))
+        .chain([PathBuf::from(CI_ANSIBLE_INVENTORY)])
         .find(|p| p.is_file())
 }
 
+/// Ignored by a plain `cargo test` (it needs ansible-core); tests/run-all.sh
+/// runs it, and there a missing ansible-inventory fails it.
 #[test]
-fn ansible_examples_match_live_ansible_inventory_when_installed() {
-    let Some(bin) = ansible_inventory_bin() else {
-        eprintln!(
-            "ansible-inventory not found (set ANSIBLE_INVENTORY_BIN); skipping live comparison"
-        );
-        return;
-    };
+#[ignore = "needs ansible-inventory (ansible-core); tests/run-all.sh runs it with --ignored"]
+fn ansible_examples_match_live_ansible_inventory() {
+    let bin = ansible_inventory_bin().unwrap_or_else(|| {
+        panic!(
+            "ansible-inventory not found: set ANSIBLE_INVENTORY_BIN, put it on PATH, \
+             or install ansible-core as .ci/run does"
+        )
+    });
     for (inventory, _) in ANSIBLE_CASES {
         let out = std::process::Command::new(&bin)
             .args(["-i", inventory, "--list"])

@@ -489,10 +489,10 @@ fn vagrant_inventory_is_the_generated_one_and_passes_check() {
 
 #[test]
 fn vagrant_inventory_names_the_vagrantfile_machines() {
-    if !has("ruby") {
-        eprintln!("SKIPPED: ruby is not installed (CI installs it: .ci/run)");
-        return;
-    }
+    assert!(
+        has("ruby"),
+        "ruby is not installed: this test needs it (.ci/run installs it)"
+    );
     let home = Home::new();
     for env in [&[][..], BIGGER] {
         let path = home.path().join("vagrant.yaml");
@@ -517,9 +517,11 @@ fn vagrant_inventory_names_the_vagrantfile_machines() {
 
 #[test]
 fn vagrantfile_passes_ruby_and_vagrant_validate() {
-    if !has("ruby") || !has("vagrant") {
-        eprintln!("SKIPPED: ruby or vagrant is not installed (CI installs both: .ci/run)");
-        return;
+    for tool in ["ruby", "vagrant"] {
+        assert!(
+            has(tool),
+            "{tool} is not installed: this test needs it (.ci/run installs it)"
+        );
     }
     let out = Command::new(repo().join("vagrant/check.sh"))
         .output()
