@@ -34,6 +34,7 @@ Exit codes:
   4    at least one host was unreachable (connect, auth, timeout)
   5    a host key was unknown, changed or revoked
   130  interrupted
+  141  stdout was closed (`| head`): stopped quietly
 When several apply, the highest wins.";
 
 #[derive(Debug, Parser)]

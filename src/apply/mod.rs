@@ -13,6 +13,7 @@
 
 mod cluster;
 mod finish;
+mod verdict;
 
 use std::path::{Path, PathBuf};
 
@@ -195,19 +196,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         if let (Some(plan), false, true) = (&cluster_plan, check, done) {
             code = code.max(finish::kubeconfig_and_nodes(runner, plan, &state_path).await);
         }
-        let failed: Vec<&str> = runner
-            .sessions
-            .iter()
-            .flatten()
-            .filter(|s| !s.active() && runner.budget.shared.contains(&s.name))
-            .map(|s| s.name.as_str())
-            .collect();
-        if !failed.is_empty() {
-            crate::outln!(
-                "\nfailed workers: {} (not joined; the next apply retries them)",
-                failed.join(", ")
-            );
-        }
+        finish::failed_workers(runner);
         code
     })
 }
@@ -274,19 +263,22 @@ async fn preflight(
         }
     }
     let problems = preflight::preflight(&runner.inventory, &hosts, skip);
+    let not_reached: Vec<verdict::NotReached> = runner
+        .sessions
+        .iter()
+        .flatten()
+        .filter(|s| s.unreachable.is_some())
+        .map(|s| verdict::NotReached {
+            host: s.name.clone(),
+            code: s.worst,
+        })
+        .collect();
+    let (lines, stop) = verdict::verdict(&problems, &not_reached, hosts.len());
     crate::outln!("\n{}", crate::report::banner("PREFLIGHT"));
-    if problems.is_empty() {
-        crate::outln!("ok: all {} hosts", hosts.len());
-        return None;
+    for line in lines {
+        crate::outln!("{line}");
     }
-    for p in &problems {
-        crate::outln!("{p}");
-    }
-    crate::outln!(
-        "preflight failed: {} problem(s); nothing was changed on any host (skip a check with --skip-preflight NAME)",
-        problems.len()
-    );
-    Some(ExitCode::HostFailed)
+    stop
 }
 
 /// Decide the cluster plan from facts and hand it, secrets included, to the

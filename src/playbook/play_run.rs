@@ -504,14 +504,21 @@ impl Runner {
                             let host_time = s.facts.as_ref().map(|f| f.time).unwrap_or_default();
                             Ok((host_time as f64 - midpoint).round() as i64)
                         }
-                        Err(GatherError::Ssh(e)) => Err(e.to_string()),
+                        Err(GatherError::Ssh(e)) => {
+                            // Lost on the way: as unreachable as a failed connect.
+                            if e.is_unreachable() {
+                                s.worst = s.worst.max(e.exit_code());
+                                s.unreachable = Some(e.to_string());
+                            }
+                            Err(e.to_string())
+                        }
                         Err(GatherError::Failed(m)) => Err(m),
                     };
                     (s, r)
                 }
             })
             .await;
-        for &i in hosts {
+        for &i in hosts.iter().filter(|i| !reachable.contains(i)) {
             if let Some(why) = &self.session(i).unreachable {
                 out.push((i, Err(why.clone())));
             }

@@ -11,11 +11,15 @@
 //! three control planes behind a virtual IP; node23-node25 run README's
 //! commands (tests/it/readme.rs); node26-node33 are for fault injection
 //! (tests/it/faults.rs); node34-node36 host hostile servers (tests/it/hostile.rs);
-//! node37 and node38 fail init and join without leaking a secret (secrets.rs).
+//! node37 and node38 fail init and join without leaking a secret (secrets.rs);
+//! node53-node55 give each exit code under exec, run and apply, and node53
+//! writes into a closed pipe (exit_codes.rs); node56-node58 show output
+//! polish: task names, still-running lines (output.rs).
 
 mod become_;
 mod cluster;
 mod exec;
+mod exit_codes;
 mod faults;
 mod host_keys;
 mod hostile;
