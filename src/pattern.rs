@@ -2,8 +2,11 @@
 //!
 //! `all` or `*`; host or group names; globs (`node*`, `web?`); several
 //! patterns joined with `,` or `:`; `!p` removes and `&p` intersects.
+//! A role's group names are aliases of each other: `workers`, `kube_node`
+//! and `worker` select the workers of any inventory format (README,
+//! "Inventories"), unless the inventory has a group of that very name.
 
-use crate::inventory::Inventory;
+use crate::inventory::{Inventory, Role, CONTROL_PLANE_GROUPS, WORKER_GROUPS};
 
 /// The inventory's host names selected by `pattern`, in inventory order.
 /// A pattern that names nothing is an error: a typo in `--limit` must not
@@ -36,9 +39,15 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, String> {
             .map(|h| matches(inv, name, &h.name))
             .collect();
         if !hits.iter().any(|&x| x) {
+            let groups: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
             return Err(format!(
-                "host pattern {name:?} matches no host or group in {}",
-                inv.source.display()
+                "host pattern {name:?} matches no host or group in {} (groups: {})",
+                inv.source.display(),
+                if groups.is_empty() {
+                    "none".to_string()
+                } else {
+                    groups.join(", ")
+                }
             ));
         }
         for (c, hit) in chosen.iter_mut().zip(hits) {
@@ -68,9 +77,32 @@ fn matches(inv: &Inventory, pattern: &str, host: &str) -> bool {
     if pattern == "all" || pattern == "*" || glob(pattern, host) {
         return true;
     }
-    inv.groups
+    if inv
+        .groups
         .iter()
         .any(|(group, members)| glob(pattern, group) && members.iter().any(|m| m == host))
+    {
+        return true;
+    }
+    // A role's alias, when no group has that name.
+    match alias_role(pattern) {
+        Some(role) if !inv.groups.contains_key(pattern) => inv
+            .host(host)
+            .is_some_and(|h| h.roles.contains(&role)),
+        _ => false,
+    }
+}
+
+/// The role a group name stands for in any inventory format: kubespray's
+/// names and kubestrap's own `control_plane` and `worker`.
+fn alias_role(name: &str) -> Option<Role> {
+    if CONTROL_PLANE_GROUPS.contains(&name) {
+        Some(Role::ControlPlane)
+    } else if WORKER_GROUPS.contains(&name) || name == "worker" {
+        Some(Role::Worker)
+    } else {
+        None
+    }
 }
 
 /// Shell-style glob with `*` and `?`.
@@ -155,11 +187,36 @@ mod tests {
     }
 
     #[test]
-    fn a_pattern_matching_nothing_is_an_error() {
+    fn role_group_names_are_aliases_unless_a_group_has_the_name() {
+        let mut inv = inv();
+        for h in &mut inv.hosts {
+            h.roles.insert(if h.name == "cp1" {
+                Role::ControlPlane
+            } else {
+                Role::Worker
+            });
+        }
+        let table: &[(&str, &[&str])] = &[
+            ("workers", &["node1", "node2"]),
+            ("kube_node", &["node1", "node2"]),
+            ("nodes:!node1", &["node2"]),
+            ("kube_control_plane", &["cp1"]),
+            ("masters,workers", &["cp1", "node1", "node2"]),
+        ];
+        for (pattern, want) in table {
+            assert_eq!(select(&inv, pattern).unwrap(), *want, "pattern {pattern}");
+        }
+        // A real group of that name is the group, as in Ansible.
+        inv.groups.insert("nodes".into(), vec!["node2".into()]);
+        assert_eq!(select(&inv, "nodes").unwrap(), ["node2"]);
+    }
+
+    #[test]
+    fn a_pattern_matching_nothing_is_an_error_listing_the_groups() {
         let err = select(&inv(), "nodee1").unwrap_err();
         assert_eq!(
             err,
-            "host pattern \"nodee1\" matches no host or group in inv.yaml"
+            "host pattern \"nodee1\" matches no host or group in inv.yaml (groups: control_plane, worker)"
         );
         assert!(select(&inv(), " , ").is_err());
     }
