@@ -19,10 +19,21 @@ pub fn init_logging(verbosity: u8) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_ansi(colour(
+            std::io::stderr().is_terminal(),
+            std::env::var_os("NO_COLOR").as_deref(),
+        ))
         .with_writer(std::io::stderr)
         .with_target(verbosity >= 2)
         .without_time()
         .try_init();
+}
+
+/// Whether log lines on stderr get ANSI colours: only on a terminal, and
+/// never when NO_COLOR is set to anything but the empty string
+/// (no-color.org), so log files and CI output stay plain text.
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// One spinner line per host while work is under way; drawn only when
@@ -84,5 +95,26 @@ impl Progress {
             bar.finish_and_clear();
         }
         let _ = self.multi.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        let set = Some(std::ffi::OsStr::new("1"));
+        let empty = Some(std::ffi::OsStr::new(""));
+        let table = [
+            (true, None, true),
+            (true, set, false),
+            (true, empty, true),
+            (false, None, false),
+            (false, set, false),
+        ];
+        for (tty, no_color, want) in table {
+            assert_eq!(colour(tty, no_color), want, "{tty} {no_color:?}");
+        }
     }
 }
