@@ -104,9 +104,7 @@ impl Me {
     pub fn new() -> Me {
         let mut bytes = [0u8; 12];
         let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes);
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("LOGNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+        let user = crate::ssh::target::local_user();
         let machine = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .or_else(|_| std::fs::read_to_string("/etc/hostname"))
             .map(|h| h.trim().to_string())

@@ -147,7 +147,26 @@ impl Resolver<'_> {
 pub fn local_user() -> String {
     std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "root".into())
+        .ok()
+        .filter(|u| !u.is_empty())
+        .or_else(|| {
+            // No $USER (cron, systemd units, `env -i`): the account of our
+            // uid, as OpenSSH's getpwuid() finds it.
+            let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata("/proc/self").ok()?);
+            let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+            user_of(&passwd, uid).or(Some(format!("uid{uid}")))
+        })
+        .unwrap_or_else(|| "root".into())
+}
+
+/// The name /etc/passwd gives `uid`.
+fn user_of(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let id = f.nth(1)?.parse::<u32>().ok()?;
+        (id == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 /// $HOME, if set.
@@ -160,5 +179,22 @@ pub fn expand_tilde(path: &Path, home: Option<&Path>) -> PathBuf {
     match (path.strip_prefix("~"), home) {
         (Ok(rest), Some(h)) => h.join(rest),
         _ => path.to_path_buf(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operator_is_found_by_uid_when_user_is_unset() {
+        let passwd = "root:x:0:0:root:/root:/bin/bash\n\
+                      # comment\n\
+                      broken\n\
+                      alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n";
+        let table = [(0, Some("root")), (1000, Some("alice")), (4242, None)];
+        for (uid, want) in table {
+            assert_eq!(user_of(passwd, uid).as_deref(), want, "uid {uid}");
+        }
     }
 }
