@@ -20,7 +20,8 @@ Examples:
   kubestrap apply -i inventory.yaml
   kubestrap kubeconfig -i inventory.yaml -o ~/.kube/config
   kubestrap run site.yaml -i hosts.ini --limit workers
-  kubestrap completions bash > ~/.local/share/bash-completion/completions/kubestrap
+  kubestrap completions bash \\
+      > ~/.local/share/bash-completion/completions/kubestrap
   kubestrap man > ~/.local/share/man/man1/kubestrap.1
 
 `kubestrap COMMAND --help` shows each command's flags and examples; README.md
@@ -63,8 +64,10 @@ Each host's output is printed under its name, then a PLAY RECAP line per host.")
   kubestrap apply -i inventory.yaml
   kubestrap apply -i inventory.yaml --until prepared
   kubestrap apply -i inventory.yaml --check --diff
-  kubestrap apply -i hosts.ini --skip-preflight memory --playbooks ./my-playbooks
-  kubestrap apply -i inventory.yaml --accept-new-host-keys --known-hosts ./known_hosts
+  kubestrap apply -i hosts.ini --skip-preflight memory \\
+      --playbooks ./my-playbooks
+  kubestrap apply -i inventory.yaml --accept-new-host-keys \\
+      --known-hosts ./known_hosts
 
 Stages, in order:
   prepared  swap off, kernel modules and sysctls, static IP, hostname,
@@ -79,8 +82,10 @@ nothing; hosts added to the inventory are prepared and joined.")]
     #[command(after_help = "Examples:
   kubestrap run site.yaml -i inventory.yaml
   kubestrap run site.yaml -i hosts.ini --check --diff
-  kubestrap run site.yaml -i inventory.yaml --limit workers -e pod_subnet=10.233.64.0/18 -e @vars.yaml
-  kubestrap run site.yaml -i inventory.yaml --tags containerd --report run.json
+  kubestrap run site.yaml -i inventory.yaml --limit workers \\
+      -e pod_subnet=10.233.64.0/18 -e @vars.yaml
+  kubestrap run site.yaml -i inventory.yaml --tags containerd \\
+      --report run.json
 
 Output is Ansible's: a line per host per task (ok, changed, skipping, fatal),
 diffs under --diff, then PLAY RECAP. A second run on unchanged hosts reports
@@ -132,8 +137,9 @@ The kubeconfig holds cluster-admin credentials: -o writes it with mode 0600.")]
     },
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:
-  kubestrap completions bash > ~/.local/share/bash-completion/completions/kubestrap
-  kubestrap completions zsh > ~/.zfunc/_kubestrap    # with fpath+=(~/.zfunc) in ~/.zshrc
+  kubestrap completions bash \\
+      > ~/.local/share/bash-completion/completions/kubestrap
+  kubestrap completions zsh > ~/.zfunc/_kubestrap  # fpath+=(~/.zfunc)
   kubestrap completions fish > ~/.config/fish/completions/kubestrap.fish")]
     Completions {
         /// The shell to complete in.
@@ -205,7 +211,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DIR")]
     pub playbooks: Option<PathBuf>,
     /// Skip one preflight check by name (repeatable; `all` skips every check).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = preflight_check_names())]
     pub skip_preflight: Vec<String>,
     /// Only change these hosts (preflight still looks at all of them).
     #[arg(short, long, value_name = "PATTERN", default_value = "all")]
@@ -271,6 +277,12 @@ pub struct RunArgs {
     pub report: Option<PathBuf>,
     #[command(flatten)]
     pub ssh: SshArgs,
+}
+
+/// The names `--skip-preflight` takes, listed by `apply --help` and completed by the shells.
+fn preflight_check_names() -> clap::builder::PossibleValuesParser {
+    let names = crate::cluster::preflight::check_names().iter().copied();
+    clap::builder::PossibleValuesParser::new(names.chain(["all"]))
 }
 
 /// SSH and become flags shared by every command that reaches hosts.
@@ -449,5 +461,56 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             &args.playbook,
             &args.ssh,
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command's help, rendered as an 80-column terminal shows it.
+    fn helps(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        out.push((path.to_string(), cmd.clone()));
+        for sub in cmd.get_subcommands() {
+            helps(sub, &format!("{path} {}", sub.get_name()), out);
+        }
+    }
+
+    #[test]
+    fn help_examples_are_never_wrapped_mid_command() {
+        let mut all = Vec::new();
+        helps(&Cli::command(), "kubestrap", &mut all);
+        for (path, cmd) in all {
+            let Some(after) = cmd.get_after_help().map(|a| a.to_string()) else {
+                continue;
+            };
+            let shown = cmd.clone().term_width(80).render_long_help().to_string();
+            // Examples (indented) must stay whole; prose may wrap.
+            for line in after.lines().filter(|l| l.starts_with("  ")) {
+                assert!(line.chars().count() <= 78, "{path}: too wide: {line:?}");
+                assert!(shown.contains(line), "{path}: {line:?} wrapped:\n{shown}");
+            }
+        }
+    }
+
+    #[test]
+    fn apply_help_lists_every_preflight_check_name() {
+        let help = Cli::command()
+            .find_subcommand_mut("apply")
+            .expect("apply")
+            .render_long_help()
+            .to_string();
+        for name in crate::cluster::preflight::check_names()
+            .iter()
+            .chain(&["all"])
+        {
+            assert!(help.contains(name), "{name} missing:\n{help}");
+        }
+        let err =
+            Cli::try_parse_from(["kubestrap", "apply", "-i", "x", "--skip-preflight", "swap"])
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("unique-hostname"), "{err}");
     }
 }

@@ -42,7 +42,7 @@ pub fn man_page() -> Result<Vec<u8>, std::io::Error> {
     man.render_synopsis_section(&mut out)?;
     man.render_description_section(&mut out)?;
     man.render_options_section(&mut out)?;
-    man.render_subcommands_section(&mut out)?;
+    render_command_list(&mut out, &cmd)?;
     // One section per subcommand (and per nested one), with its options and
     // examples, so `man kubestrap` holds what `--help` shows.
     for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
@@ -55,6 +55,34 @@ pub fn man_page() -> Result<Vec<u8>, std::io::Error> {
     let tail = String::from_utf8_lossy(&tail).replace("\n.SH EXTRA\n", "\n.SH EXAMPLES\n");
     out.extend_from_slice(tail.as_bytes());
     Ok(out)
+}
+
+/// The COMMANDS list. clap_mangen's would point at kubestrap-exec(1) and
+/// such, pages that do not exist: every command is a section of this page.
+fn render_command_list(out: &mut Vec<u8>, cmd: &clap::Command) -> Result<(), std::io::Error> {
+    writeln!(out, ".SH COMMANDS")?;
+    for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+        let name = format!("kubestrap {}", sub.get_name());
+        writeln!(out, ".TP\n\\fB{}\\fR", roff(&name))?;
+        let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+        writeln!(
+            out,
+            "{} (section \\fB{}\\fR below).",
+            roff(about.trim_end_matches('.')),
+            roff(&name.to_uppercase())
+        )?;
+    }
+    Ok(())
+}
+
+/// Text made safe for roff: backslashes and hyphens escaped, no line
+/// starting with a control character.
+fn roff(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    match escaped.chars().next() {
+        Some('.' | '\'') => format!("\\&{escaped}"),
+        _ => escaped,
+    }
 }
 
 fn render_subcommand(
@@ -144,6 +172,14 @@ mod tests {
             assert!(page.contains(section), "{section} missing");
         }
         assert!(page.contains("kubestrap apply \\-i inventory.yaml \\-\\-until prepared"));
+        assert!(
+            !page.contains("(1)"),
+            "no pointer to a kubestrap-COMMAND(1) page that does not exist"
+        );
+        assert!(
+            page.contains(".SH COMMANDS\n.TP\n\\fBkubestrap exec\\fR\n"),
+            "{page}"
+        );
         assert!(page.contains("Exit codes"), "the exit codes are in it");
         assert!(
             !page.contains("EXTRA"),
