@@ -371,6 +371,36 @@ impl SshArgs {
     }
 }
 
+/// Port, user and identity of each host as SSH will use them: the
+/// inventory's, else ~/.ssh/config's, else OpenSSH's defaults.
+fn effective_connections(inv: &inventory::Inventory) -> Vec<Option<(u16, String, String)>> {
+    // An unreadable ~/.ssh/config is for the commands that connect to report.
+    let config =
+        adhoc::load_ssh_config(None).unwrap_or_else(|_| crate::ssh::config::SshConfig::empty());
+    let resolver = crate::ssh::target::Resolver {
+        config: &config,
+        known_hosts_override: &[],
+        home: crate::ssh::target::home_dir(),
+        local_user: crate::ssh::target::local_user(),
+    };
+    inv.hosts
+        .iter()
+        .map(|h| {
+            let t = resolver.resolve(h).ok()?;
+            let identity = if t.explicit_identities {
+                t.identity_files
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            } else {
+                "agent,~/.ssh/id_*".to_string()
+            };
+            Some((t.port, t.user, identity))
+        })
+        .collect()
+}
+
 /// Parse arguments, run, and map every error to its exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -425,7 +455,11 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             json,
         }) => {
             let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
-            crate::out!("{}", inventory::render_show(&inv, json));
+            let effective = inventory::Effective {
+                hosts: effective_connections(&inv),
+                cluster: crate::cluster::defaults::settings(&inv),
+            };
+            crate::out!("{}", inventory::render_show(&inv, json, &effective));
             Ok(ExitCode::Ok)
         }
         Command::Exec(args) => adhoc::run(args),

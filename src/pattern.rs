@@ -86,9 +86,9 @@ fn matches(inv: &Inventory, pattern: &str, host: &str) -> bool {
     }
     // A role's alias, when no group has that name.
     match alias_role(pattern) {
-        Some(role) if !inv.groups.contains_key(pattern) => inv
-            .host(host)
-            .is_some_and(|h| h.roles.contains(&role)),
+        Some(role) if !inv.groups.contains_key(pattern) => {
+            inv.host(host).is_some_and(|h| h.roles.contains(&role))
+        }
         _ => false,
     }
 }

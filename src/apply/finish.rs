@@ -82,11 +82,8 @@ pub fn failed_workers(runner: &Runner) {
         .filter(|s| !s.active() && runner.budget.shared.contains(&s.name))
         .map(|s| {
             let was_node = s.inventory_vars.get("kubestrap_is_node") == Some(&true.into());
-            let joined_now = s
-                .registered
-                .get(JOIN_RESULT)
-                .and_then(|r| r.get("changed"))
-                == Some(&true.into());
+            let joined_now =
+                s.registered.get(JOIN_RESULT).and_then(|r| r.get("changed")) == Some(&true.into());
             (s.name.as_str(), was_node || joined_now)
         })
         .collect();

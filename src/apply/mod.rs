@@ -131,7 +131,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         .cluster
         .name
         .clone()
-        .unwrap_or_else(|| "kubernetes".into());
+        .unwrap_or_else(|| crate::cluster::defaults::CLUSTER_NAME.into());
     let req = RunRequest {
         inventory: args.inventory.clone(),
         limit: args.limit.clone(),

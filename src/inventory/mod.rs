@@ -27,7 +27,7 @@ mod tests;
 pub use kubestrap_yaml::CLUSTER_KEYS;
 pub use model::{ClusterSpec, Format, Host, Inventory, NetworkSettings, Role};
 pub use roles::{CONTROL_PLANE_GROUPS, WORKER_GROUPS};
-pub use show::render_show;
+pub use show::{render_show, Effective};
 
 use collect::Problems;
 use detect::Detected;

@@ -6,6 +6,17 @@
 
 use super::model::{Inventory, Role};
 
+/// What applies where the inventory says nothing, worked out by the caller
+/// (ssh_config and OpenSSH's defaults, the cluster defaults).
+#[derive(Debug, Clone, Default)]
+pub struct Effective {
+    /// Per host, in inventory order: port, user and identity as SSH will
+    /// use them; None when the host could not be resolved.
+    pub hosts: Vec<Option<(u16, String, String)>>,
+    /// The cluster's settings, defaults filled in: (key, value).
+    pub cluster: Vec<(&'static str, String)>,
+}
+
 const HEADERS: [&str; 8] = [
     "HOST",
     "ADDRESS",
@@ -17,8 +28,9 @@ const HEADERS: [&str; 8] = [
     "CLUSTER IP",
 ];
 
-/// Render for humans (`json = false`) or as pretty JSON of the whole model.
-pub fn render_show(inv: &Inventory, json: bool) -> String {
+/// Render for humans (`json = false`), with the effective value wherever
+/// the inventory leaves one unset, or as pretty JSON of the whole model.
+pub fn render_show(inv: &Inventory, json: bool, effective: &Effective) -> String {
     if json {
         return serde_json::to_string_pretty(inv)
             .map(|s| s + "\n")
@@ -27,7 +39,9 @@ pub fn render_show(inv: &Inventory, json: bool) -> String {
     let rows: Vec<[String; 8]> = inv
         .hosts
         .iter()
-        .map(|h| {
+        .enumerate()
+        .map(|(i, h)| {
+            let ssh = effective.hosts.get(i).cloned().flatten();
             let roles: Vec<&str> = h
                 .roles
                 .iter()
@@ -44,18 +58,27 @@ pub fn render_show(inv: &Inventory, json: bool) -> String {
             [
                 h.name.clone(),
                 h.ssh_target().to_string(),
-                h.port.map_or("-".into(), |p| p.to_string()),
-                h.user.clone().unwrap_or_else(|| "-".into()),
+                h.port
+                    .or(ssh.as_ref().map(|s| s.0))
+                    .map_or("-".into(), |p| p.to_string()),
+                h.user
+                    .clone()
+                    .or(ssh.as_ref().map(|s| s.1.clone()))
+                    .unwrap_or_else(|| "-".into()),
                 h.identity_file
                     .as_ref()
-                    .map_or("-".into(), |p| p.display().to_string()),
+                    .map(|p| p.display().to_string())
+                    .or(ssh.map(|s| s.2))
+                    .unwrap_or_else(|| "-".into()),
                 become_,
                 if roles.is_empty() {
                     "-".into()
                 } else {
                     roles.join(",")
                 },
-                h.ip.map_or("-".into(), |ip| ip.to_string()),
+                // The node IP is the SSH address unless `ip` names another.
+                h.ip.map(|ip| ip.to_string())
+                    .unwrap_or_else(|| h.ssh_target().to_string()),
             ]
         })
         .collect();
@@ -80,15 +103,11 @@ pub fn render_show(inv: &Inventory, json: bool) -> String {
     for row in &rows {
         line(row);
     }
-    let c = &inv.cluster;
-    let field = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    out.push_str(&format!(
-        "\ncluster: name={} kubernetes_version={} control_plane_endpoint={} pod_subnet={} service_subnet={}\n",
-        field(&c.name),
-        field(&c.kubernetes_version),
-        field(&c.control_plane_endpoint),
-        field(&c.pod_subnet),
-        field(&c.service_subnet),
-    ));
+    let settings: Vec<String> = effective
+        .cluster
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    out.push_str(&format!("\ncluster: {}\n", settings.join(" ")));
     out
 }

@@ -251,14 +251,47 @@ all:
 #[test]
 fn render_show_lists_every_host() {
     let inv = load_ok("inventory/kubespray.ini");
-    let text = render_show(&inv, false);
+    let none = super::Effective::default();
+    let text = render_show(&inv, false, &none);
     assert!(text.starts_with("HOST"));
     assert!(text.contains("node04.lab.example.com  node04.lab.example.com  2222  admin"));
     assert!(text.contains("control_plane"));
-    let json: Value = serde_json::from_str(&render_show(&inv, true)).unwrap();
+    let json: Value = serde_json::from_str(&render_show(&inv, true, &none)).unwrap();
     assert_eq!(json["hosts"][0]["name"], json!("cp1"));
     assert_eq!(json["hosts"][0]["become"], json!(true));
     assert_eq!(json["format"], json!("ansible_ini"));
+}
+
+#[test]
+fn render_show_fills_in_the_effective_values_not_dashes() {
+    let inv = load_text(
+        "hosts:\n  cp1:\n    address: 10.0.0.1\n    roles: [control_plane]\n  w1:\n    address: 10.0.0.2\n    port: 2222\n    roles: [worker]\n",
+        ".yaml",
+    )
+    .unwrap();
+    let effective = super::Effective {
+        hosts: vec![
+            Some((22, "alice".into(), "agent,~/.ssh/id_*".into())),
+            Some((2200, "alice".into(), "agent,~/.ssh/id_*".into())),
+        ],
+        cluster: vec![("pod_subnet", "10.233.64.0/18 (default)".into())],
+    };
+    let text = render_show(&inv, false, &effective);
+    let rows: Vec<Vec<&str>> = text
+        .lines()
+        .take(3)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[1][..5],
+        ["cp1", "10.0.0.1", "22", "alice", "agent,~/.ssh/id_*"]
+    );
+    assert_eq!(rows[2][2], "2222", "the inventory's own port wins");
+    assert!(!rows[1].contains(&"-"), "{text}");
+    assert!(
+        text.contains("cluster: pod_subnet=10.233.64.0/18 (default)"),
+        "{text}"
+    );
 }
 
 /// Every `fixtures/bad/NAME` is loaded and its problems compared, line for
