@@ -7,6 +7,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub mod stdout;
+pub mod still_running;
 
 /// Send tracing logs to stderr: warnings by default, more with each -v
 /// (-v info, -vv debug, -vvv trace including russh's protocol logs).
@@ -35,6 +36,9 @@ pub fn init_logging(verbosity: u8) {
 fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
+
+/// What the line of a host that runs nothing says.
+const IDLE: &str = "idle";
 
 /// One spinner line per host while work is under way; drawn only when
 /// stdout is a terminal, so pipelines and CI logs get plain text.
@@ -74,6 +78,25 @@ impl Progress {
         }
     }
 
+    /// A task starts on `busy`: their lines name it, every other host's
+    /// says it is idle (not the task it ran last).
+    pub fn working(&self, busy: &std::collections::BTreeSet<String>, task: &str) {
+        for (host, bar) in &self.bars {
+            let message = if busy.contains(host) { task } else { IDLE };
+            bar.set_message(message.to_string());
+        }
+    }
+
+    /// What a host's line says now.
+    pub fn message(&self, host: &str) -> Option<String> {
+        self.bars.get(host).map(|b| b.message())
+    }
+
+    /// Whether the lines are drawn (stdout is a terminal).
+    pub fn on_terminal(&self) -> bool {
+        !self.multi.is_hidden()
+    }
+
     /// The host is done: its line goes away.
     pub fn finish(&self, host: &str) {
         if let Some(bar) = self.bars.get(host) {
@@ -101,6 +124,25 @@ impl Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hosts_outside_a_task_say_idle_not_their_last_task() {
+        let hosts = ["a".to_string(), "b".to_string(), "c".to_string()];
+        let p = Progress::new(&hosts);
+        let busy = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        p.working(&busy(&["a", "b", "c"]), "install containerd");
+        p.working(&busy(&["a"]), "kubeadm init");
+        let shown: Vec<Option<String>> = hosts.iter().map(|h| p.message(h)).collect();
+        assert_eq!(
+            shown,
+            [
+                Some("kubeadm init".into()),
+                Some("idle".into()),
+                Some("idle".into())
+            ]
+        );
+        p.clear();
+    }
 
     #[test]
     fn colours_only_on_a_terminal_without_no_color() {

@@ -1,6 +1,6 @@
 //! Running plays: connect, render play vars, gather facts, run tasks with a barrier per task, then handlers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use crate::modules::Args;
 use crate::report::timings::PhaseKind;
 use crate::report::{Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
 use crate::ssh::Connection;
-use crate::ui::Progress;
+use crate::ui::{still_running, Progress};
 use crate::{pattern, ExitCode};
 
 /// A whole `kubestrap run`: the playbook, the hosts' sessions and the report.
@@ -556,30 +556,46 @@ impl Runner {
         let playbook = self.playbook.clone();
         let progress = self.progress.clone();
         let task = task_of(&playbook, index, t, handler);
-        let title = task.title();
+        let title = shown_title(&env, task, hosts.iter().map(|&i| self.session(i)));
+        let names: BTreeSet<String> = hosts
+            .iter()
+            .map(|&i| self.session(i).name.clone())
+            .collect();
+        progress.working(&names, &title);
+        let running = Arc::new(std::sync::Mutex::new(names));
+        let every = still_running::interval(progress.on_terminal());
         let started = std::time::Instant::now();
-        let results = self
-            .on_hosts(hosts, |mut s| {
-                let (env, playbook, progress) = (env.clone(), playbook.clone(), progress.clone());
-                async move {
-                    let play = &playbook.plays[index];
-                    let task = task_of(&playbook, index, t, handler);
-                    progress.set(&s.name, &task.title());
-                    let who =
-                        become_user(task.become_, task.become_user.as_deref(), play, &s.target);
-                    // After SIGINT a running task has a grace period; then it
-                    // is dropped with its channel, and the session comes home.
-                    // Boxed: inline, the task's future is laid out in the
-                    // select's state more than once (~19 KB per host instead
-                    // of ~7 KB), and all hosts of a task hold theirs at once.
-                    let r = tokio::select! {
-                        r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
-                        _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
-                    };
-                    (s, r)
+        let work = self.on_hosts(hosts, |mut s| {
+            let (env, playbook, progress, running, title) = (
+                env.clone(),
+                playbook.clone(),
+                progress.clone(),
+                running.clone(),
+                title.clone(),
+            );
+            async move {
+                let play = &playbook.plays[index];
+                let task = task_of(&playbook, index, t, handler);
+                progress.set(&s.name, &title);
+                let who = become_user(task.become_, task.become_user.as_deref(), play, &s.target);
+                // After SIGINT a running task has a grace period; then it
+                // is dropped with its channel, and the session comes home.
+                // Boxed: inline, the task's future is laid out in the
+                // select's state more than once (~19 KB per host instead
+                // of ~7 KB), and all hosts of a task hold theirs at once.
+                let r = tokio::select! {
+                    r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
+                    _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
+                };
+                if let Ok(mut r) = running.lock() {
+                    r.remove(&s.name);
                 }
-            })
-            .await;
+                progress.set(&s.name, "waiting for the other hosts");
+                (s, r)
+            }
+        });
+        let results =
+            still_running::watch(work, &title, &running, every, |l| crate::outln!("{l}")).await;
         let kind = if handler {
             PhaseKind::Handler
         } else {
@@ -696,6 +712,37 @@ fn now_secs() -> f64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs_f64())
         .unwrap_or_default()
+}
+
+/// A task's name as its banner shows it: `{{ … }}` rendered, as Ansible
+/// does, when every host of the task renders it the same; else as written
+/// (a name that differs per host, or uses what is not known yet).
+fn shown_title<'a>(
+    env: &RunEnv,
+    task: &Task,
+    hosts: impl Iterator<Item = &'a HostSession>,
+) -> String {
+    let raw = task.title();
+    if !raw.contains("{{") && !raw.contains("{%") {
+        return raw;
+    }
+    let mut shown: Option<String> = None;
+    for s in hosts {
+        let rendered = scope(env, s, Some(task)).and_then(|sc| {
+            env.renderer
+                .render_value(&Json::from(raw.as_str()), &sc.value())
+        });
+        let text = match rendered {
+            Ok(Json::String(t)) => t,
+            Ok(other) => other.to_string(),
+            Err(_) => return raw,
+        };
+        match &shown {
+            Some(first) if *first != text => return raw,
+            _ => shown = Some(text),
+        }
+    }
+    shown.unwrap_or(raw)
 }
 
 fn task_of(playbook: &Playbook, play: usize, t: usize, handler: bool) -> &Task {
