@@ -65,8 +65,8 @@ pub fn inventory_input(format: Format, data: &[u8]) {
     ] {
         match result {
             Ok(inv) => {
-                let _ = inventory::render_show(&inv, false);
-                let _ = inventory::render_show(&inv, true);
+                let _ = inventory::render_show(&inv, false, &inventory::Effective::default());
+                let _ = inventory::render_show(&inv, true, &inventory::Effective::default());
             }
             Err(problems) => {
                 for p in problems {

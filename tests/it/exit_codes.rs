@@ -48,8 +48,10 @@ fn unreachable_hosts_exit_4_and_changed_host_keys_5_under_exec_run_and_apply() {
     let conn = [
         "--known-hosts",
         &known,
+        // A stopped host answers "no route" within seconds; a busy CI
+        // machine may need several for a good host's handshake.
         "--connect-timeout",
-        "2",
+        "15",
         "--retries",
         "0",
     ];
@@ -132,7 +134,19 @@ fn local_outcomes_exit_0_1_or_2_for_every_command() {
     std::fs::write(&bad, "hosts:\n  cp1:\n    roles: [wrker]\n").unwrap();
     let state = dir.join(".kubestrap/c");
     std::fs::create_dir_all(&state).unwrap();
-    std::fs::write(state.join("admin.conf"), "apiVersion: v1\nkind: Config\n").unwrap();
+    for private in [dir.join(".kubestrap"), state.clone()] {
+        std::fs::set_permissions(
+            &private,
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
+    }
+    std::fs::write(state.join("kubeconfig"), "apiVersion: v1\nkind: Config\n").unwrap();
+    std::fs::set_permissions(
+        state.join("kubeconfig"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let no_dir = dir.join("no/such/dir/admin.conf");
     let ca = dir.join("not-a-cert.pem");
     std::fs::write(&ca, "hello").unwrap();

@@ -13,8 +13,8 @@
 //! (tests/it/faults.rs); node34-node36 host hostile servers (tests/it/hostile.rs);
 //! node37 and node38 fail init and join without leaking a secret (secrets.rs);
 //! node53-node55 give each exit code under exec, run and apply, and node53
-//! writes into a closed pipe (exit_codes.rs); node56-node58 show output
-//! polish: task names, still-running lines (output.rs).
+//! writes into a closed pipe (exit_codes.rs); node56 and node57 show what a
+//! log without a terminal gets (output.rs); node58 is spare.
 
 mod become_;
 mod cluster;
@@ -26,6 +26,7 @@ mod hostile;
 mod inventories;
 mod inventory_cli;
 mod lab;
+mod output;
 mod playbook;
 mod prepare;
 mod proxy_jump;
