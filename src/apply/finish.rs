@@ -127,7 +127,8 @@ mod tests {
 
     #[test]
     fn joined_workers_are_not_called_not_joined() {
-        let table: &[(&[(&str, bool)], &[&str])] = &[
+        type Case<'a> = (&'a [(&'a str, bool)], &'a [&'a str]);
+        let table: &[Case] = &[
             (&[], &[]),
             (
                 &[("w1", false), ("w2", false)],

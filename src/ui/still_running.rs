@@ -115,9 +115,9 @@ mod tests {
             .await
         };
         assert_eq!(out, 7);
-        let said = said.lock().unwrap();
+        let said = said.lock().unwrap().clone();
         assert_eq!(
-            *said,
+            said,
             [
                 "still running: t on a, b (0s)",
                 "still running: t on a, b (0s)",
