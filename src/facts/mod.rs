@@ -8,6 +8,7 @@ mod live_tests;
 mod model;
 mod network;
 mod parse;
+pub mod pending;
 mod script;
 mod sections;
 mod vars;

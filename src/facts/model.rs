@@ -50,6 +50,9 @@ pub struct Facts {
     /// A file in a systemd unit directory was written since facts were
     /// gathered (or since the last daemon-reload), so a reload is due.
     pub unit_files_changed: bool,
+    /// Handlers an earlier run notified here and never ran (see
+    /// [`super::pending`]); kept current as this run writes the record.
+    pub pending_handlers: BTreeSet<String>,
 }
 
 impl Default for Facts {
@@ -79,6 +82,7 @@ impl Default for Facts {
             units: BTreeMap::new(),
             sysctls: BTreeMap::new(),
             unit_files_changed: false,
+            pending_handlers: BTreeSet::new(),
         }
     }
 }
@@ -226,6 +230,9 @@ impl Facts {
                 if UNIT_DIRS.iter().any(|d| p.starts_with(d)) {
                     self.unit_files_changed = true;
                 }
+                if s.kind != FileKind::Missing {
+                    self.parents_made(p);
+                }
                 self.files.insert(p.clone(), s.clone());
             }
             FactUpdate::Package(n, s) => {
@@ -259,6 +266,38 @@ impl Facts {
         }
     }
 
+    /// `path` now exists, so every directory above it does too (`mkdir -p`):
+    /// ancestors the facts knew as missing become directories. Ancestors
+    /// never asked about stay unknown, so a later task still gathers their
+    /// real mode and owner.
+    fn parents_made(&mut self, path: &str) {
+        let mut dir = path.trim_end_matches('/');
+        while let Some(i) = dir.rfind('/') {
+            dir = &dir[..i];
+            let key = if dir.is_empty() { "/" } else { dir };
+            if let Some(st) = self.files.get_mut(key) {
+                if st.kind == FileKind::Missing {
+                    *st = FileState {
+                        kind: FileKind::Directory,
+                        mode: Some(0o755),
+                        ..FileState::default()
+                    };
+                }
+            }
+        }
+    }
+
+    /// Forget what a change the facts cannot follow (a package install, a
+    /// command) may have touched: every file, package, sysctl and unit
+    /// asked about, so a later task asks the host again. Swap units stay:
+    /// they come with the base facts, which no request gathers again.
+    pub fn forget_items(&mut self) {
+        self.files.clear();
+        self.packages.clear();
+        self.sysctls.clear();
+        self.units.retain(|name, _| name.ends_with(".swap"));
+    }
+
     /// Whether `req` is already answered by these facts.
     pub fn has(&self, req: &FactRequest) -> bool {
         match req {
@@ -272,5 +311,96 @@ impl Facts {
             FactRequest::Unit(n) => self.units.contains_key(n),
             FactRequest::Sysctl(k) => self.sysctls.contains_key(k),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(k: FileKind) -> FileState {
+        FileState {
+            kind: k,
+            ..FileState::default()
+        }
+    }
+
+    /// (what, known before, the update, what the facts say afterwards)
+    type Case<'a> = (
+        &'a str,
+        Vec<(&'a str, FileKind)>,
+        (&'a str, FileKind),
+        Vec<(&'a str, FileKind)>,
+    );
+
+    /// A path that comes to exist brings its parents with it (`mkdir -p`).
+    #[test]
+    fn a_created_path_makes_its_missing_parents_directories() {
+        use FileKind::*;
+        let table: Vec<Case> = vec![
+            (
+                "directory under missing parents",
+                vec![
+                    ("/srv/demo", Missing),
+                    ("/srv", Missing),
+                    ("/srv/demo/b", Missing),
+                ],
+                ("/srv/demo/pki", Directory),
+                vec![
+                    ("/srv", Directory),
+                    ("/srv/demo", Directory),
+                    ("/srv/demo/b", Missing),
+                ],
+            ),
+            (
+                "a file makes its directory",
+                vec![("/etc/kubernetes", Missing)],
+                ("/etc/kubernetes/pki/ca.crt", File),
+                vec![("/etc/kubernetes", Directory)],
+            ),
+            (
+                "a known directory keeps its facts",
+                vec![("/etc", Directory)],
+                ("/etc/x", File),
+                vec![("/etc", Directory)],
+            ),
+            (
+                "a removal makes nothing",
+                vec![("/opt", Missing)],
+                ("/opt/x", Missing),
+                vec![("/opt", Missing)],
+            ),
+            (
+                "a sibling with a shared prefix is no parent",
+                vec![("/srv/dem", Missing)],
+                ("/srv/demo/a", Directory),
+                vec![("/srv/dem", Missing)],
+            ),
+        ];
+        for (what, known, (path, made), want) in table {
+            let mut f = Facts::default();
+            for (p, k) in known {
+                f.files.insert(p.into(), kind(k));
+            }
+            f.update(&FactUpdate::File(path.into(), kind(made)));
+            for (p, k) in want {
+                assert_eq!(f.files[p].kind, k, "{what}: {p}");
+            }
+            assert!(
+                !f.files.contains_key("/"),
+                "{what}: unknown parents stay unknown"
+            );
+        }
+    }
+
+    #[test]
+    fn a_made_parent_has_mkdir_s_mode_and_no_guessed_owner() {
+        let mut f = Facts::default();
+        f.files.insert("/srv".into(), FileState::default());
+        f.update(&FactUpdate::File("/srv/a".into(), kind(FileKind::File)));
+        assert_eq!(
+            (f.files["/srv"].mode, f.files["/srv"].owner.as_deref()),
+            (Some(0o755), None)
+        );
     }
 }

@@ -45,6 +45,7 @@ pub fn parse(output: &[u8], requests: &[FactRequest]) -> Result<Facts, String> {
         },
         sysctls: items::sysctls(&s, requests),
         unit_files_changed: false,
+        pending_handlers: super::pending::parse(body(&s, "pending-handlers")),
     })
 }
 

@@ -72,6 +72,7 @@ pub fn gather_script(requests: &[FactRequest]) -> String {
     let mut s = PRELUDE
         .replace("__FORMAT__", FORMAT)
         .replace("__COMMANDS__", &COMMANDS.join(" "));
+    s.push_str(&super::pending::gather_line());
     files(&mut s, requests);
     packages(&mut s, requests);
     units(&mut s, requests);

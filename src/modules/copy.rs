@@ -379,6 +379,43 @@ mod tests {
         assert_eq!(err, "Destination directory /opt/k does not exist");
     }
 
+    /// The reproduction: `file: path=/srv/demo/pki state=directory`,
+    /// then a copy into /srv/demo, with /srv/demo absent when facts were
+    /// gathered. The directory task's change makes its parents too.
+    #[test]
+    fn a_directory_made_earlier_makes_its_parents_for_later_copies() {
+        use crate::facts::Facts;
+        let gathered = [
+            ("/srv/demo/pki", missing()),
+            ("/srv/demo", missing()),
+            ("/srv/demo/b", missing()),
+        ];
+        let mkdir = check(
+            &super::super::file::File,
+            json!({"path": "/srv/demo/pki", "state": "directory"}),
+            &gathered,
+        )
+        .unwrap();
+        let mut facts = Facts::default();
+        for (p, st) in &gathered {
+            facts.files.insert(p.to_string(), st.clone());
+        }
+        for u in &mkdir.updates {
+            facts.update(u);
+        }
+        let now: Vec<(&str, FileState)> = gathered
+            .iter()
+            .map(|(p, _)| (*p, facts.files[*p].clone()))
+            .collect();
+        let plan = check(
+            &Copy,
+            json!({"content": "b\n", "dest": "/srv/demo/b"}),
+            &now,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(updated(&plan, "/srv/demo/b").kind, FileKind::File);
+    }
+
     #[test]
     fn force_no_leaves_an_existing_file() {
         let plan = check(
