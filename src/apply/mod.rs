@@ -137,6 +137,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         limit: args.limit.clone(),
         forks: args.forks as usize,
         check: args.check,
+        force_handlers: args.force_handlers,
         diff: args.diff,
         extra_vars: args.extra_vars.clone(),
         tags: Vec::new(),
@@ -182,7 +183,11 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
             }
             runner.switch_playbook(book, base);
             if stage == CLUSTER && cluster_plan.is_none() {
-                match prepare_cluster(runner, &state_path, &cluster_name) {
+                let plan = match refresh_cluster_facts(runner).await {
+                    Ok(()) => prepare_cluster(runner, &state_path, &cluster_name),
+                    Err(e) => Err(e),
+                };
+                match plan {
                     Ok(plan) => cluster_plan = Some(plan),
                     Err(e) => {
                         crate::outln!("\nerror: {e}");
@@ -281,6 +286,44 @@ async fn preflight(
     stop
 }
 
+/// The cluster plan is made from the files preflight gathered; a package
+/// install or command in the prepared stage made kubestrap forget them (they
+/// may have changed), so the hosts that lack them are asked again. A run
+/// that changed nothing costs no round trip here.
+async fn refresh_cluster_facts(runner: &mut Runner) -> Result<(), String> {
+    let wanted = preflight_requests();
+    let stale: Vec<usize> = runner
+        .sessions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let s = s.as_ref()?;
+            let f = s.facts.as_ref()?;
+            (s.active() && !wanted.iter().all(|r| f.has(r))).then_some(i)
+        })
+        .collect();
+    if stale.is_empty() {
+        return Ok(());
+    }
+    let failed: Vec<String> = runner
+        .gather_for_preflight(&stale, wanted)
+        .await
+        .into_iter()
+        .filter_map(|(i, r)| {
+            let name = &runner.sessions[i].as_ref()?.name;
+            r.err().map(|e| format!("{name}: {e}"))
+        })
+        .collect();
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot read the cluster's files again before planning it: {}",
+            failed.join("; ")
+        ))
+    }
+}
+
 /// Decide the cluster plan from facts and hand it, secrets included, to the
 /// cluster playbooks as extra vars.
 fn prepare_cluster(
@@ -298,7 +341,14 @@ fn prepare_cluster(
             .and_then(|s| s.facts.as_ref())
     };
     let plan = cluster::plan(&inv, facts_of, &runner.limit)?;
-    let state = StateDir::open(state_path).map_err(|e| e.to_string())?;
+    // --check writes nothing here either: missing secrets are made in
+    // memory, for the plan only.
+    let state = if runner.env.check_mode {
+        StateDir::open_dry(state_path)
+    } else {
+        StateDir::open(state_path)
+    }
+    .map_err(|e| e.to_string())?;
     let ca = cluster::cluster_ca(&state, &plan, facts_of(&plan.first_control_plane), name)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -306,11 +356,19 @@ fn prepare_cluster(
         .unwrap_or_default();
     let vars = cluster::vars(&state, &plan, &ca, now)?;
     crate::outln!("\n{}", crate::report::banner("CLUSTER"));
-    crate::outln!(
-        "cluster CA: {} (state in {})",
-        ca.hash,
-        state.path().display()
-    );
+    if state.is_dry() {
+        crate::outln!(
+            "cluster CA: {} (--check: nothing is saved in {})",
+            ca.hash,
+            state.path().display()
+        );
+    } else {
+        crate::outln!(
+            "cluster CA: {} (state in {})",
+            ca.hash,
+            state.path().display()
+        );
+    }
     crate::outln!(
         "endpoint: {}{}",
         plan.endpoint,

@@ -39,6 +39,9 @@ const KUBECONFIG: &str = "kubeconfig";
 #[derive(Debug, Clone)]
 pub struct StateDir {
     path: PathBuf,
+    /// `--check`: read what is there, make what is missing in memory only,
+    /// write nothing (not even the directory).
+    dry: bool,
 }
 
 // Plain structs for the JSON files: no Debug, so the secrets they briefly
@@ -92,11 +95,30 @@ impl StateDir {
                 // The mode above went through the umask; make it exact.
                 fs::set_permissions(&path, fs::Permissions::from_mode(0o700))
                     .map_err(io_err(&path))?;
-                Ok(StateDir { path })
+                Ok(StateDir { path, dry: false })
             }
             Err(e) => Err(io_err(&path)(e)),
             Ok(_) => Self::checked(path),
         }
+    }
+
+    /// The directory as `--check` sees it: what it holds is read (and
+    /// checked as by [`StateDir::open`]), but a CA, token or key that is
+    /// missing is made in memory for the plan and never saved; a missing
+    /// directory is not created.
+    pub fn open_dry(path: impl Into<PathBuf>) -> Result<StateDir, Error> {
+        let path = path.into();
+        let mut state = match Self::open_existing(&path)? {
+            Some(state) => state,
+            None => StateDir { path, dry: true },
+        };
+        state.dry = true;
+        Ok(state)
+    }
+
+    /// Whether this is [`StateDir::open_dry`]'s read-only view.
+    pub fn is_dry(&self) -> bool {
+        self.dry
     }
 
     /// Opens the directory if it exists; `None` when it does not.
@@ -125,7 +147,7 @@ impl StateDir {
                 p = path.display()
             )));
         }
-        Ok(StateDir { path })
+        Ok(StateDir { path, dry: false })
     }
 
     pub fn path(&self) -> &Path {
@@ -279,10 +301,16 @@ impl StateDir {
     }
 
     fn write(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        if self.dry {
+            return Ok(());
+        }
         write_private_file(&self.file(name), bytes)
     }
 
     fn write_new(&self, name: &str, bytes: &[u8]) -> Result<(), Error> {
+        if self.dry {
+            return Ok(());
+        }
         let path = self.file(name);
         write_atomic(&path, bytes, false).map_err(|e| {
             if e.kind() == io::ErrorKind::AlreadyExists {
@@ -604,5 +632,52 @@ mod tests {
             admin.replace("https://10.0.0.11:6443", "https://k8s.lab:6443")
         );
         assert!(kubeconfig_with_server("apiVersion: v1\n", "https://x").is_err());
+    }
+    /// Every file under `dir` with its content, for before/after comparisons.
+    fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            out.push((p.clone(), fs::read(&p).unwrap()));
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn check_mode_makes_secrets_in_memory_and_writes_nothing() {
+        // No state directory yet: everything is made, nothing is created.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(".kubestrap/lab");
+        let dry = StateDir::open_dry(&path).unwrap();
+        assert!(dry.is_dry());
+        let ca = dry.create_ca("lab").unwrap();
+        assert!(ca.key_pem.is_some() && ca.hash.starts_with("sha256:"));
+        assert!(dry.token(NOW, HOUR).unwrap().1, "a fresh token");
+        assert_eq!(dry.certificate_key().unwrap().0.expose().len(), 64);
+        dry.mark_certs_uploaded(NOW).unwrap();
+        dry.write_kubeconfig("apiVersion: v1\n").unwrap();
+        assert!(!tmp.path().join(".kubestrap").exists());
+        assert!(dry.ca().unwrap().is_none(), "nothing was kept on disk");
+
+        // A state directory from earlier runs is read, never changed, even
+        // where a real run would replace a file (an expired token).
+        let (_tmp, real) = state();
+        let stored = real.create_ca("lab").unwrap();
+        let (token, _) = real.token(NOW, HOUR).unwrap();
+        real.certificate_key().unwrap();
+        let before = listing(real.path());
+        let dry = StateDir::open_dry(real.path()).unwrap();
+        assert_eq!(dry.ca().unwrap().unwrap().hash, stored.hash);
+        let (same, fresh) = dry.token(NOW, HOUR).unwrap();
+        assert_eq!((same.id.as_str(), fresh), (token.id.as_str(), false));
+        let (_, fresh) = dry.token(NOW + 2 * 3600, HOUR).unwrap();
+        assert!(fresh, "an expired token is replaced in memory");
+        dry.mark_certs_uploaded(NOW).unwrap();
+        assert_eq!(listing(real.path()), before);
+
+        // A directory others can read is refused under --check too.
+        fs::set_permissions(real.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(StateDir::open_dry(real.path()).is_err());
     }
 }

@@ -93,6 +93,11 @@ fn specs(args: &Args) -> Result<Vec<Spec>, String> {
 }
 
 impl Module for Apt {
+    /// A package brings files, units and commands the facts do not list.
+    fn effects_in_facts(&self) -> bool {
+        false
+    }
+
     fn name(&self) -> &'static str {
         "apt"
     }

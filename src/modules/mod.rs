@@ -38,6 +38,7 @@ mod template;
 mod wait_for;
 
 pub use args::Args;
+pub use file_facts::sha256_hex;
 
 use std::path::{Path, PathBuf};
 
@@ -142,6 +143,13 @@ pub trait Module: Sync {
     /// that cannot (command, shell) are skipped in check mode, as in Ansible.
     fn supports_check_mode(&self) -> bool {
         true
+    }
+    /// Whether a change's plan says all it does to the host ([`Plan::updates`]).
+    /// Not so for a package install (its files, units and commands) or a
+    /// started service (its sockets and runtime files): under `--check`,
+    /// later tasks may then depend on what only a real run would create.
+    fn effects_in_facts(&self) -> bool {
+        self.supports_check_mode()
     }
     /// Facts beyond the base ones that `check` will need, so they can be
     /// gathered in the same single round trip as the rest.

@@ -42,6 +42,10 @@ const SYSTEMD_PARAMS: &[&str] = &[
 const SERVICE_PARAMS: &[&str] = &["name", "state", "enabled", "use"];
 
 impl Module for Systemd {
+    /// A started unit makes sockets and runtime files the facts do not list.
+    fn effects_in_facts(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         self.name
     }
@@ -57,6 +61,10 @@ impl Module for Systemd {
 }
 
 impl Module for Service {
+    /// A started unit makes sockets and runtime files the facts do not list.
+    fn effects_in_facts(&self) -> bool {
+        false
+    }
     fn name(&self) -> &'static str {
         "service"
     }

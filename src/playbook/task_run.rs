@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value as Json};
 
+use super::predict;
 use super::render::Renderer;
 use super::session::{sh_c, GatherError, HostSession};
 use super::vars::Scope;
@@ -17,6 +18,9 @@ pub struct RunEnv {
     pub renderer: Renderer,
     pub opts: Options,
     pub check_mode: bool,
+    /// `--force-handlers`: notified handlers run even on hosts that failed
+    /// a later task, and after the run's failure budget stopped it.
+    pub force_handlers: bool,
     pub diff: bool,
     pub base_dir: std::path::PathBuf,
     pub extra_vars: Map<String, Json>,
@@ -319,6 +323,7 @@ async fn run_item(
             };
         }
     }
+    let check_mode = env.check_mode && task.check_mode != Some(false);
     // The context borrows a closure that is not Sync, so it must be gone
     // before the next await.
     let plan = {
@@ -333,18 +338,35 @@ async fn run_item(
                 env.renderer.render_text(name, &text, &s.value())
             }
         };
-        let ctx = Context {
-            host: &session.name,
-            facts: &facts,
-            base_dir: &env.base_dir,
-            render_template: &render_template,
+        let check = |facts: &crate::facts::Facts| {
+            let ctx = Context {
+                host: &session.name,
+                facts,
+                base_dir: &env.base_dir,
+                render_template: &render_template,
+            };
+            task.module.check(&args, &ctx)
         };
-        match task.module.check(&args, &ctx) {
+        match check(&facts) {
             Ok(p) => p,
-            Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+            Err(e) => {
+                // Under --check, it may fail only for want of a change
+                // that --check did not make.
+                let unmade = session.unmade_change.as_deref().filter(|_| check_mode);
+                match unmade.and_then(|cause| predict::would(&facts, &needs, &e, cause, check)) {
+                    Some(p) => p,
+                    None => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+                }
+            }
         }
     };
-    let check_mode = env.check_mode && task.check_mode != Some(false);
+    if check_mode
+        && plan.changed
+        && !task.module.effects_in_facts()
+        && session.unmade_change.is_none()
+    {
+        session.unmade_change = Some(task.title());
+    }
     if check_mode && plan.changed && !task.module.supports_check_mode() {
         return ItemResult {
             outcome: Outcome::Skipped,
@@ -359,6 +381,15 @@ async fn run_item(
                 ),
             ]),
         };
+    }
+    let mut plan = plan;
+    // A wait runs under --check too, but not for what --check did not make.
+    if let (true, true, Some(cause)) = (check_mode, plan.read_only, &session.unmade_change) {
+        plan.actions.clear();
+        plan.msg = format!(
+            "would wait once {cause:?} has changed the host: {}",
+            plan.msg
+        );
     }
     let mut registered = Map::new();
     let mut failed_msg = None;
@@ -418,6 +449,14 @@ async fn run_item(
     }
     registered.insert("changed".into(), Json::from(changed));
     registered.insert("failed".into(), Json::from(failed_msg.is_some()));
+    // What a package install or a command changed is not in its plan: a
+    // later task asks the host again instead of trusting older facts.
+    let ran = !plan.actions.is_empty() && !check_mode;
+    if ran && (changed || failed_msg.is_some()) && !task.module.effects_in_facts() {
+        if let Some(f) = session.facts.as_mut() {
+            f.forget_items();
+        }
+    }
     let outcome = match (&failed_msg, changed) {
         (Some(_), _) => Outcome::Failed,
         (None, true) => Outcome::Changed,
