@@ -219,12 +219,19 @@ pub struct ApplyArgs {
     /// How many hosts to work on at once.
     #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub forks: u32,
-    /// Report what would change, change nothing.
+    /// Report what would change, change nothing (on the hosts or in the state
+    /// directory). Steps that need what only a real run makes say what they would do.
     #[arg(short = 'C', long)]
     pub check: bool,
     /// Show unified diffs of what changes.
     #[arg(short = 'D', long)]
     pub diff: bool,
+    /// Run notified handlers even on hosts where a later task failed (and
+    /// after a failure budget stopped the run), as Ansible's --force-handlers.
+    /// Without it they are not lost either: each host remembers notified
+    /// handlers in /var/lib/kubestrap/pending-handlers and the next run runs them.
+    #[arg(long)]
+    pub force_handlers: bool,
     /// Extra variables for the playbooks (key=value, YAML, @file.yaml).
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
@@ -263,6 +270,12 @@ pub struct RunArgs {
     /// Show unified diffs of what changes (or would change).
     #[arg(short = 'D', long)]
     pub diff: bool,
+    /// Run notified handlers even on hosts where a later task failed (and
+    /// after a failure budget stopped the run), as Ansible's --force-handlers.
+    /// Without it they are not lost either: each host remembers notified
+    /// handlers in /var/lib/kubestrap/pending-handlers and the next run runs them.
+    #[arg(long)]
+    pub force_handlers: bool,
     /// Extra variables, highest precedence: key=value, a YAML mapping, or @file.yaml (repeatable).
     #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
     pub extra_vars: Vec<String>,
@@ -485,6 +498,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
                 limit: args.limit,
                 forks: args.forks as usize,
                 check: args.check,
+                force_handlers: args.force_handlers,
                 diff: args.diff,
                 extra_vars: args.extra_vars,
                 tags: args.tags,

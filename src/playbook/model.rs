@@ -23,6 +23,8 @@ pub struct Play {
     pub become_user: Option<String>,
     pub gather_facts: bool,
     pub any_errors_fatal: bool,
+    /// `force_handlers: true`: as `--force-handlers`, for this play.
+    pub force_handlers: bool,
     /// Abort the play when more than this percentage of its hosts failed.
     pub max_fail_percentage: Option<f64>,
     pub tags: Vec<String>,

@@ -33,7 +33,6 @@ const UNSUPPORTED: &[&str] = &[
     "order",
     "collections",
     "module_defaults",
-    "force_handlers",
     "ignore_errors",
     "ignore_unreachable",
     "check_mode",
@@ -72,6 +71,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         become_user: None,
         gather_facts: true,
         any_errors_fatal: false,
+        force_handlers: false,
         max_fail_percentage: None,
         tags: Vec::new(),
         tasks: Vec::new(),
@@ -97,6 +97,9 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
             "gather_facts" => fields::boolean("gather_facts", value).map(|b| play.gather_facts = b),
             "any_errors_fatal" => {
                 fields::boolean("any_errors_fatal", value).map(|b| play.any_errors_fatal = b)
+            }
+            "force_handlers" => {
+                fields::boolean("force_handlers", value).map(|b| play.force_handlers = b)
             }
             "max_fail_percentage" => percentage(value).map(|p| play.max_fail_percentage = Some(p)),
             "tags" => fields::tags(value).map(|t| play.tags = t),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
+use super::handlers;
 use super::output;
 use super::session::{GatherError, HostSession};
 use super::tags::selected;
@@ -182,7 +183,7 @@ impl Runner {
             .collect();
         for t in tasks {
             if crate::lock::interrupt::interrupted() || self.stop_for_budget() {
-                return Ok(());
+                break;
             }
             if let Some(locks) = &self.locks {
                 locks.refresh(self);
@@ -202,13 +203,16 @@ impl Runner {
                     "\nNO MORE HOSTS LEFT: play {:?} stopped by its failure budget",
                     play.name
                 );
-                return Ok(());
+                break;
             }
         }
-        if crate::lock::interrupt::interrupted() || self.stop_for_budget() {
-            return Ok(());
+        // Handlers that do not run now stay in the hosts' records.
+        let force = self.env.force_handlers || play.force_handlers;
+        let interrupted = crate::lock::interrupt::interrupted();
+        let stopped = interrupted || self.aborted || self.stop_for_budget();
+        if handlers::run_at_end(force, stopped, interrupted) {
+            self.run_handlers(&hosts, index, play, force).await;
         }
-        self.run_handlers(&hosts, index, play).await;
         Ok(())
     }
 
@@ -587,11 +591,22 @@ impl Runner {
                     r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
                     _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
                 };
+                // The host remembers a notified handler before anything
+                // else can happen to this run, and forgets it once it ran.
+                let warning = match (handler, r.outcome) {
+                    (false, Outcome::Changed) => {
+                        handlers::remember(&env, &mut s, play, task, who.as_deref()).await
+                    }
+                    (true, Outcome::Ok | Outcome::Changed | Outcome::Skipped) => {
+                        handlers::forget(&env, &mut s, task, who.as_deref()).await
+                    }
+                    _ => None,
+                };
                 if let Ok(mut r) = running.lock() {
                     r.remove(&s.name);
                 }
                 progress.set(&s.name, "waiting for the other hosts");
-                (s, r)
+                (s, (r, warning))
             }
         });
         let results =
@@ -612,6 +627,16 @@ impl Runner {
         };
         let mut ordered = results;
         ordered.sort_by_key(|(i, _)| *i);
+        let ordered: Vec<(usize, TaskResult)> = ordered
+            .into_iter()
+            .map(|(i, (r, warning))| {
+                if let Some(w) = warning {
+                    let name = &self.session(i).name;
+                    crate::outln!("[WARNING]: [{name}]: {w}");
+                }
+                (i, r)
+            })
+            .collect();
         for (i, r) in &ordered {
             let s = self.sessions[*i].as_mut().expect("home");
             // Registered for later tasks as it is; shown and reported censored.
@@ -644,8 +669,16 @@ impl Runner {
     }
 
     /// Handlers run once per host, in the order they are defined, on the
-    /// hosts whose tasks notified them and that are still active.
-    async fn run_handlers(&mut self, hosts: &[usize], index: usize, play: &Play) {
+    /// hosts whose tasks notified them (or an earlier run did: the host's
+    /// record) and that are still active; with `force`, also on hosts that
+    /// failed a task, as long as they can be reached.
+    async fn run_handlers(&mut self, hosts: &[usize], index: usize, play: &Play, force: bool) {
+        for &i in hosts {
+            if let Some(s) = self.sessions[i].as_mut() {
+                let left = handlers::left_pending(play, &s.recorded_handlers);
+                s.notified.extend(left);
+            }
+        }
         for h in 0..play.handlers.len() {
             if crate::lock::interrupt::interrupted() {
                 return;
@@ -655,7 +688,8 @@ impl Runner {
                 .copied()
                 .filter(|&i| {
                     let s = self.session(i);
-                    s.active() && s.notified.contains(&h)
+                    handlers::host_runs(force, s.failed, s.unreachable.is_some())
+                        && s.notified.contains(&h)
                 })
                 .collect();
             if notified.is_empty() {
@@ -765,15 +799,7 @@ fn record(s: &mut HostSession, task: &Task, r: &TaskResult, play: &Play) {
         s.registered.insert(name.clone(), r.registered.clone());
     }
     if r.outcome == Outcome::Changed {
-        for n in &task.notify {
-            for (h, handler) in play.handlers.iter().enumerate() {
-                if handler.name.as_deref() == Some(n.as_str())
-                    || handler.listen.iter().any(|l| l == n)
-                {
-                    s.notified.insert(h);
-                }
-            }
-        }
+        s.notified.extend(handlers::notified_by(play, task));
     }
     match r.outcome {
         Outcome::Failed if !r.ignored => {

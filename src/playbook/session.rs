@@ -31,6 +31,14 @@ pub struct HostSession {
     pub registered: Map<String, Json>,
     /// Handlers (by index) notified on this host and not yet run.
     pub notified: BTreeSet<usize>,
+    /// Handler names the host's pending-handler record holds, as far as
+    /// this run knows: read with the first facts, then kept current.
+    pub recorded_handlers: BTreeSet<String>,
+    /// Under `--check`: the first change predicted on this host whose
+    /// effects its plan cannot list (a package install, a command), by task
+    /// title. Later tasks may depend on what only that change would make
+    /// (see [`super::predict`]).
+    pub unmade_change: Option<String>,
     /// The host failed a task and takes no further part, as in Ansible.
     pub failed: bool,
     pub stats: HostStats,
@@ -50,6 +58,8 @@ impl HostSession {
             play_vars: Map::new(),
             registered: Map::new(),
             notified: BTreeSet::new(),
+            recorded_handlers: BTreeSet::new(),
+            unmade_change: None,
             failed: false,
             stats: HostStats::default(),
         }
@@ -95,6 +105,8 @@ impl HostSession {
         match &mut self.facts {
             None => {
                 self.fact_vars = fact_values(&fresh);
+                self.recorded_handlers
+                    .extend(fresh.pending_handlers.iter().cloned());
                 self.facts = Some(fresh);
             }
             Some(known) => {

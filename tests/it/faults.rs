@@ -16,7 +16,7 @@ use crate::support::{s, Home, Run};
 const LOCK: &str = "/var/lib/kubestrap/lock";
 
 /// kubestrap running in the background, its output going to files.
-struct Background {
+pub struct Background {
     child: Child,
     out: PathBuf,
     err: PathBuf,
@@ -24,7 +24,7 @@ struct Background {
 }
 
 impl Background {
-    fn start(home: &Home, args: &[String]) -> Background {
+    pub fn start(home: &Home, args: &[String]) -> Background {
         let n = std::fs::read_dir(home.path())
             .map(|d| d.count())
             .unwrap_or(0);
@@ -45,7 +45,7 @@ impl Background {
     }
 
     /// Wait (up to 60 s) until the playbook's slow task (`sleep`) runs on `host`.
-    fn wait_for_slow_task(&self, lab: &Lab, host: &str) {
+    pub fn wait_for_slow_task(&self, lab: &Lab, host: &str) {
         assert!(
             wait_until(Duration::from_secs(60), || lab
                 .sh(host, "pgrep -x sleep")
@@ -56,16 +56,16 @@ impl Background {
         );
     }
 
-    fn pid(&self) -> u32 {
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    fn stdout(&self) -> String {
+    pub fn stdout(&self) -> String {
         std::fs::read_to_string(&self.out).unwrap_or_default()
     }
 
     /// Send a signal by PID (`INT`, `KILL`).
-    fn signal(&self, sig: &str) {
+    pub fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([&format!("-{sig}"), &self.pid().to_string()])
             .status()
@@ -75,7 +75,7 @@ impl Background {
     }
 
     /// Wait (bounded) for it to exit; kill it and panic past the bound.
-    fn finish(mut self, bound: Duration) -> Run {
+    pub fn finish(mut self, bound: Duration) -> Run {
         let started = Instant::now();
         let status = loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -109,7 +109,7 @@ impl Background {
 }
 
 /// Poll `cond` every 200 ms for at most `bound`.
-fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
+pub fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
     while started.elapsed() < bound {
         if cond() {
@@ -120,19 +120,19 @@ fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
     false
 }
 
-fn exists(lab: &Lab, host: &str, path: &str) -> bool {
+pub fn exists(lab: &Lab, host: &str, path: &str) -> bool {
     lab.sh(host, &format!("test -e {path}")).status.success()
 }
 
 /// The recap line of `host`, e.g. `node26 : ok=3 changed=1 ...`.
-fn recap_line<'a>(stdout: &'a str, host: &str) -> &'a str {
+pub fn recap_line<'a>(stdout: &'a str, host: &str) -> &'a str {
     stdout
         .lines()
         .find(|l| l.starts_with(&format!("{host} ")) && l.contains(" : ok="))
         .unwrap_or_else(|| panic!("no recap line for {host}:\n{stdout}"))
 }
 
-fn count(line: &str, what: &str) -> u32 {
+pub fn count(line: &str, what: &str) -> u32 {
     line.split(&format!("{what}="))
         .nth(1)
         .and_then(|r| r.split_whitespace().next())

@@ -12,15 +12,19 @@
 //! commands (tests/it/readme.rs); node26-node33 are for fault injection
 //! (tests/it/faults.rs); node34-node36 host hostile servers (tests/it/hostile.rs);
 //! node37 and node38 fail init and join without leaking a secret (secrets.rs);
-//! node53-node55 give each exit code under exec, run and apply, and node53
-//! writes into a closed pipe (exit_codes.rs); node56 and node57 show what a
-//! log without a terminal gets (output.rs); node58 is spare.
+//! node39-node41 and node44 run --check on fresh hosts (check_mode.rs);
+//! node42 and node43 keep notified handlers across Ctrl-C and failures
+//! (handlers.rs); node53-node55 give each exit code under exec, run and
+//! apply, and node53 writes into a closed pipe (exit_codes.rs); node56 and
+//! node57 show what a log without a terminal gets (output.rs); node58 is spare.
 
 mod become_;
+mod check_mode;
 mod cluster;
 mod exec;
 mod exit_codes;
 mod faults;
+mod handlers;
 mod host_keys;
 mod hostile;
 mod inventories;
