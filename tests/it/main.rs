@@ -16,7 +16,8 @@
 //! node42 and node43 keep notified handlers across Ctrl-C and failures
 //! (handlers.rs); node53-node55 give each exit code under exec, run and
 //! apply, and node53 writes into a closed pipe (exit_codes.rs); node56 and
-//! node57 show what a log without a terminal gets (output.rs); node58 is spare.
+//! node57 show what a log without a terminal gets (output.rs); node58 is spare;
+//! node59 is logged in to by the static release binary (release.rs), node60-node64 are spare.
 
 mod become_;
 mod check_mode;
@@ -35,6 +36,7 @@ mod playbook;
 mod prepare;
 mod proxy_jump;
 mod readme;
+mod release;
 mod secrets;
 mod static_ip;
 mod support;
