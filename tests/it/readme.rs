@@ -30,8 +30,22 @@ const HOSTS: [(&str, &str); 3] = [
 /// and its hosts node23..node25 play the quick start's three.
 const LAB_UP: &str = "tests/lab/lab.sh up /tmp/kubestrap-lab 3";
 
+/// The quick start's package installation: what the lab needs on the build machine.
+const APT_INSTALL: &str =
+    "apt-get install -y debootstrap dpkg-dev gnupg python3 openssh-client iproute2 util-linux";
+
+/// README commands tests/run-all.sh runs as they are (a line of its own
+/// there), before the lab boots: a release build's minutes of CPU would
+/// slow the lab tests beside it, and rebuilding a binary other tests are
+/// starting is a race. Tests check what they built (tests/it/release.rs).
+const RUN_ALL: &[&str] = &["cargo build-static"];
+
 /// README commands (whole lines, exactly as shown) this test does not run, and why.
 const NOT_HERE: &[(&str, &str)] = &[
+    (
+        APT_INSTALL,
+        "installs packages on the test machine; .ci/run installs the same (checked below)",
+    ),
     (
         "tests/run-all.sh",
         "it runs this very test; CI runs it (.ci/run)",
@@ -61,6 +75,13 @@ const NOT_HERE: &[(&str, &str)] = &[
 
 /// Commands that exit with something other than 0 on purpose.
 const EXIT_CODES: &[(&str, i32)] = &[("kubestrap inventory check -i docs/examples/bad.yaml", 2)];
+
+/// What README says a command shows, beyond its exit code: text its stdout must hold.
+const PRINTS: &[(&str, &[&str])] = &[(
+    "cargo run -q -- exec -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts \
+     --limit control_plane -- kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes",
+    &["node23   Ready", "node24   Ready", "node25   Ready"],
+)];
 
 /// One command README shows.
 #[derive(Debug)]
@@ -150,6 +171,9 @@ fn plan(command: &str) -> Result<Plan, String> {
     if let Some((_, why)) = NOT_HERE.iter().find(|(c, _)| *c == command) {
         return Ok(Plan::Skip(why));
     }
+    if RUN_ALL.contains(&command) {
+        return Ok(Plan::Skip("tests/run-all.sh runs it before the lab boots"));
+    }
     let mut steps = Vec::new();
     for step in command.split(" && ") {
         if step == LAB_UP {
@@ -159,8 +183,9 @@ fn plan(command: &str) -> Result<Plan, String> {
             || matches!(
                 program(step),
                 // kubestrap itself; directories under the test's private $HOME;
-                // the Vagrant inventory generator (it only prints YAML).
-                "kubestrap" | "mkdir" | "vagrant/inventory.sh"
+                // the Vagrant inventory generator (it only prints YAML); the
+                // static binary's libraries.
+                "kubestrap" | "mkdir" | "vagrant/inventory.sh" | "ldd"
             );
         if !runnable {
             return Err(format!(
@@ -195,18 +220,92 @@ fn every_readme_command_is_classified() {
             "NOT_HERE lists `{c}`, which README no longer shows"
         );
     }
-    for (c, _) in EXIT_CODES {
+    let listed = EXIT_CODES
+        .iter()
+        .map(|(c, _)| *c)
+        .chain(PRINTS.iter().map(|(c, _)| *c))
+        .chain(RUN_ALL.iter().copied());
+    for c in listed {
         assert!(
-            shown.iter().any(|s| s.command == *c),
-            "EXIT_CODES lists `{c}`, which README no longer shows"
+            shown.iter().any(|s| s.command == c),
+            "this test lists `{c}`, which README no longer shows"
         );
     }
-    // The quick start's first two commands stay what they are.
+    let run_all = std::fs::read_to_string(repo().join("tests/run-all.sh")).unwrap();
+    for c in RUN_ALL {
+        assert!(
+            run_all
+                .lines()
+                .any(|l| l.trim().split(" ||").next() == Some(c)),
+            "tests/run-all.sh does not run `{c}`"
+        );
+    }
+    // The quick start stays what it is: install, boot the lab and apply.
+    let quick: Vec<&str> = shown[..2].iter().map(|c| c.command.as_str()).collect();
     assert_eq!(
-        shown[0].command,
-        format!("{LAB_UP} && cargo run -q -- apply -i {README_LAB}/inventory.yaml --known-hosts {README_LAB}/known_hosts")
+        quick,
+        [
+            APT_INSTALL.to_string(),
+            format!("{LAB_UP} && cargo run -q -- apply -i {README_LAB}/inventory.yaml --known-hosts {README_LAB}/known_hosts"),
+        ]
     );
-    assert_eq!(shown[1].command, "tests/run-all.sh");
+}
+
+/// The quick start's package list is what CI installs before running every
+/// test, so a fresh Debian machine with just those runs the lab.
+#[test]
+fn quick_start_packages_are_the_ones_ci_installs() {
+    let ci = std::fs::read_to_string(repo().join(".ci/run")).unwrap();
+    let ci_packages: Vec<&str> = ci
+        .split("apt-get install -y --no-install-recommends")
+        .nth(1)
+        .expect(".ci/run installs packages")
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .flat_map(|l| l.split_whitespace())
+        .collect();
+    let readme_packages = APT_INSTALL.strip_prefix("apt-get install -y ").unwrap();
+    for package in readme_packages.split_whitespace() {
+        assert!(
+            ci_packages.contains(&package),
+            ".ci/run does not install {package}, which README's quick start does: {ci_packages:?}"
+        );
+    }
+}
+
+/// README's `yaml` blocks, in order.
+fn yaml_blocks(text: &str) -> Vec<String> {
+    text.split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The inventories README shows are accepted as they are: the annotated one
+/// whole, the air-gapped `cluster:` settings with a host added.
+#[test]
+fn readme_inventories_pass_check() {
+    let blocks = yaml_blocks(&readme());
+    assert_eq!(blocks.len(), 2, "README's yaml blocks: {blocks:#?}");
+    let home = Home::new();
+    // The annotated inventory names ~/.ssh/id_ed25519, which must be readable.
+    std::fs::write(home.path().join(".ssh/id_ed25519"), "").unwrap();
+    let host = "hosts:\n  cp1:\n    address: 10.0.0.11\n    roles: [control_plane]\n";
+    for (i, text) in [blocks[0].clone(), format!("{}{host}", blocks[1])]
+        .iter()
+        .enumerate()
+    {
+        let path = home.path().join(format!("readme-{i}.yaml"));
+        std::fs::write(&path, text).unwrap();
+        let check = home.kubestrap(&["inventory", "check", "-i", s(&path)]);
+        assert_eq!(
+            check.code,
+            0,
+            "README's yaml block {}:\n{text}\n{}",
+            i + 1,
+            check.all()
+        );
+    }
 }
 
 /// The quick start's lab directory for this test: an inventory of node23..node25
@@ -322,6 +421,18 @@ fn readme_commands_run_against_the_lab() {
             "README.md:{}: `{}` exited {code}:\n{stdout}{stderr}",
             shown.line, shown.command
         );
+        for want in PRINTS
+            .iter()
+            .filter(|(c, _)| *c == shown.command)
+            .flat_map(|(_, w)| w.iter())
+        {
+            assert!(
+                stdout.contains(want),
+                "README.md:{}: `{}` does not print {want:?}",
+                shown.line,
+                shown.command
+            );
+        }
         if let Some(output) = &shown.output {
             assert_eq!(
                 stdout.trim_end(),
@@ -354,6 +465,35 @@ fn readme_commands_run_against_the_lab() {
     let man =
         std::fs::read_to_string(home.path().join(".local/share/man/man1/kubestrap.1")).unwrap();
     assert!(man.contains(".TH kubestrap 1") && man.contains("KUBESTRAP APPLY"));
+    // bash-completion finds the script where README puts it (CI installs the
+    // package), and man-db finds the page through ~/.local/bin on PATH.
+    let (code, stdout, stderr) = sh(
+        ". /usr/share/bash-completion/bash_completion && __load_completion kubestrap && complete -p kubestrap",
+        home.path(),
+        bin.path(),
+    );
+    assert_eq!(
+        code, 0,
+        "bash-completion did not load kubestrap's script:\n{stdout}{stderr}"
+    );
+    assert!(stdout.contains(" kubestrap"), "{stdout}");
+    let (code, stdout, stderr) = sh(
+        "PATH=$HOME/.local/bin:$PATH man -w kubestrap",
+        home.path(),
+        bin.path(),
+    );
+    assert_eq!(code, 0, "man -w kubestrap:\n{stdout}{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        s(&home.path().join(".local/share/man/man1/kubestrap.1"))
+    );
+    let (code, stdout, stderr) = sh(
+        "MANPAGER=cat man -l ~/.local/share/man/man1/kubestrap.1",
+        home.path(),
+        bin.path(),
+    );
+    assert_eq!(code, 0, "man -l:\n{stdout}{stderr}");
+    assert!(stdout.contains("kubestrap"), "{stdout}");
     assert_eq!(
         lab.sh_ok("node24", "cat /etc/motd"),
         "Lab host: ask the admins before changing it.\n"
