@@ -251,6 +251,33 @@ fn every_readme_command_is_classified() {
     );
 }
 
+/// tests/run-all.sh boots and tears down a lab of its own: another
+/// directory than the quick start's and another bridge and network than
+/// lab.sh's defaults (which the quick start's lab has), so a quick-start lab
+/// that is up survives running every test.
+#[test]
+fn run_all_leaves_the_quick_start_lab_alone() {
+    let run_all = std::fs::read_to_string(repo().join("tests/run-all.sh")).unwrap();
+    let lab_sh = std::fs::read_to_string(repo().join("tests/lab/lab.sh")).unwrap();
+    // The default of a shell parameter expansion `${VAR:-default}`.
+    let default = |text: &str, var: &str| -> String {
+        let from = format!("${{{var}:-");
+        let at = text
+            .find(&from)
+            .unwrap_or_else(|| panic!("no default for {var}"));
+        let rest = &text[at + from.len()..];
+        rest[..rest.find('}').unwrap()].to_string()
+    };
+    assert_ne!(default(&run_all, "LABDIR"), README_LAB);
+    for var in ["LAB_BRIDGE", "LAB_NET"] {
+        assert_ne!(
+            default(&run_all, var),
+            default(&lab_sh, var),
+            "tests/run-all.sh's {var} is lab.sh's default, the quick start's lab's"
+        );
+    }
+}
+
 /// The quick start's package list is what CI installs before running every
 /// test, so a fresh Debian machine with just those runs the lab.
 #[test]
