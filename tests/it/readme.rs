@@ -495,7 +495,8 @@ fn readme_commands_run_against_the_lab() {
     // bash-completion finds the script where README puts it (CI installs the
     // package), and man-db finds the page through ~/.local/bin on PATH.
     let (code, stdout, stderr) = sh(
-        ". /usr/share/bash-completion/bash_completion && __load_completion kubestrap && complete -p kubestrap",
+        "unset XDG_DATA_HOME BASH_COMPLETION_USER_DIR; . /usr/share/bash-completion/bash_completion \
+         && __load_completion kubestrap && complete -p kubestrap",
         home.path(),
         bin.path(),
     );
@@ -505,7 +506,7 @@ fn readme_commands_run_against_the_lab() {
     );
     assert!(stdout.contains(" kubestrap"), "{stdout}");
     let (code, stdout, stderr) = sh(
-        "PATH=$HOME/.local/bin:$PATH man -w kubestrap",
+        "unset MANPATH; PATH=$HOME/.local/bin:$PATH man -w kubestrap",
         home.path(),
         bin.path(),
     );
