@@ -371,6 +371,9 @@ impl SshArgs {
         } else {
             None
         };
+        if let Some(p) = &become_password {
+            crate::report::redact::register(p.expose());
+        }
         Ok(Options {
             connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
             command_timeout: (self.command_timeout > 0)

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+pub mod redact;
 pub mod timings;
 
 /// What happened to one host in one task, in Ansible's words.
@@ -156,11 +157,9 @@ pub fn write_report(path: &std::path::Path, report: &RunReport) -> std::io::Resu
         .truncate(true)
         .mode(0o600)
         .open(&tmp)?;
-    f.write_all(
-        serde_json::to_string_pretty(report)
-            .map_err(std::io::Error::other)?
-            .as_bytes(),
-    )?;
+    // Results are masked as they are recorded; this catches anything else.
+    let text = serde_json::to_string_pretty(report).map_err(std::io::Error::other)?;
+    f.write_all(redact::text(&text).as_bytes())?;
     f.write_all(b"\n")?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)

@@ -24,7 +24,7 @@ pub fn init_logging(verbosity: u8) {
             std::io::stderr().is_terminal(),
             std::env::var_os("NO_COLOR").as_deref(),
         ))
-        .with_writer(std::io::stderr)
+        .with_writer(|| RedactingStderr)
         .with_target(verbosity >= 2)
         .without_time()
         .try_init();
@@ -39,6 +39,23 @@ fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool 
 
 /// What the line of a host that runs nothing says.
 const IDLE: &str = "idle";
+
+/// stderr for log lines, every known secret masked (russh's trace logs
+/// show the bytes sent, a sudo password among them). tracing writes each
+/// event with one `write_all`, so a secret is never split across calls.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = crate::report::redact::text(&String::from_utf8_lossy(buf));
+        std::io::stderr().write_all(text.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// One spinner line per host while work is under way; drawn only when
 /// stdout is a terminal, so pipelines and CI logs get plain text.

@@ -355,6 +355,7 @@ fn prepare_cluster(
         .map(|d| d.as_secs() as i64)
         .unwrap_or_default();
     let vars = cluster::vars(&state, &plan, &ca, now)?;
+    register_secrets(&vars);
     crate::outln!("\n{}", crate::report::banner("CLUSTER"));
     if state.is_dry() {
         crate::outln!(
@@ -391,6 +392,15 @@ fn prepare_cluster(
     }
     runner.add_extra_vars(vars);
     Ok(plan)
+}
+
+/// Every secret handed to the playbooks is masked in all output from now on.
+fn register_secrets(vars: &serde_json::Map<String, serde_json::Value>) {
+    use crate::report::redact;
+    let secret = |k: &str| vars["kubestrap_secrets"][k].as_str().unwrap_or_default();
+    redact::register_token(secret("token"));
+    redact::register(secret("certificate_key"));
+    redact::register(secret("ca_key"));
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::task_run::TaskResult;
-use crate::report::{banner, Outcome};
+use crate::report::{banner, redact, Outcome};
 
 /// `PLAY [name] ****…`, with the blank line Ansible puts before it.
 pub fn play_banner(name: &str) -> String {
@@ -60,22 +60,46 @@ pub const CENSORED: &str =
     "the output has been hidden due to the fact that 'no_log: true' was specified for this result";
 
 /// A result fit to show for a `no_log` task: its outcome, nothing of its
-/// arguments, output, diff or message.
+/// arguments, output or diff. A failure keeps its reason (the message, with
+/// the output's tail): without it nobody can fix what failed, and every
+/// secret in it is masked by [`redacted`] before it is shown.
 pub fn censored(r: &TaskResult) -> TaskResult {
+    let failed = matches!(r.outcome, Outcome::Failed | Outcome::Unreachable);
+    let msg = if failed { r.msg.clone() } else { CENSORED.into() };
+    let mut registered = serde_json::json!({
+        "censored": CENSORED,
+        "changed": r.outcome == Outcome::Changed,
+    });
+    if failed {
+        registered["msg"] = Json::from(msg.clone());
+    }
     TaskResult {
         outcome: r.outcome,
         ignored: r.ignored,
-        msg: CENSORED.into(),
+        msg,
         diffs: Vec::new(),
         items: r
             .items
             .iter()
             .map(|(_, o)| ("(censored due to no_log)".to_string(), *o))
             .collect(),
-        registered: serde_json::json!({
-            "censored": CENSORED,
-            "changed": r.outcome == Outcome::Changed,
-        }),
+        registered,
+    }
+}
+
+/// `r` with every known secret masked, as it may be printed and reported.
+pub fn redacted(r: &TaskResult) -> TaskResult {
+    TaskResult {
+        outcome: r.outcome,
+        ignored: r.ignored,
+        msg: redact::text(&r.msg),
+        diffs: r.diffs.iter().map(|d| redact::text(d)).collect(),
+        items: r
+            .items
+            .iter()
+            .map(|(label, o)| (redact::text(label), *o))
+            .collect(),
+        registered: redact::json(&r.registered),
     }
 }
 
@@ -140,20 +164,42 @@ mod tests {
     }
 
     #[test]
-    fn no_log_results_show_nothing_of_the_task() {
-        let mut secret = result(Outcome::Failed, "token abcdef.0123456789abcdef rejected");
-        secret.registered = json!({"stdout": "abcdef.0123456789abcdef"});
-        secret.items = vec![("abcdef.0123456789abcdef".into(), Outcome::Failed)];
-        let shown = censored(&secret);
+    fn no_log_results_show_nothing_of_the_task_but_a_failure_its_masked_reason() {
+        // A token of this test's own: the registry is the process's.
+        let token = "nlog01.zq0123456789abcd";
+        redact::register_token(token);
+        let mut ok = result(Outcome::Changed, &format!("wrote {token}"));
+        ok.registered = json!({"stdout": token});
+        ok.items = vec![(token.into(), Outcome::Changed)];
+        let shown = redacted(&censored(&ok));
         let text = format!(
             "{}{}",
             host_lines("n1", &shown, true, true),
             shown.registered
         );
-        assert!(!text.contains("abcdef"), "{text}");
+        assert!(!text.contains("zq0123"), "{text}");
+        assert!(!text.contains("wrote"), "{text}");
         assert!(
             text.contains("hidden due to the fact that 'no_log: true'"),
             "{text}"
         );
+
+        let reason = format!(
+            "rc=1: could not find a JWS signature in the cluster-info ConfigMap for token ID \"nlog01\" (token {token})"
+        );
+        let mut failed = result(Outcome::Failed, &reason);
+        failed.registered = json!({"stdout": token, "msg": reason});
+        let shown = redacted(&censored(&failed));
+        let text = format!(
+            "{}{}",
+            host_lines("n1", &shown, true, true),
+            shown.registered
+        );
+        assert!(!text.contains("zq0123"), "{text}");
+        assert!(
+            text.contains(r#"could not find a JWS signature in the cluster-info ConfigMap for token ID \"nlog01\" (token ********)"#),
+            "{text}"
+        );
+        assert!(!shown.registered.to_string().contains("stdout"), "{text}");
     }
 }

@@ -16,7 +16,7 @@ use super::{Play, Playbook, Task};
 use crate::facts::FactRequest;
 use crate::modules::Args;
 use crate::report::timings::PhaseKind;
-use crate::report::{Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
+use crate::report::{redact, Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
 use crate::ssh::Connection;
 use crate::ui::{still_running, Progress};
 use crate::{pattern, ExitCode};
@@ -362,7 +362,7 @@ impl Runner {
                 crate::outln!(
                     "fatal: [{}]: UNREACHABLE! => {{\"changed\": false, \"msg\": {}, \"unreachable\": true}}",
                     s.name,
-                    Json::from(msg.as_str())
+                    Json::from(redact::text(msg))
                 );
             }
         }
@@ -459,7 +459,7 @@ impl Runner {
                     crate::outln!(
                         "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
                         s.name,
-                        Json::from(e.to_string())
+                        Json::from(redact::text(&e.to_string()))
                     );
                 }
                 Err(GatherError::Failed(m)) => {
@@ -469,7 +469,7 @@ impl Runner {
                     crate::outln!(
                         "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
                         s.name,
-                        Json::from(m)
+                        Json::from(redact::text(&m))
                     );
                 }
             }
@@ -639,12 +639,13 @@ impl Runner {
             .collect();
         for (i, r) in &ordered {
             let s = self.sessions[*i].as_mut().expect("home");
-            // Registered for later tasks as it is; shown and reported censored.
+            // Registered for later tasks as it is; shown and reported with
+            // every secret masked (and a no_log task's output censored).
             record(s, task, r, &self.playbook.plays[index]);
             let shown = if task.no_log {
-                output::censored(r)
+                output::redacted(&output::censored(r))
             } else {
-                r.clone()
+                output::redacted(r)
             };
             let r = &shown;
             crate::outln!(

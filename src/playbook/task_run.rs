@@ -305,6 +305,9 @@ async fn run_item(
         Ok(_) => return item_fail(format!("{}arguments must be a mapping", at(task))),
         Err(e) => return item_fail(format!("{}{e}", at(task))),
     };
+    if task.no_log {
+        register_no_log_values(&task.args, &args.0);
+    }
     let needs = match task.module.needs(&args) {
         Ok(n) => n,
         Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
@@ -470,6 +473,27 @@ async fn run_item(
     }
 }
 
+/// Values shorter than this that a `no_log` task was given are not masked
+/// everywhere: too likely to be ordinary words ("true", "0600").
+const MIN_NO_LOG_VALUE: usize = 6;
+
+/// The values a `no_log` task got from templates (a password, a key) are
+/// secrets: masked in all output from now on, also where a task without
+/// no_log echoes them. Literal arguments are the playbook's own text.
+fn register_no_log_values(raw: &Map<String, Json>, rendered: &Map<String, Json>) {
+    for (k, r) in raw {
+        match (r, rendered.get(k)) {
+            (Json::String(r), Some(Json::String(v)))
+                if r.contains("{{") && v.len() >= MIN_NO_LOG_VALUE =>
+            {
+                crate::report::redact::register(v)
+            }
+            (Json::Object(r), Some(Json::Object(v))) => register_no_log_values(r, v),
+            _ => {}
+        }
+    }
+}
+
 enum ApplyError {
     Unreachable(String),
     Failed(String, Map<String, Json>),
@@ -512,14 +536,10 @@ async fn apply(
                     "stderr_lines".into(),
                     Json::from(stderr.lines().map(str::to_string).collect::<Vec<_>>()),
                 );
-                reg.insert("stdout".into(), Json::from(stdout));
+                reg.insert("stdout".into(), Json::from(stdout.clone()));
                 reg.insert("stderr".into(), Json::from(stderr.clone()));
                 if !out.success() {
-                    let why = if stderr.is_empty() {
-                        "non-zero return code".to_string()
-                    } else {
-                        stderr
-                    };
+                    let why = reason(&stderr, &stdout);
                     return Err(ApplyError::Failed(format!("rc={}: {why}", out.rc()), reg));
                 }
             }
@@ -578,6 +598,23 @@ async fn apply(
         }
     }
     Ok(reg)
+}
+
+/// Lines of a failed command's output its failure message keeps: the
+/// reason is at the end (kubeadm's "error execution phase …").
+const REASON_LINES: usize = 20;
+
+/// Why a command failed, for its message: the tail of its stderr, else of
+/// its stdout (some tools report errors there), else the bare fact.
+fn reason(stderr: &str, stdout: &str) -> String {
+    let text = if stderr.trim().is_empty() { stdout } else { stderr };
+    if text.trim().is_empty() {
+        return "non-zero return code".into();
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = &lines[lines.len().saturating_sub(REASON_LINES)..];
+    let cut = if lines.len() > REASON_LINES { "…\n" } else { "" };
+    format!("{cut}{}", tail.join("\n"))
 }
 
 fn connection(session: &HostSession) -> Result<&crate::ssh::Connection, ApplyError> {
@@ -726,4 +763,33 @@ pub fn load_template(base: &Path, name: &str) -> Result<String, String> {
                 )
             }
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_reason_is_the_tail_of_stderr_else_of_stdout() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("boom", "out", "boom"),
+            ("", "error execution phase preflight", "error execution phase preflight"),
+            ("  \n", "", "non-zero return code"),
+        ];
+        for (err, out, want) in cases {
+            assert_eq!(reason(err, out), *want, "{err:?} {out:?}");
+        }
+        let long: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
+        let why = reason(&long.join("\n"), "");
+        assert!(why.starts_with("…\nline 11\n") && why.ends_with("line 30"), "{why}");
+    }
+
+    #[test]
+    fn templated_values_of_a_no_log_task_are_masked_afterwards() {
+        let raw = json!({"content": "{{ pw }}", "dest": "/etc/x", "nested": {"key": "{{ k }}"}, "mode": "{{ m }}"});
+        let rendered = json!({"content": "nolog-pw-4711", "dest": "/etc/x", "nested": {"key": "nolog-key-0815"}, "mode": "0600"});
+        register_no_log_values(raw.as_object().unwrap(), rendered.as_object().unwrap());
+        let shown = crate::report::redact::text("nolog-pw-4711 nolog-key-0815 /etc/x 0600");
+        assert_eq!(shown, "******** ******** /etc/x 0600");
+    }
 }
