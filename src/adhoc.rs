@@ -94,7 +94,10 @@ async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: u
             };
             progress.finish(&target.name);
             if let Some(result) = &result {
-                progress.println(&format_result(&target.name, result));
+                progress.println(&crate::report::redact::text(&format_result(
+                    &target.name,
+                    result,
+                )));
             }
             (target.name, result)
         }

@@ -1,4 +1,4 @@
-//! Secrets on failure paths: a failing `kubeadm init` and a failing join leak nothing.
+//! Secrets on failure paths: a failing `kubeadm init` and a failing join show why, and leak nothing.
 //!
 //! (A failing sudo is covered in become_.rs, at -vvv too.)
 
@@ -59,6 +59,15 @@ fn apply_leaks_nothing(lab: &Lab, home: &Home, inv: &std::path::Path, what: &str
     run
 }
 
+/// The `fatal:` line of `task` in a run's output.
+fn failure_of<'a>(stdout: &'a str, task: &str) -> &'a str {
+    stdout
+        .split(&format!("TASK [{task}]"))
+        .nth(1)
+        .and_then(|rest| rest.lines().find(|l| l.starts_with("fatal: ")))
+        .unwrap_or_else(|| panic!("{task} did not fail:\n{stdout}"))
+}
+
 #[test]
 fn a_failing_init_and_a_failing_join_leak_no_secret() {
     let lab = Lab::from_env();
@@ -80,6 +89,12 @@ fn a_failing_init_and_a_failing_join_leak_no_secret() {
         "init was tried:\n{}",
         init.stdout
     );
+    // The no_log task's reason is shown (masked), not only "hidden".
+    assert!(
+        failure_of(&init.stdout, "kubeadm init").contains("Port 6443 is in use"),
+        "{}",
+        init.stdout
+    );
     assert!(
         !lab.sh_ok("node37", "ls /etc/kubernetes")
             .contains("kubestrap-init.yaml"),
@@ -94,6 +109,11 @@ fn a_failing_init_and_a_failing_join_leak_no_secret() {
     assert!(
         join.stdout.contains("TASK [kubeadm join]"),
         "join was tried:\n{}",
+        join.stdout
+    );
+    assert!(
+        failure_of(&join.stdout, "kubeadm join").contains("Port 10250 is in use"),
+        "{}",
         join.stdout
     );
     assert!(
