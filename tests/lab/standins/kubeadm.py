@@ -1019,9 +1019,14 @@ def create_or_update(c, path, obj):
     return c.request("PUT", path + "/" + name, obj)
 
 
-def create_tokens(c, tokens):
+def create_tokens(c, tokens, fail_if_exists=False):
+    """kubeadm's UpdateOrCreateTokens: init updates a token that exists,
+    `kubeadm token create` (failIfExists) refuses it."""
     for t in tokens:
         tid = t["token"].split(".")[0]
+        path = "/api/v1/namespaces/kube-system/secrets/bootstrap-token-" + tid
+        if fail_if_exists and c.request("GET", path, ok404=True) is not None:
+            raise KubeadmError('a token with id "%s" already exists' % tid)
         sec = token_secret(t["token"], t["ttl"], t["usages"], t["groups"], t["description"], t.get("expires"))
         try:
             create_or_update(c, "/api/v1/namespaces/kube-system/secrets", sec)
@@ -1554,7 +1559,7 @@ def cmd_token_create(cmd, args, fl):
     groups = groups or fl.get("groups") or [DEFAULT_TOKEN_GROUP]
     c = token_client(fl)
     try:
-        create_tokens(c, [{"token": tok, "ttl": ttl, "usages": usages, "groups": groups, "description": desc}])
+        create_tokens(c, [{"token": tok, "ttl": ttl, "usages": usages, "groups": groups, "description": desc}], fail_if_exists=True)
     except KubeadmError:
         raise
     if fl.get("print-join-command"):
