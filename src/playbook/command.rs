@@ -92,6 +92,7 @@ impl Session {
             extra_vars: extra,
             groups: super::to_jinja(&groups_var(&inv)),
             hostvars: Default::default(),
+            failed_hosts: std::sync::RwLock::new(serde_json::Value::Array(Vec::new())),
         };
         let runner = Runner {
             env: Arc::new(env),

@@ -65,7 +65,11 @@ pub const CENSORED: &str =
 /// secret in it is masked by [`redacted`] before it is shown.
 pub fn censored(r: &TaskResult) -> TaskResult {
     let failed = matches!(r.outcome, Outcome::Failed | Outcome::Unreachable);
-    let msg = if failed { r.msg.clone() } else { CENSORED.into() };
+    let msg = if failed {
+        r.msg.clone()
+    } else {
+        CENSORED.into()
+    };
     let mut registered = serde_json::json!({
         "censored": CENSORED,
         "changed": r.outcome == Outcome::Changed,

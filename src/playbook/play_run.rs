@@ -548,6 +548,21 @@ impl Runner {
         }
     }
 
+    /// Tell the tasks to come which hosts failed or were unreachable so far
+    /// (`kubestrap_failed_hosts`, in inventory order).
+    fn publish_failed_hosts(&self) {
+        let failed: Vec<Json> = self
+            .sessions
+            .iter()
+            .flatten()
+            .filter(|s| !s.active())
+            .map(|s| Json::from(s.name.as_str()))
+            .collect();
+        if let Ok(mut f) = self.env.failed_hosts.write() {
+            *f = Json::Array(failed);
+        }
+    }
+
     /// Run task `t` (or handler `t`) of play `index` on `hosts`, print and record it.
     async fn run_on(
         &mut self,
@@ -556,6 +571,7 @@ impl Runner {
         t: usize,
         handler: bool,
     ) -> Vec<(usize, TaskResult)> {
+        self.publish_failed_hosts();
         let env = self.env.clone();
         let playbook = self.playbook.clone();
         let progress = self.progress.clone();

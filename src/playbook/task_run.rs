@@ -28,6 +28,10 @@ pub struct RunEnv {
     pub groups: minijinja::Value,
     /// `hostvars`, rebuilt when facts are gathered.
     pub hostvars: std::sync::RwLock<minijinja::Value>,
+    /// `kubestrap_failed_hosts`: the hosts that failed or could not be
+    /// reached so far in this run, updated before every task, so later
+    /// tasks (waits for nodes) can leave them out.
+    pub failed_hosts: std::sync::RwLock<Json>,
 }
 
 /// The result of one task on one host (all loop items together).
@@ -103,6 +107,12 @@ pub fn scope(env: &RunEnv, session: &HostSession, task: Option<&Task>) -> Result
     s.set("groups", env.groups.clone());
     let hostvars = env.hostvars.read().map(|h| h.clone()).unwrap_or_default();
     s.set("hostvars", hostvars);
+    let failed = env
+        .failed_hosts
+        .read()
+        .map(|f| f.clone())
+        .unwrap_or_default();
+    s.set_json("kubestrap_failed_hosts", &failed);
     s.set("ansible_check_mode", minijinja::Value::from(env.check_mode));
     s.set("ansible_diff_mode", minijinja::Value::from(env.diff));
     s.set_json(
@@ -607,13 +617,21 @@ const REASON_LINES: usize = 20;
 /// Why a command failed, for its message: the tail of its stderr, else of
 /// its stdout (some tools report errors there), else the bare fact.
 fn reason(stderr: &str, stdout: &str) -> String {
-    let text = if stderr.trim().is_empty() { stdout } else { stderr };
+    let text = if stderr.trim().is_empty() {
+        stdout
+    } else {
+        stderr
+    };
     if text.trim().is_empty() {
         return "non-zero return code".into();
     }
     let lines: Vec<&str> = text.lines().collect();
     let tail = &lines[lines.len().saturating_sub(REASON_LINES)..];
-    let cut = if lines.len() > REASON_LINES { "…\n" } else { "" };
+    let cut = if lines.len() > REASON_LINES {
+        "…\n"
+    } else {
+        ""
+    };
     format!("{cut}{}", tail.join("\n"))
 }
 
@@ -773,7 +791,11 @@ mod tests {
     fn a_failure_reason_is_the_tail_of_stderr_else_of_stdout() {
         let cases: &[(&str, &str, &str)] = &[
             ("boom", "out", "boom"),
-            ("", "error execution phase preflight", "error execution phase preflight"),
+            (
+                "",
+                "error execution phase preflight",
+                "error execution phase preflight",
+            ),
             ("  \n", "", "non-zero return code"),
         ];
         for (err, out, want) in cases {
@@ -781,7 +803,10 @@ mod tests {
         }
         let long: Vec<String> = (1..=30).map(|i| format!("line {i}")).collect();
         let why = reason(&long.join("\n"), "");
-        assert!(why.starts_with("…\nline 11\n") && why.ends_with("line 30"), "{why}");
+        assert!(
+            why.starts_with("…\nline 11\n") && why.ends_with("line 30"),
+            "{why}"
+        );
     }
 
     #[test]

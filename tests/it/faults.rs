@@ -2,7 +2,8 @@
 //!
 //! Hosts: node26 (locks and SIGINT), node27 + node28 (a host dies, a
 //! network is cut), node29 + node30 (SIGKILL mid-apply against an
-//! uninterrupted run), node31-node33 (a cluster with failing hosts).
+//! uninterrupted run), node31-node33 (a cluster with failing hosts),
+//! node49-node51 (a worker whose link is cut before the CNI step).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -666,4 +667,114 @@ fn sigkill_mid_apply_then_a_rerun_ends_as_an_uninterrupted_run() {
         "{want}"
     );
     assert!(got.lines().any(|l| l == "temp:"), "{got}");
+}
+
+/// The shipped nodes.yaml plus a last task that holds `host`
+/// (`sleep 61`) after its join, so the test can cut its link at a known point: after
+/// it became a node, before the CNI step.
+fn nodes_playbook_holding(dir: &Path, host: &str) -> PathBuf {
+    let books = dir.join("books");
+    std::fs::create_dir_all(&books).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("playbooks/nodes.yaml");
+    let mut text = std::fs::read_to_string(shipped).unwrap();
+    text.push_str(&format!(
+        "\n    - name: hold {host} after its join\n      command: sleep 61\n      changed_when: false\n      when: inventory_hostname == '{host}'\n"
+    ));
+    std::fs::write(books.join("nodes.yaml"), text).unwrap();
+    books
+}
+
+/// The output of `task` up to the next task.
+fn task_section<'a>(stdout: &'a str, task: &str) -> &'a str {
+    let rest = stdout
+        .split(&format!("TASK [{task}]"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no task {task:?}:\n{stdout}"));
+    rest.split("\nTASK [").next().unwrap_or(rest)
+}
+
+#[test]
+fn a_worker_cut_off_before_the_cni_step_is_left_out_of_the_waits_and_reported() {
+    let lab = Lab::from_env();
+    let home = Home::new();
+    let hosts = [
+        ("node49", "control_plane"),
+        ("node50", "worker"),
+        ("node51", "worker"),
+    ];
+    let inv = home.path().join("inventory.yaml");
+    std::fs::write(
+        &inv,
+        lab_cluster(&lab, &hosts, "10.244.0.0/16", &calico_settings()),
+    )
+    .unwrap();
+    let books = nodes_playbook_holding(home.path(), "node51");
+    let known = lab.known_hosts();
+    let args: Vec<String> = [
+        "-v",
+        "apply",
+        "-i",
+        s(&inv),
+        "--known-hosts",
+        s(&known),
+        "--playbooks",
+        s(&books),
+        "--max-worker-failure-percent",
+        "50",
+        "--keepalive",
+        "2",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    let bg = Background::start(&home, &args);
+    // Bounded: the whole build of the cluster comes first.
+    assert!(
+        wait_until(Duration::from_secs(240), || lab
+            .sh("node51", "pgrep -f 'sleep 6[1]'")
+            .status
+            .success()),
+        "node51 never reached the hold after its join:\n{}",
+        bg.stdout()
+    );
+    lab.sh_ok("node51", "ip link set eth0 down");
+    let r = bg.finish(Duration::from_secs(240));
+    lab.sh_ok(
+        "node51",
+        "ip link set eth0 up; ip route replace default via $(ip -4 route show dev eth0 | awk '/proto kernel/ {split($1, a, \"/\"); split(a[1], o, \".\"); print o[1]\".\"o[2]\".\"o[3]\".1\"; exit}') dev eth0 || true",
+    );
+    let _ = lab.sh("node51", "pkill -f 'sleep 6[1]'");
+
+    // The run went on to the end, and what failed is the dead worker.
+    assert_eq!(r.code, 4, "{}", r.all());
+    assert!(r.stdout.contains("PLAY [Calico]"), "{}", r.stdout);
+    assert!(r.stdout.contains("NODES ****"), "{}", r.stdout);
+    assert_eq!(count(recap_line(&r.stdout, "node51"), "unreachable"), 1);
+    for h in ["node49", "node50"] {
+        let line = recap_line(&r.stdout, h);
+        assert_eq!(
+            (count(line, "failed"), count(line, "unreachable")),
+            (0, 0),
+            "{line}"
+        );
+    }
+    // The waits left node51 out: the rollout, which counts every node, was
+    // not waited for; the nodes waited for are the two others.
+    assert!(
+        task_section(&r.stdout, "wait for Calico").contains("skipping: [node49]"),
+        "{}",
+        r.stdout
+    );
+    let waited = task_section(
+        &r.stdout,
+        "wait for every node of a host that did not fail to be Ready",
+    );
+    assert!(waited.contains("ok: [node49]"), "{waited}");
+    for h in ["node49", "node50"] {
+        assert!(
+            waited.contains(&format!("node/{h} condition met")),
+            "{waited}"
+        );
+    }
+    assert!(!waited.contains("node51"), "{waited}");
 }
