@@ -170,14 +170,14 @@ mod tests {
             "could not find a JWS signature in the cluster-info ConfigMap for token ID \"abcdef\"",
             "could not find a JWS signature in the cluster-info ConfigMap for token ID \"abcdef\"",
         ),
-        ("--token abcdef.0123456789abcdef --x", "--token ******** --x"),
+        (
+            "--token abcdef.0123456789abcdef --x",
+            "--token ******** --x",
+        ),
         ("token-secret: 0123456789abcdef", "token-secret: ********"),
         ("x0123456789abcdefx", "x********x"),
         // Two occurrences back to back are one mask; two apart are two.
-        (
-            "0123456789abcdef0123456789abcdef",
-            "********",
-        ),
+        ("0123456789abcdef0123456789abcdef", "********"),
         (
             "a abcdef.0123456789abcdef b 0123456789abcdef",
             "a ******** b ********",

@@ -17,7 +17,10 @@
 //! (handlers.rs); node53-node55 give each exit code under exec, run and
 //! apply, and node53 writes into a closed pipe (exit_codes.rs); node56 and
 //! node57 show what a log without a terminal gets (output.rs); node58 is spare;
-//! node59 is logged in to by the static release binary (release.rs), node60-node64 are spare.
+//! node59 is logged in to by the static release binary (release.rs), node60-node64 are spare;
+//! node45-node47 lose their bootstrap token on the cluster (stale_token.rs),
+//! node48 shows failures with secrets masked (redaction.rs), node49-node51
+//! lose a worker before the CNI step (faults.rs).
 
 mod become_;
 mod check_mode;
@@ -36,7 +39,9 @@ mod playbook;
 mod prepare;
 mod proxy_jump;
 mod readme;
+mod redaction;
 mod release;
 mod secrets;
+mod stale_token;
 mod static_ip;
 mod support;
