@@ -398,7 +398,7 @@ fn prepare_cluster(
 fn register_secrets(vars: &serde_json::Map<String, serde_json::Value>) {
     use crate::report::redact;
     let secret = |k: &str| vars["kubestrap_secrets"][k].as_str().unwrap_or_default();
-    redact::register_token(secret("token"));
+    redact::register(secret("token"));
     redact::register(secret("certificate_key"));
     redact::register(secret("ca_key"));
 }

@@ -27,8 +27,14 @@ pub struct Redactor {
 
 impl Redactor {
     /// Mask `value` from now on. A multi-line value (a PEM key) is also
-    /// masked line by line, so a line of it shown alone is caught too.
+    /// masked line by line, so a line of it shown alone is caught too; a
+    /// value shaped like a bootstrap token (`id.secret`) also masks its
+    /// secret part (the id alone is public: kubeadm prints it in its own
+    /// messages).
     pub fn add(&mut self, value: &str) {
+        if let Some(secret) = token_secret(value) {
+            self.add(secret);
+        }
         let mut add_one = |v: &str| {
             if !v.is_empty() && !self.secrets.iter().any(|s| s == v) {
                 self.secrets.push(v.to_string());
@@ -43,15 +49,6 @@ impl Redactor {
                     add_one(line);
                 }
             }
-        }
-    }
-
-    /// A bootstrap token `id.secret`: the whole token and its secret part
-    /// (the id alone is public: kubeadm prints it in its own messages).
-    pub fn add_token(&mut self, token: &str) {
-        self.add(token);
-        if let Some((_, secret)) = token.split_once('.') {
-            self.add(secret);
         }
     }
 
@@ -106,6 +103,17 @@ impl Redactor {
     }
 }
 
+/// The secret part of a bootstrap token (`[a-z0-9]{6}.[a-z0-9]{16}`).
+fn token_secret(value: &str) -> Option<&str> {
+    let (id, secret) = value.split_once('.')?;
+    let part = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    (part(id, 6) && part(secret, 16)).then_some(secret)
+}
+
 /// The secrets of this process: output anywhere is masked against them.
 static KNOWN: RwLock<Redactor> = RwLock::new(Redactor {
     secrets: Vec::new(),
@@ -115,13 +123,6 @@ static KNOWN: RwLock<Redactor> = RwLock::new(Redactor {
 pub fn register(value: &str) {
     if let Ok(mut r) = KNOWN.write() {
         r.add(value);
-    }
-}
-
-/// Mask a bootstrap token and its secret part from now on.
-pub fn register_token(token: &str) {
-    if let Ok(mut r) = KNOWN.write() {
-        r.add_token(token);
     }
 }
 
@@ -156,7 +157,7 @@ mod tests {
 
     fn redactor() -> Redactor {
         let mut r = Redactor::default();
-        r.add_token(TOKEN);
+        r.add(TOKEN);
         r.add(CERT_KEY);
         r.add(CA_KEY);
         r.add("lab-sudo-pass");
@@ -245,7 +246,12 @@ mod tests {
     fn empty_values_mask_nothing() {
         let mut r = Redactor::default();
         r.add("");
-        r.add_token("");
         assert_eq!(r.text("as is"), "as is");
+        // Only a value shaped like a token gives up its part after the dot.
+        r.add("config.yaml-secret");
+        assert_eq!(
+            r.text("config.yaml-secret yaml-secret"),
+            "******** yaml-secret"
+        );
     }
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::inventories::{changed, lab_cluster};
 use crate::lab::Lab;
-use crate::support::{s, Home, Run};
+use crate::support::{s, task_section, Home, Run};
 
 const LOCK: &str = "/var/lib/kubestrap/lock";
 
@@ -684,15 +684,6 @@ fn nodes_playbook_holding(dir: &Path, host: &str) -> PathBuf {
     books
 }
 
-/// The output of `task` up to the next task.
-fn task_section<'a>(stdout: &'a str, task: &str) -> &'a str {
-    let rest = stdout
-        .split(&format!("TASK [{task}]"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no task {task:?}:\n{stdout}"));
-    rest.split("\nTASK [").next().unwrap_or(rest)
-}
-
 #[test]
 fn a_worker_cut_off_before_the_cni_step_is_left_out_of_the_waits_and_reported() {
     let lab = Lab::from_env();
@@ -730,7 +721,7 @@ fn a_worker_cut_off_before_the_cni_step_is_left_out_of_the_waits_and_reported() 
     let bg = Background::start(&home, &args);
     // Bounded: the whole build of the cluster comes first.
     assert!(
-        wait_until(Duration::from_secs(240), || lab
+        wait_until(Duration::from_secs(300), || lab
             .sh("node51", "pgrep -f 'sleep 6[1]'")
             .status
             .success()),

@@ -3,7 +3,7 @@
 //! Host: node48 (a plain host; `kubestrap run` and `exec`, no cluster).
 
 use crate::lab::Lab;
-use crate::support::{s, Home, Run};
+use crate::support::{s, task_section, Home, Run};
 
 /// A bootstrap token the playbook is given; its secret part alone too.
 const TOKEN: &str = "rdct48.q7w8e9r0t1y2u3i4";
@@ -82,11 +82,7 @@ fn a_failing_no_log_task_shows_its_reason_and_no_output_shows_a_secret() {
     assert_eq!(r.code, 3, "{}", r.all());
 
     // The reason, not just "hidden because of no_log", with the token masked.
-    let failed = r
-        .stdout
-        .split("TASK [a failing no_log task]")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no failing task:\n{}", r.stdout));
+    let failed = task_section(&r.stdout, "a failing no_log task");
     assert!(
         failed.contains(
             r#"could not find a JWS signature in the cluster-info ConfigMap for token ID \"rdct48\" (token ********)"#
@@ -98,11 +94,7 @@ fn a_failing_no_log_task_shows_its_reason_and_no_output_shows_a_secret() {
         "{report}"
     );
     // The task without no_log shows its output (at -vvv), secrets masked.
-    let echoed = r
-        .stdout
-        .split("TASK [a task that echoes secrets, without no_log]")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no echoing task:\n{}", r.stdout));
+    let echoed = task_section(&r.stdout, "a task that echoes secrets, without no_log");
     assert!(echoed.contains("the secret part is ********"), "{echoed}");
     // Nowhere, in any form: stdout, stderr (-vvv logs), the report.
     for secret in [TOKEN, TOKEN_SECRET, SUDO_PASSWORD] {

@@ -5,7 +5,7 @@
 use crate::cluster::{calico_settings, secrets, ProcessWatch};
 use crate::inventories::lab_cluster;
 use crate::lab::Lab;
-use crate::support::{s, Home, Run};
+use crate::support::{s, task_section, Home, Run};
 
 const HOSTS: [(&str, &str); 2] = [("node37", "control_plane"), ("node38", "worker")];
 
@@ -61,10 +61,9 @@ fn apply_leaks_nothing(lab: &Lab, home: &Home, inv: &std::path::Path, what: &str
 
 /// The `fatal:` line of `task` in a run's output.
 fn failure_of<'a>(stdout: &'a str, task: &str) -> &'a str {
-    stdout
-        .split(&format!("TASK [{task}]"))
-        .nth(1)
-        .and_then(|rest| rest.lines().find(|l| l.starts_with("fatal: ")))
+    task_section(stdout, task)
+        .lines()
+        .find(|l| l.starts_with("fatal: "))
         .unwrap_or_else(|| panic!("{task} did not fail:\n{stdout}"))
 }
 

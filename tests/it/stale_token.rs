@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::cluster::calico_settings;
 use crate::inventories::{changed, lab_cluster};
 use crate::lab::Lab;
-use crate::support::{s, Home, Run};
+use crate::support::{s, task_section, Home, Run};
 
 const POD_SUBNET: &str = "10.244.0.0/16";
 
@@ -21,16 +21,6 @@ fn stored_token_id(home: &Home) -> String {
     let text = std::fs::read_to_string(home.path().join(".kubestrap/lab/token.json")).unwrap();
     let token: serde_json::Value = serde_json::from_str(&text).unwrap();
     token["id"].as_str().unwrap().to_string()
-}
-
-/// The lines of `task`'s section of a run's output.
-fn task_section<'a>(run: &'a Run, task: &str) -> &'a str {
-    let rest = run
-        .stdout
-        .split(&format!("TASK [{task}]"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("no task {task:?}:\n{}", run.stdout));
-    rest.split("\nTASK [").next().unwrap_or(rest)
 }
 
 #[test]
@@ -67,7 +57,7 @@ fn a_token_deleted_on_the_cluster_is_registered_again_and_the_new_worker_joins()
     let r = apply(&home, &lab, &inv);
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
-        task_section(&r, "register the bootstrap token").contains("changed: [node45]"),
+        task_section(&r.stdout, "register the bootstrap token").contains("changed: [node45]"),
         "{}",
         r.stdout
     );
@@ -88,7 +78,8 @@ fn a_token_deleted_on_the_cluster_is_registered_again_and_the_new_worker_joins()
         assert_eq!(changed(&r.stdout, h), 0, "{h}:\n{}", r.stdout);
     }
     assert!(
-        task_section(&r, "bootstrap token IDs the cluster knows").contains("skipping: [node45]"),
+        task_section(&r.stdout, "bootstrap token IDs the cluster knows")
+            .contains("skipping: [node45]"),
         "{}",
         r.stdout
     );

@@ -123,6 +123,16 @@ pub fn ssh_keygen_fingerprint(lab: &crate::lab::Lab, host: &str) -> String {
         .to_string()
 }
 
+/// The output of `task` in a run's stdout, up to the next task; panics
+/// when the task never ran.
+pub fn task_section<'a>(stdout: &'a str, task: &str) -> &'a str {
+    let rest = stdout
+        .split(&format!("TASK [{task}]"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no task {task:?}:\n{stdout}"));
+    rest.split("\nTASK [").next().unwrap_or(rest)
+}
+
 /// Path as &str for argument lists.
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
