@@ -88,10 +88,10 @@ impl Progress {
         Progress { multi, bars }
     }
 
-    /// Say what a host is doing now.
+    /// Say what a host is doing now (a task title may hold a rendered secret).
     pub fn set(&self, host: &str, message: &str) {
         if let Some(bar) = self.bars.get(host) {
-            bar.set_message(message.to_string());
+            bar.set_message(crate::report::redact::text(message));
         }
     }
 

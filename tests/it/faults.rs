@@ -109,6 +109,17 @@ impl Background {
     }
 }
 
+/// A test that panics before `finish` must not leave kubestrap running (it
+/// would hold the hosts' locks against the next test).
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 /// Poll `cond` every 200 ms for at most `bound`.
 pub fn wait_until(bound: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let started = Instant::now();
