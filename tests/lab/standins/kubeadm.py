@@ -1025,8 +1025,13 @@ def create_tokens(c, tokens, fail_if_exists=False):
     for t in tokens:
         tid = t["token"].split(".")[0]
         path = "/api/v1/namespaces/kube-system/secrets/bootstrap-token-" + tid
-        if fail_if_exists and c.request("GET", path, ok404=True) is not None:
-            raise KubeadmError('a token with id "%s" already exists' % tid)
+        if fail_if_exists:
+            try:
+                exists = c.request("GET", path, ok404=True) is not None
+            except s.APIError as e:
+                raise KubeadmError('failed to create or update bootstrap token with name bootstrap-token-%s: %s' % (tid, e))
+            if exists:
+                raise KubeadmError('a token with id "%s" already exists' % tid)
         sec = token_secret(t["token"], t["ttl"], t["usages"], t["groups"], t["description"], t.get("expires"))
         try:
             create_or_update(c, "/api/v1/namespaces/kube-system/secrets", sec)
