@@ -778,5 +778,5 @@ fn a_worker_cut_off_before_the_cni_step_is_left_out_of_the_waits_and_reported() 
             "{waited}"
         );
     }
-    assert!(!waited.contains("node51"), "{waited}");
+    assert!(!waited.contains("node/node51 condition met"), "{waited}");
 }
