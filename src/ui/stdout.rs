@@ -47,9 +47,10 @@ fn write_stdout(text: &[u8]) {
     }
 }
 
-/// Print `text` to stdout as is (`print!` that never panics).
+/// Print `text` to stdout (`print!` that never panics), every known secret
+/// masked: the one way kubestrap's own lines reach stdout.
 pub fn print(text: &str) {
-    write_stdout(text.as_bytes());
+    write_stdout(crate::report::redact::text(text).as_bytes());
 }
 
 /// Print bytes to stdout as they are.
@@ -62,11 +63,11 @@ pub fn line(text: std::fmt::Arguments<'_>) {
     print(&format!("{text}\n"));
 }
 
-/// Print a line to stderr; a closed stderr is ignored (`eprintln!` panics).
+/// Print a line to stderr, every known secret masked; a closed stderr is
+/// ignored (`eprintln!` panics).
 pub fn error_line(text: std::fmt::Arguments<'_>) {
-    let _ = std::io::stderr()
-        .lock()
-        .write_all(format!("{text}\n").as_bytes());
+    let text = crate::report::redact::text(&format!("{text}\n"));
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// Whether stdout can no longer be written.
