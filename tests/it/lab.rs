@@ -40,6 +40,12 @@ impl Lab {
         lab
     }
 
+    /// A lab-like directory written by another script (tests/vm/vm.sh up
+    /// writes the same files for its VMs).
+    pub fn at(dir: PathBuf) -> Lab {
+        Lab { dir }
+    }
+
     pub fn dir(&self) -> &Path {
         &self.dir
     }

@@ -55,6 +55,11 @@ impl Home {
     /// Run kubestrap with this $HOME and no ssh-agent; bounded at 120 s so a
     /// hang fails the test instead of stalling CI.
     pub fn kubestrap(&self, args: &[&str]) -> Run {
+        self.kubestrap_within(args, Duration::from_secs(120))
+    }
+
+    /// As [`Home::kubestrap`], bounded at `limit` (emulated VMs are slower).
+    pub fn kubestrap_within(&self, args: &[&str], limit: Duration) -> Run {
         let mut child = self
             .command(args)
             .stdout(Stdio::piped())
@@ -78,10 +83,10 @@ impl Home {
             if let Some(status) = child.try_wait().expect("waiting for kubestrap") {
                 break status;
             }
-            if started.elapsed() > Duration::from_secs(120) {
+            if started.elapsed() > limit {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("kubestrap {args:?} did not finish within 120 s");
+                panic!("kubestrap {args:?} did not finish within {limit:?}");
             }
             std::thread::sleep(Duration::from_millis(50));
         };
