@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::inventories::{changed, lab_cluster};
 use crate::support::{s, Home, Run};
-use crate::vms::{Vms, APPLY_LIMIT};
+use crate::vms::{Vms, APPLY_LIMIT, CLUSTER_EXTRA, CONNECT_TIMEOUT};
 
 const CP: &str = "vm3";
 const WORKER: &str = "vm4";
@@ -13,7 +13,15 @@ const WORKER: &str = "vm4";
 fn apply(vms: &Vms, home: &Home, inv: &Path) -> Run {
     let kh = vms.lab().known_hosts();
     home.kubestrap_within(
-        &["apply", "-i", s(inv), "--known-hosts", s(&kh)],
+        &[
+            "apply",
+            "-i",
+            s(inv),
+            "--known-hosts",
+            s(&kh),
+            "--connect-timeout",
+            CONNECT_TIMEOUT,
+        ],
         APPLY_LIMIT,
     )
 }
@@ -59,7 +67,7 @@ fn vm_cluster_comes_up_and_a_rebooted_worker_is_ready_again() {
     let lab = vms.lab();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/calico/calico.yaml");
     let calico = format!(
-        "  calico:\n    manifest_file: {}\n    mtu: 1400\n",
+        "  calico:\n    manifest_file: {}\n    mtu: 1400\n{CLUSTER_EXTRA}",
         manifest.display()
     );
     let roles = [(CP, "control_plane"), (WORKER, "worker")];

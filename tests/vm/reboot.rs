@@ -2,7 +2,7 @@
 
 use crate::inventories::{changed, lab_cluster};
 use crate::support::{s, Home, Run};
-use crate::vms::{Vms, APPLY_LIMIT};
+use crate::vms::{Vms, APPLY_LIMIT, CLUSTER_EXTRA, CONNECT_TIMEOUT};
 
 const HOSTS: [&str; 2] = ["vm1", "vm2"];
 
@@ -17,6 +17,8 @@ fn prepare(vms: &Vms, home: &Home, inv: &std::path::Path) -> Run {
             "prepared",
             "--known-hosts",
             s(&kh),
+            "--connect-timeout",
+            CONNECT_TIMEOUT,
         ],
         APPLY_LIMIT,
     )
@@ -152,7 +154,11 @@ fn vm_preparation_survives_a_reboot() {
     }
     let roles: Vec<(&str, &str)> = vec![(HOSTS[0], "control_plane"), (HOSTS[1], "worker")];
     let inv = home.path().join("inventory.yaml");
-    std::fs::write(&inv, lab_cluster(lab, &roles, "10.244.0.0/16", "")).unwrap();
+    std::fs::write(
+        &inv,
+        lab_cluster(lab, &roles, "10.244.0.0/16", CLUSTER_EXTRA),
+    )
+    .unwrap();
 
     let first = prepare(&vms, &home, &inv);
     assert_eq!(first.code, 0, "{}", first.all());

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::support::{s, Home, Run};
-use crate::vms::{Vms, APPLY_LIMIT};
+use crate::vms::{Vms, APPLY_LIMIT, CONNECT_TIMEOUT};
 
 const HOST: &str = "vm5";
 
@@ -22,7 +22,16 @@ fn run(vms: &Vms, home: &Home, args: &[&str]) -> Run {
     let (_d, inv) = vms.lab().write_inventory(&[HOST], "root");
     let (_b, book) = playbook_dir();
     let kh = vms.lab().known_hosts();
-    let mut all = vec!["run", s(&book), "-i", s(&inv), "--known-hosts", s(&kh)];
+    let mut all = vec![
+        "run",
+        s(&book),
+        "-i",
+        s(&inv),
+        "--known-hosts",
+        s(&kh),
+        "--connect-timeout",
+        CONNECT_TIMEOUT,
+    ];
     for a in args {
         all.push("-e");
         all.push(a);
@@ -62,8 +71,8 @@ fn vm_pin_that_cuts_the_vm_off_is_rolled_back_on_a_real_nic() {
         all.contains(&format!("{HOST}: network change rolled back")),
         "{all}"
     );
-    // Back at its old address (vm.sh sh logs in there), old files, DHCP
-    // again, nothing armed.
+    // Back at its old address (vm.sh sh logs in there), old files, nothing armed.
+    assert!(vms.answers(HOST), "{HOST} not reachable after the rollback");
     let live = vms.sh_ok(HOST, "ip -4 -o addr show dev eth0; ip route show default");
     assert!(live.contains(&format!(" {addr}/24 ")), "{live}");
     assert!(!live.contains(".211/"), "{live}");

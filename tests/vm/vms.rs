@@ -17,6 +17,13 @@ pub const ENV: &str = "KUBESTRAP_VMS";
 /// slower than a real CPU; apt and dpkg dominate).
 pub const APPLY_LIMIT: Duration = Duration::from_secs(900);
 
+/// kubestrap's SSH connect timeout for emulated VMs (its default is 10 s).
+pub const CONNECT_TIMEOUT: &str = "30";
+
+/// Inventory lines under `cluster:` for emulated VMs: a pinned address is
+/// confirmed by a fresh login, which takes longer than the default 60 s allows.
+pub const CLUSTER_EXTRA: &str = "  network_rollback_timeout: 180\n";
+
 pub struct Vms {
     lab: Lab,
 }
@@ -69,6 +76,17 @@ impl Vms {
             String::from_utf8_lossy(&out.stderr)
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Whether `name` answers SSH within a bounded window (up to 24 tries,
+    /// 5 s apart): a VM that just restored its network may need a moment.
+    pub fn answers(&self, name: &str) -> bool {
+        (0..24).any(|i| {
+            if i > 0 {
+                std::thread::sleep(Duration::from_secs(5));
+            }
+            self.sh(name, "true").status.success()
+        })
     }
 
     /// Reboots the VMs from inside and waits (bounded by vm.sh) until each
