@@ -28,7 +28,7 @@
 # VM_REPO_PORT (8080), LAB_MIRROR (Debian mirror for `image`, as lab.sh).
 set -euo pipefail
 
-RECIPE_VERSION=1   # bump when the image recipe below changes
+RECIPE_VERSION=2   # bump when the image recipe below changes
 SUITE=bookworm
 # The lab root file system's packages (tests/lab/lab.sh) and what a real
 # machine adds: a kernel, udev, a DHCP client. The lab's apt repository
@@ -38,6 +38,8 @@ PACKAGES=$LAB_PACKAGES,udev,linux-image-amd64,initramfs-tools,isc-dhcp-client,e2
 CACHE=/var/cache/kubestrap-vm
 DISK_MB=8192
 SWAP_MB=512
+BASE_KEY=$(printf '%s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
+BASE=$CACHE/base-$BASE_KEY
 IMAGE_KEY=$(printf '%s\n' "v$RECIPE_VERSION" "$SUITE" "$PACKAGES" "$DISK_MB" "$SWAP_MB" | sha256sum | cut -c1-12)
 IMAGE=$CACHE/debian12-$IMAGE_KEY.qcow2
 OPERATOR_KEY=$CACHE/operator/id_ed25519
@@ -116,13 +118,20 @@ cmd_image() {
     rm -rf "$CACHE"/.build-"$IMAGE_KEY".*
     mkdir -p "$tmp" "$CACHE/debs"
     root=$tmp/root
-    mirror=$(debian_mirror)
-    log "debootstrap $SUITE from $mirror (a few minutes when cold)"
-    # --cache-dir keeps the .debs: a rebuild of the image downloads nothing.
-    debootstrap --variant=minbase --cache-dir="$CACHE/debs" --include="$PACKAGES" \
-        "$SUITE" "$root" "$mirror" >"$CACHE/debootstrap-$IMAGE_KEY.log" 2>&1 ||
-        die "debootstrap failed; see $CACHE/debootstrap-$IMAGE_KEY.log"
-    log "debootstrap done ($((SECONDS - t0)) s)"
+    if [[ ! -x $BASE/usr/bin/apt-get ]]; then
+        mirror=$(debian_mirror)
+        log "debootstrap $SUITE from $mirror (a few minutes when cold)"
+        rm -rf "$BASE.tmp"
+        # --cache-dir keeps the .debs: a new base downloads only what changed.
+        debootstrap --variant=minbase --cache-dir="$CACHE/debs" --include="$PACKAGES" \
+            "$SUITE" "$BASE.tmp" "$mirror" >"$CACHE/debootstrap-$BASE_KEY.log" 2>&1 ||
+            die "debootstrap failed; see $CACHE/debootstrap-$BASE_KEY.log"
+        chroot "$BASE.tmp" apt-get clean
+        mv -T "$BASE.tmp" "$BASE"
+        log "debootstrap done ($((SECONDS - t0)) s)"
+    fi
+    # The image recipe works on a copy: the debootstrapped base is kept.
+    cp -a "$BASE" "$root"
     local root_uuid swap_uuid
     root_uuid=$(cat /proc/sys/kernel/random/uuid)
     swap_uuid=$(cat /proc/sys/kernel/random/uuid)
@@ -131,8 +140,8 @@ cmd_image() {
     mv "$tmp/disk.qcow2" "$IMAGE"
     rm -rf "$tmp"
     local old
-    for old in "$CACHE"/debian12-*.qcow2; do
-        [[ $old == "$IMAGE" ]] || rm -f "$old"
+    for old in "$CACHE"/debian12-*.qcow2 "$CACHE"/base-*; do
+        [[ $old == "$IMAGE" || $old == "$BASE" ]] || rm -rf "$old"
     done
     log "image ready: $IMAGE ($((SECONDS - t0)) s)"
 }
@@ -212,10 +221,26 @@ EOF
 auto lo
 iface lo inet loopback
 
-# The primary network interface
-allow-hotplug eth0
+# The primary network interface (auto: networking.service raises it at
+# boot; udev's allow-hotplug path left it down on this image)
+auto eth0
 iface eth0 inet dhcp
 EOF
+    # The console log shows the network each boot came up with.
+    cat >"$r/etc/systemd/system/kubestrap-vm-netlog.service" <<'EOF'
+[Unit]
+Description=Show the network on the console (kubestrap VM image)
+After=network.target ssh.service
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c 'ip -br link; ip -br -4 addr; ip route'
+StandardOutput=journal+console
+
+[Install]
+WantedBy=multi-user.target
+EOF
+    chroot "$r" systemctl enable kubestrap-vm-netlog.service >/dev/null 2>&1
     chroot "$r" useradd --create-home --shell /bin/bash deploy
     chroot "$r" usermod --password '*' deploy
     echo 'deploy ALL=(ALL:ALL) NOPASSWD: ALL' >"$r/etc/sudoers.d/deploy"
@@ -361,7 +386,7 @@ start_dnsmasq() {
     : >"$VMDIR/dnsmasq.leases"
     setsid dnsmasq --keep-in-foreground --port=0 --bind-interfaces --interface="$BRIDGE" \
         --except-interface=lo --listen-address="$GATEWAY" --dhcp-range="$NET.10,$NET.250,255.255.255.0,12h" \
-        --dhcp-leasefile="$VMDIR/dnsmasq.leases" --dhcp-authoritative --log-dhcp \
+        --dhcp-leasefile="$VMDIR/dnsmasq.leases" --dhcp-authoritative --log-dhcp --log-facility=- \
         --conf-file=/dev/null --pid-file= --user=root "${args[@]}" \
         </dev/null >"$VMDIR/dnsmasq.log" 2>&1 &
     pid=$!
