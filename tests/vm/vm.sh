@@ -28,7 +28,7 @@
 # VM_REPO_PORT (8080), LAB_MIRROR (Debian mirror for `image`, as lab.sh).
 set -euo pipefail
 
-RECIPE_VERSION=2   # bump when the image recipe below changes
+RECIPE_VERSION=3   # bump when the image recipe below changes
 SUITE=bookworm
 # The lab root file system's packages (tests/lab/lab.sh) and what a real
 # machine adds: a kernel, udev, a DHCP client. The lab's apt repository
@@ -211,10 +211,13 @@ ExecStart=/usr/local/sbin/kubestrap-vm-hostname
 WantedBy=sysinit.target
 EOF
     chroot "$r" systemctl enable kubestrap-vm-hostname.service >/dev/null 2>&1
+    # An emulated VM on a busy machine can take longer than systemd's 90 s
+    # for udev to announce the swap partition; without the longer timeout
+    # the first boot would come up without swap.
     cat >"$r/etc/fstab" <<EOF
 # /etc/fstab: as the Debian installer writes it for a root and a swap partition.
 UUID=$root_uuid	/	ext4	errors=remount-ro	0	1
-UUID=$swap_uuid	none	swap	sw	0	0
+UUID=$swap_uuid	none	swap	sw,x-systemd.device-timeout=10min	0	0
 EOF
     cat >"$r/etc/network/interfaces" <<'EOF'
 # The loopback network interface
@@ -274,10 +277,11 @@ make_disk() {
     local tmp=$1 r=$2 root_uuid=$3 swap_uuid=$4 raw=$1/disk.raw parts p1_start p1_end p2_start p2_end core
     rm -f "$raw"
     truncate -s "${DISK_MB}M" "$raw"
+    # parted asks udevadm to settle, which a build machine need not have.
     parted -s "$raw" mklabel msdos \
         mkpart primary ext4 1MiB "$((DISK_MB - SWAP_MB))MiB" \
-        mkpart primary linux-swap "$((DISK_MB - SWAP_MB))MiB" 100% set 1 boot on
-    parts=$(parted -s -m "$raw" unit B print)
+        mkpart primary linux-swap "$((DISK_MB - SWAP_MB))MiB" 100% set 1 boot on 2>/dev/null || die "parted failed on $raw"
+    parts=$(parted -s -m "$raw" unit B print 2>/dev/null)
     p1_start=$(awk -F: '$1 == 1 { sub(/B$/, "", $2); print $2 }' <<<"$parts")
     p1_end=$(awk -F: '$1 == 1 { sub(/B$/, "", $3); print $3 }' <<<"$parts")
     p2_start=$(awk -F: '$1 == 2 { sub(/B$/, "", $2); print $2 }' <<<"$parts")
