@@ -670,12 +670,19 @@ async fn reconnect(
     }
     let mut opts = env.opts.clone();
     opts.retries = 0;
-    opts.connect_timeout = Duration::from_secs(3).min(env.opts.connect_timeout);
+    // Each login gets the operator's connect timeout, cut to the time left
+    // (a slow but reachable host needs it: a real VM under emulation takes
+    // over 3 s for the SSH handshake, and a 3 s cap rolled back every pin).
     let deadline = Instant::now() + Duration::from_secs(timeout_secs);
     let mut last_error = String::new();
     // Bounded: one attempt at most every second until the deadline.
     while Instant::now() < deadline {
         let started = Instant::now();
+        opts.connect_timeout = env
+            .opts
+            .connect_timeout
+            .min(deadline.saturating_duration_since(started))
+            .max(Duration::from_secs(1));
         match crate::ssh::Connection::open(&session.target, &opts).await {
             Ok(conn) => {
                 // A login can land before the change took effect, on a
@@ -708,6 +715,7 @@ async fn reconnect(
     // Restoring can take a while on a busy host, so log in again within a
     // bounded window rather than once.
     tokio::time::sleep(Duration::from_secs(rollback_secs)).await;
+    opts.connect_timeout = env.opts.connect_timeout;
     let window = Instant::now() + AFTER_ROLLBACK;
     loop {
         match crate::ssh::Connection::open(&session.target, &opts).await {
