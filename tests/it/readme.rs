@@ -51,6 +51,10 @@ const NOT_HERE: &[(&str, &str)] = &[
         "it runs this very test; CI runs it (.ci/run)",
     ),
     (
+        "tests/run-all.sh --vm-only",
+        "boots real VMs for minutes under emulation; the VM tier is run alone (README)",
+    ),
+    (
         "(cd vagrant && vagrant up)",
         "boots VMs, which the test machine cannot; CI validates the Vagrantfile (vagrant/check.sh)",
     ),

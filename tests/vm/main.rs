@@ -5,7 +5,7 @@
 //! pinned address, the kernel modules, containerd and kubelet survive a
 //! reboot, and a static-IP rollback works on a real NIC with dhclient.
 //!
-//! Run them with tests/run-all.sh (or `tests/run-all.sh --vm-only`), which
+//! Run them with `tests/run-all.sh --vm-only` (not yet part of the default run), which
 //! boots the VMs with tests/vm/vm.sh and sets KUBESTRAP_VMS to their
 //! directory. VMs have fixed jobs so the tests run in parallel: vm1 and vm2
 //! are prepared and rebooted (reboot.rs); vm3 (control plane) and vm4

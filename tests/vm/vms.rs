@@ -33,11 +33,13 @@ impl Vms {
     pub fn from_env() -> Vms {
         let dir = match std::env::var_os(ENV) {
             Some(d) if !d.is_empty() => PathBuf::from(d),
-            _ => panic!("{ENV} is not set: VM tests need running VMs: run tests/run-all.sh"),
+            _ => panic!(
+                "{ENV} is not set: VM tests need running VMs: run tests/run-all.sh --vm-only"
+            ),
         };
         assert!(
             dir.join("hosts.txt").is_file() && dir.join("vm.env").is_file(),
-            "{ENV}={} holds no running VMs (no hosts.txt): run tests/run-all.sh",
+            "{ENV}={} holds no running VMs (no hosts.txt): run tests/run-all.sh --vm-only",
             dir.display()
         );
         Vms { lab: Lab::at(dir) }
