@@ -1,24 +1,28 @@
 //! kubestrap: an agentless, Ansible-style bootstrapper for bare-metal kubeadm clusters.
 //!
-//! The binary is a thin shell around [`run`]; everything else lives in the
-//! modules below, laid out as in DESIGN.md.
+//! The binary is a thin shell around [`run`]; the layers below it point one
+//! way (docs/architecture.md draws them): `cli` → `commands` → `phases` →
+//! `engine` → `render`, `playbook`, `modules`, `facts`, `report`, `ssh`, …
 
-pub mod adhoc;
-pub mod apply;
 pub mod bundle;
 pub mod cli;
 pub mod cluster;
+pub mod commands;
+pub mod engine;
 pub mod error;
 pub mod facts;
 #[cfg(test)]
 mod fixture_tables;
+pub mod interrupt;
 pub mod inventory;
-pub mod lock;
+#[cfg(test)]
+mod layers;
 pub mod modules;
 pub mod pattern;
+pub mod phases;
 pub mod playbook;
+pub mod render;
 pub mod report;
-pub mod runner;
 pub mod secret;
 pub mod ssh;
 pub mod ui;

@@ -3,7 +3,6 @@
 //! Values every host must agree on (subnet defaults) and the checks run over
 //! all hosts before anything on them changes.
 
-pub mod commands;
 pub mod defaults;
 pub mod pin;
 pub mod pki;

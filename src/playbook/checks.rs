@@ -3,7 +3,7 @@
 use serde_json::Value as Json;
 
 use super::lines::Step;
-use super::render::{check_expression, check_template, strip_braces};
+use crate::render::{check_expression, check_template, strip_braces};
 
 /// A problem found at a path, relative to the node being checked.
 pub struct Found {

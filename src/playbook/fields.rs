@@ -5,7 +5,7 @@
 use serde_json::{Map, Value as Json};
 use serde_yaml::Value as Yaml;
 
-use super::convert::{yaml_key, yaml_to_json};
+use crate::render::{yaml_key, yaml_to_json};
 
 /// A value as shown in a message: strings bare, anything else as JSON.
 pub fn show(v: &Yaml) -> String {

@@ -11,8 +11,8 @@ use super::error::PlaybookError;
 use super::fields::{self, entries, show};
 use super::model::{Play, Task};
 use super::parse::{child, yaml_error, Ctx};
-use super::render::has_template;
 use super::task;
+use crate::render::has_template;
 
 /// Ansible play keywords kubestrap does not implement; named so the message
 /// says so instead of calling them unknown.

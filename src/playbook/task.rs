@@ -4,13 +4,13 @@ use serde_json::{Map, Value as Json};
 use serde_yaml::Value as Yaml;
 
 use super::checks;
-use super::convert::yaml_to_json;
 use super::fields::{self, entries, show};
 use super::keyvalue;
 use super::model::Task;
 use super::parse::{child, Ctx};
-use super::render::has_template;
 use crate::modules::Module;
+use crate::render::has_template;
+use crate::render::yaml_to_json;
 
 /// Ansible task keywords kubestrap does not implement (any other `with_*`
 /// lookup loop too); named so the message says so instead of calling them

@@ -38,11 +38,8 @@ impl Connection {
     /// Run `command` as the target's login user (or through sudo when the
     /// host asks for become), with the command deadline from `opts`.
     pub async fn run(&self, command: &str, opts: &Options) -> Result<Output, SshError> {
-        let become_user = self
-            .target
-            .needs_sudo()
-            .then_some(self.target.become_user.as_str());
-        self.run_with(command, None, become_user, opts).await
+        let who = super::run_as::run_as(&self.target, &[]);
+        self.run_with(command, None, who.as_deref(), opts).await
     }
 
     /// Run `command` with `stdin`, through sudo as `become_user` when given

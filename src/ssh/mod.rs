@@ -6,7 +6,9 @@ pub mod config;
 mod connect;
 mod error;
 mod exec;
+pub mod hosts;
 pub mod known_hosts;
+pub mod run_as;
 pub mod target;
 mod verifier;
 

@@ -47,11 +47,6 @@ impl Target {
     pub fn display_addr(&self) -> String {
         format!("{}@{}:{}", self.user, self.hostname, self.port)
     }
-
-    /// Whether commands must go through sudo to run as `become_user`.
-    pub fn needs_sudo(&self) -> bool {
-        self.become_ && self.user != self.become_user
-    }
 }
 
 /// Inputs shared by every host's resolution.

@@ -43,7 +43,7 @@ fn write_to(state: &AtomicU8, w: &mut impl Write, text: &[u8]) -> bool {
 /// Write to the process's stdout; the first failure stops the run.
 fn write_stdout(text: &[u8]) {
     if write_to(&STATE, &mut std::io::stdout().lock(), text) {
-        crate::lock::interrupt::stop_quietly();
+        crate::interrupt::stop_quietly();
     }
 }
 

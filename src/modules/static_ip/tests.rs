@@ -70,8 +70,8 @@ fn render(name: &str, extra: &Map<String, Value>) -> Result<String, String> {
         .join("templates")
         .join(name);
     let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let vars = crate::playbook::map_to_jinja(extra);
-    crate::playbook::Renderer::new().render_text(name, &text, &vars)
+    let vars = crate::render::map_to_jinja(extra);
+    crate::render::Renderer::new().render_text(name, &text, &vars)
 }
 
 fn with_ctx<T>(facts: &Facts, f: impl FnOnce(&Context) -> T) -> T {

@@ -1,23 +1,22 @@
-//! `kubestrap run PLAYBOOK`, and the setup and wrap-up it shares with `apply`.
+//! A run of playbooks set up from a request: sessions, runtime, then the recap and the report at the end.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Map;
 
 use super::play_run::Runner;
-use super::render::Renderer;
 use super::session::HostSession;
 use super::task_run::RunEnv;
-use super::vars::{groups_var, inventory_vars, parse_extra_vars};
-use super::Playbook;
-use crate::adhoc::{load_ssh_config, resolve_targets};
-use crate::cli::SshArgs;
 use crate::inventory::Inventory;
+use crate::playbook::Playbook;
+use crate::render::vars::{groups_var, inventory_vars, parse_extra_vars};
+use crate::render::Renderer;
 use crate::report::timings::PhaseKind;
 use crate::report::{recap, write_report, HostReport, RunReport};
+use crate::ssh::{Options, Target};
 use crate::ui::Progress;
-use crate::{inventory, pattern, Error, ExitCode};
+use crate::{pattern, Error, ExitCode};
 
 /// What `kubestrap run` and `apply` share from the command line.
 pub struct RunRequest {
@@ -42,22 +41,13 @@ pub struct Session {
 }
 
 impl Session {
-    /// Load the inventory, resolve every host's SSH target, and build a
-    /// runner whose first playbook is `playbook` (templates found beside
-    /// `base_dir`, then among the shipped ones).
-    pub fn open(
-        req: RunRequest,
-        ssh: &SshArgs,
-        playbook: Playbook,
-        base_dir: PathBuf,
-    ) -> Result<Session, Error> {
-        let inv = inventory::load(&req.inventory).map_err(Error::Inventory)?;
-        Session::with_inventory(req, ssh, inv, playbook, base_dir)
-    }
-
+    /// A runner over `inv`'s hosts, reached at `targets` (every host of the
+    /// inventory, in its order) with `opts`, whose first playbook is
+    /// `playbook` (templates found beside `base_dir`, then among the
+    /// shipped ones).
     pub fn with_inventory(
         req: RunRequest,
-        ssh: &SshArgs,
+        (opts, targets): (Options, Vec<Target>),
         inv: Inventory,
         playbook: Playbook,
         base_dir: PathBuf,
@@ -67,11 +57,6 @@ impl Session {
         for e in &req.extra_vars {
             extra.extend(parse_extra_vars(e).map_err(Error::BadInput)?);
         }
-        let opts = ssh.options()?;
-        let config = load_ssh_config(ssh.ssh_config.as_deref())?;
-        let all: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
-        let mut targets = resolve_targets(&inv, &all, &config, &opts)?;
-        ssh.apply_become(&mut targets);
         let sessions: Vec<Option<HostSession>> = targets
             .into_iter()
             .map(|t| {
@@ -90,7 +75,7 @@ impl Session {
             diff: req.diff,
             base_dir,
             extra_vars: extra,
-            groups: super::to_jinja(&groups_var(&inv)),
+            groups: crate::render::to_jinja(&groups_var(&inv)),
             hostvars: Default::default(),
             failed_hosts: std::sync::RwLock::new(serde_json::Value::Array(Vec::new())),
         };
@@ -112,7 +97,7 @@ impl Session {
             verbose: req.verbose,
             aborted: false,
             budget: Default::default(),
-            locks: None,
+            between_tasks: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -135,16 +120,10 @@ impl Session {
         let run_started = std::time::Instant::now();
         let mut recap_started = run_started;
         let code = self.runtime.block_on(async {
-            crate::lock::interrupt::watch();
+            crate::interrupt::watch(|notice| crate::errln!("{notice}"));
             let mut code = work(runner).await;
             recap_started = std::time::Instant::now();
-            // Also after a failure or SIGINT: a lock left behind would make
-            // the next run wait for its lease.
-            if let Some(mut locks) = runner.locks.take() {
-                locks.refresh(runner);
-                locks.release().await;
-            }
-            if crate::lock::interrupt::interrupted() {
+            if crate::interrupt::interrupted() {
                 crate::outln!("\nINTERRUPTED: no new task was started after SIGINT");
                 code = code.max(ExitCode::Interrupted);
             }
@@ -190,21 +169,4 @@ impl Session {
         }
         Ok(code)
     }
-}
-
-/// The directory a playbook's relative paths start from.
-pub fn base_dir_of(playbook: &Path) -> PathBuf {
-    match playbook.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
-
-/// Run a playbook; the exit code covers every host.
-pub fn run(req: RunRequest, playbook: &Path, ssh: &SshArgs) -> Result<ExitCode, Error> {
-    let inv = inventory::load(&req.inventory).map_err(Error::Inventory)?;
-    let book = super::parse::load(playbook)
-        .map_err(|errs| Error::Playbook(errs.iter().map(|e| e.to_string()).collect()))?;
-    let session = Session::with_inventory(req, ssh, inv, book, base_dir_of(playbook))?;
-    session.finish(async |runner| runner.run().await)
 }

@@ -1,21 +1,9 @@
-//! `kubestrap ca-hash` and `kubestrap kubeconfig`: read-only views of the
-//! values kubestrap keeps for a cluster.
+//! `kubestrap kubeconfig`: the admin kubeconfig `apply` keeps in the cluster's state directory.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::pin::ca_cert_hash;
-use super::state::{write_private_file, StateDir};
+use crate::cluster::state::{write_private_file, StateDir};
 use crate::{inventory, Error, ExitCode};
-
-/// Prints the discovery hash of the CA certificate in `file` (PEM or DER).
-pub fn ca_hash(file: &Path) -> Result<ExitCode, Error> {
-    let bytes =
-        std::fs::read(file).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
-    let hash =
-        ca_cert_hash(&bytes).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
-    crate::outln!("{hash}");
-    Ok(ExitCode::Ok)
-}
 
 /// What `kubestrap kubeconfig` was asked for.
 #[derive(Debug)]
@@ -69,6 +57,7 @@ pub fn kubeconfig(req: KubeconfigRequest) -> Result<ExitCode, Error> {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
 
     fn request(state: &Path, output: Option<PathBuf>) -> KubeconfigRequest {
         KubeconfigRequest {
@@ -112,27 +101,6 @@ mod tests {
         assert_eq!(
             std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
             0o600
-        );
-    }
-
-    #[test]
-    fn ca_hash_reports_bad_input() {
-        let tmp = tempfile::tempdir().unwrap();
-        let err = ca_hash(&tmp.path().join("nope.crt")).unwrap_err();
-        assert_eq!(err.exit_code(), ExitCode::BadInput);
-        let file = tmp.path().join("key.pem");
-        std::fs::write(
-            &file,
-            "-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
-        )
-        .unwrap();
-        let err = ca_hash(&file).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            format!(
-                "{}: no CERTIFICATE block in the PEM input (found: PRIVATE KEY)",
-                file.display()
-            )
         );
     }
 }

@@ -17,14 +17,14 @@ mod verdict;
 
 use std::path::{Path, PathBuf};
 
-use crate::cli::ApplyArgs;
+use super::connect::SshRequest;
 use crate::cluster::preflight::{self, HostFacts};
 use crate::cluster::state::StateDir;
+use crate::engine::{RunBudget, RunRequest, Runner, Session};
 use crate::facts::{FactRequest, FileKind};
+use crate::interrupt;
 use crate::inventory::Role;
-use crate::lock::{self, interrupt};
-use crate::playbook::command::{RunRequest, Session};
-use crate::playbook::play_run::{RunBudget, Runner};
+use crate::phases::lock;
 use crate::playbook::{load, load_str, Playbook, PlaybookError};
 use crate::{bundle, inventory, Error, ExitCode};
 
@@ -88,7 +88,7 @@ fn preflight_requests() -> Vec<FactRequest> {
         file(cluster::KUBELET_CONF, false),
         file(cluster::ADMIN_CONF, false),
         file(cluster::CA_CERT, true),
-        file(crate::lock::LOCK_PATH, true),
+        file(crate::phases::lock::LOCK_PATH, true),
     ];
     out.extend(cluster::LEFTOVERS.iter().map(|p| file(p, false)));
     out
@@ -114,8 +114,32 @@ fn run_budget(inv: &inventory::Inventory, limit: &[String], percent: u32) -> Run
     }
 }
 
+/// What `kubestrap apply` was asked to do (the command line's flags).
+#[derive(Debug, Clone, Default)]
+pub struct ApplyRequest {
+    pub inventory: PathBuf,
+    /// Stop after this stage.
+    pub until: Option<String>,
+    pub state_dir: Option<PathBuf>,
+    /// The sysadmin's own playbooks, used in place of the shipped ones.
+    pub playbooks: Option<PathBuf>,
+    pub skip_preflight: Vec<String>,
+    pub limit: String,
+    pub forks: usize,
+    pub check: bool,
+    pub diff: bool,
+    pub force_handlers: bool,
+    pub extra_vars: Vec<String>,
+    pub report: Option<PathBuf>,
+    pub force_unlock: bool,
+    pub max_worker_failure_percent: u32,
+    pub verbose: bool,
+    pub ssh: SshRequest,
+}
+
 /// Run `kubestrap apply`.
-pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
+pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
+    let verbose = args.verbose;
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
     preflight::validate_skip(&args.skip_preflight).map_err(Error::BadInput)?;
     let mut books = Vec::new();
@@ -135,7 +159,7 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
     let req = RunRequest {
         inventory: args.inventory.clone(),
         limit: args.limit.clone(),
-        forks: args.forks as usize,
+        forks: args.forks,
         check: args.check,
         force_handlers: args.force_handlers,
         diff: args.diff,
@@ -147,8 +171,9 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
     };
     let mut books = books.into_iter();
     let (_, first, first_base) = books.next().expect("every stage has a playbook");
-    let session = Session::with_inventory(req, &args.ssh, inv, first, first_base)?;
-    let rest: Vec<(&str, Playbook, PathBuf)> = books.collect();
+    let reach = args.ssh.reach_all(&inv)?;
+    let session = Session::with_inventory(req, reach, inv, first, first_base)?;
+    let rest: Vec<(&'static str, Playbook, PathBuf)> = books.collect();
     let skip = args.skip_preflight.clone();
     let check = args.check;
     let force_unlock = args.force_unlock;
@@ -163,47 +188,83 @@ pub fn run(args: ApplyArgs, verbose: bool) -> Result<ExitCode, Error> {
         }
         // --check changes nothing, so it takes no lock (but refused above
         // when another run holds one: its plan would be moving under it).
+        let mut locks = None;
         if !check {
             let names = runner.limit.clone();
-            if let Err(refused) = lock::take(runner, &names, me, force_unlock).await {
-                crate::outln!("\n{}", crate::report::banner("LOCK"));
-                for r in &refused {
-                    crate::outln!("{r}");
+            match lock::take(runner, &names, me, force_unlock).await {
+                Ok(taken) => {
+                    runner.between_tasks = Some(taken.follower());
+                    locks = Some(taken);
                 }
-                crate::outln!("nothing was changed on any host");
-                return ExitCode::HostFailed;
-            }
-        }
-        runner.budget = run_budget(&runner.inventory, &runner.limit, worker_percent);
-        let mut code = runner.run().await;
-        let mut cluster_plan = None;
-        for (stage, book, base) in rest {
-            if runner.aborted || interrupt::interrupted() || runner.stop_for_budget() {
-                break;
-            }
-            runner.switch_playbook(book, base);
-            if stage == CLUSTER && cluster_plan.is_none() {
-                let plan = match refresh_cluster_facts(runner).await {
-                    Ok(()) => prepare_cluster(runner, &state_path, &cluster_name),
-                    Err(e) => Err(e),
-                };
-                match plan {
-                    Ok(plan) => cluster_plan = Some(plan),
-                    Err(e) => {
-                        crate::outln!("\nerror: {e}");
-                        return code.max(ExitCode::HostFailed);
+                Err(refused) => {
+                    crate::outln!("\n{}", crate::report::banner("LOCK"));
+                    for r in &refused {
+                        crate::outln!("{r}");
                     }
+                    crate::outln!("nothing was changed on any host");
+                    return ExitCode::HostFailed;
                 }
             }
-            code = code.max(runner.run().await);
         }
-        let done = !runner.aborted && !interrupt::interrupted();
-        if let (Some(plan), false, true) = (&cluster_plan, check, done) {
-            code = code.max(finish::kubeconfig_and_nodes(runner, plan, &state_path).await);
+        let code = stages(
+            runner,
+            rest,
+            &state_path,
+            &cluster_name,
+            check,
+            worker_percent,
+        )
+        .await;
+        // Also after a failure or SIGINT: a lock left behind would make the
+        // next run wait for its lease.
+        runner.between_tasks = None;
+        if let Some(mut locks) = locks {
+            locks.refresh(runner);
+            locks.release().await;
         }
-        finish::failed_workers(runner);
         code
     })
+}
+
+/// The stages' playbooks in order (the first is the runner's already), the
+/// cluster plan before the cluster stage, the kubeconfig at the end.
+async fn stages(
+    runner: &mut Runner,
+    rest: Vec<(&'static str, Playbook, PathBuf)>,
+    state_path: &Path,
+    cluster_name: &str,
+    check: bool,
+    worker_percent: u32,
+) -> ExitCode {
+    runner.budget = run_budget(&runner.inventory, &runner.limit, worker_percent);
+    let mut code = runner.run().await;
+    let mut cluster_plan = None;
+    for (stage, book, base) in rest {
+        if runner.aborted || interrupt::interrupted() || runner.stop_for_budget() {
+            break;
+        }
+        runner.switch_playbook(book, base);
+        if stage == CLUSTER && cluster_plan.is_none() {
+            let plan = match refresh_cluster_facts(runner).await {
+                Ok(()) => prepare_cluster(runner, state_path, cluster_name),
+                Err(e) => Err(e),
+            };
+            match plan {
+                Ok(plan) => cluster_plan = Some(plan),
+                Err(e) => {
+                    crate::outln!("\nerror: {e}");
+                    return code.max(ExitCode::HostFailed);
+                }
+            }
+        }
+        code = code.max(runner.run().await);
+    }
+    let done = !runner.aborted && !interrupt::interrupted();
+    if let (Some(plan), false, true) = (&cluster_plan, check, done) {
+        code = code.max(finish::kubeconfig_and_nodes(runner, plan, state_path).await);
+    }
+    finish::failed_workers(runner);
+    code
 }
 
 /// Preflight over every host (not only `--limit`'s: uniqueness and subnet

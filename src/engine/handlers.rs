@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use super::session::{sh_c, HostSession};
 use super::task_run::RunEnv;
-use super::{Play, Task};
 use crate::facts::pending;
+use crate::playbook::{Play, Task};
 
 /// Indices of the play's handlers that `task` notifies (by name or `listen`).
 pub fn notified_by(play: &Play, task: &Task) -> Vec<usize> {

@@ -127,7 +127,7 @@ impl HostSession {
 pub fn fact_values(f: &Facts) -> BTreeMap<String, minijinja::Value> {
     let facts: BTreeMap<String, minijinja::Value> = facts::ansible_facts(f)
         .iter()
-        .map(|(k, v)| (k.clone(), super::to_jinja(v)))
+        .map(|(k, v)| (k.clone(), crate::render::to_jinja(v)))
         .collect();
     let mut vars: BTreeMap<String, minijinja::Value> = facts
         .iter()
@@ -169,7 +169,7 @@ mod tests {
             Some("node1")
         );
         for f in [lab, Facts::default()] {
-            let want = super::super::map_to_jinja(&facts::to_ansible_vars(&f));
+            let want = crate::render::map_to_jinja(&facts::to_ansible_vars(&f));
             assert_eq!(minijinja::Value::from(fact_values(&f)), want);
         }
     }

@@ -3,7 +3,7 @@
 use serde_json::{json, Value as Json};
 
 use super::convert::to_jinja;
-use super::render::Renderer;
+use super::Renderer;
 
 fn vars() -> minijinja::Value {
     to_jinja(&json!({
@@ -160,7 +160,7 @@ fn strings_render_to_text() {
         ("{{ x | default('dflt') }}", "dflt"),
         ("{% for n in nodes %}{{ n }} {% endfor %}", "cp1 w1 w2 "),
         ("{{ nodes | map('upper') | join(' ') }}", "CP1 W1 W2"),
-        ("{{ omit }}", super::render::OMIT),
+        ("{{ omit }}", super::OMIT),
     ];
     let v = vars();
     for (tmpl, want) in cases {

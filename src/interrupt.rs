@@ -20,24 +20,25 @@ fn state() -> &'static watch::Sender<Option<Instant>> {
     STATE.get_or_init(|| watch::Sender::new(None))
 }
 
-/// Handle SIGINT from now on (inside a tokio runtime). Idempotent.
-pub fn watch() {
+/// Handle SIGINT from now on (inside a tokio runtime), telling the user
+/// what happens through `notice`. Idempotent.
+pub fn watch(notice: fn(&str)) {
     static WATCHING: OnceLock<()> = OnceLock::new();
     if WATCHING.set(()).is_err() {
         return;
     }
-    tokio::spawn(async {
+    tokio::spawn(async move {
         while tokio::signal::ctrl_c().await.is_ok() {
             let now = Instant::now();
             let first = state().borrow().is_none();
             state().send_replace(Some(if first { now + GRACE } else { now }));
             if first {
-                crate::errln!(
+                notice(&format!(
                     "\ninterrupted: no new task starts; running ones get {} s (Ctrl-C again to stop them now)",
                     GRACE.as_secs()
-                );
+                ));
             } else {
-                crate::errln!("\ninterrupted again: stopping running tasks now");
+                notice("\ninterrupted again: stopping running tasks now");
             }
         }
     });

@@ -122,7 +122,7 @@ impl Scope {
     /// Put every entry of `vars` in, over what is there.
     pub fn layer(&mut self, vars: &Map<String, Json>) {
         for (k, v) in vars {
-            self.0.insert(k.clone(), super::convert::to_jinja(v));
+            self.0.insert(k.clone(), crate::render::to_jinja(v));
         }
     }
 
@@ -139,7 +139,7 @@ impl Scope {
 
     pub fn set_json(&mut self, key: &str, value: &Json) {
         self.0
-            .insert(key.to_string(), super::convert::to_jinja(value));
+            .insert(key.to_string(), crate::render::to_jinja(value));
     }
 
     /// The scope as one minijinja context value.

@@ -14,14 +14,13 @@
 //! run killed outright leaves its lock behind, and that lock expires by
 //! itself after [`LEASE`]; `--force-unlock` takes a lock whoever holds it.
 
-pub mod interrupt;
-
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::engine::{BetweenTasks, Runner};
 use crate::facts::Facts;
-use crate::playbook::play_run::Runner;
+use crate::ssh::run_as::as_root;
 use crate::ssh::{shell_quote, Connection, Options};
 
 /// The lock file on each host.
@@ -235,7 +234,7 @@ async fn on_all(
         let (script, opts) = (script.clone(), opts.clone());
         set.spawn(async move {
             let command = format!("/bin/sh -c {}", shell_quote(&script));
-            let run = conn.run_with(&command, None, Some("root"), &opts);
+            let run = conn.run_with(&command, None, as_root(), &opts);
             let r = match tokio::time::timeout(COMMAND_BOUND, run).await {
                 Ok(Ok(out)) => Ok(out),
                 Ok(Err(e)) => Err(e.to_string()),
@@ -273,11 +272,11 @@ pub fn check(runner: &Runner, names: &[String], me: &Me) -> Vec<Refused> {
 /// heartbeat. On any refusal the locks taken are given back and every
 /// refusal is returned.
 pub async fn take(
-    runner: &mut Runner,
+    runner: &Runner,
     names: &[String],
     me: Me,
     force: bool,
-) -> Result<(), Vec<Refused>> {
+) -> Result<Locks, Vec<Refused>> {
     let conns: Vec<(String, Arc<Connection>)> = runner
         .sessions
         .iter()
@@ -330,8 +329,7 @@ pub async fn take(
         return Err(refused);
     }
     locks.start_heartbeat();
-    runner.locks = Some(locks);
-    Ok(())
+    Ok(locks)
 }
 
 impl Locks {
@@ -371,15 +369,13 @@ impl Locks {
     /// Point the heartbeat at the hosts' current connections (a task may
     /// have replaced one, e.g. after changing the host's network).
     pub fn refresh(&self, runner: &Runner) {
-        if let Ok(mut conns) = self.conns.lock() {
-            for s in runner.sessions.iter().flatten() {
-                if let (Some(slot), Some(c)) = (conns.get_mut(&s.name), s.conn.as_ref()) {
-                    if !Weak::ptr_eq(slot, &Arc::downgrade(c)) {
-                        *slot = Arc::downgrade(c);
-                    }
-                }
-            }
-        }
+        self.follower().between_tasks(runner);
+    }
+
+    /// What the engine calls between tasks to keep the heartbeat on the
+    /// hosts' current connections.
+    pub fn follower(&self) -> Arc<dyn BetweenTasks> {
+        Arc::new(FollowConnections(self.conns.clone()))
     }
 
     /// Stop the heartbeat and remove this run's lock files (bounded).
@@ -409,6 +405,23 @@ impl Locks {
                     "warning: {name}: could not release the lock ({e}); it expires within {} s",
                     LEASE.as_secs()
                 ),
+            }
+        }
+    }
+}
+
+/// Keeps the heartbeat's connections those the hosts use now.
+struct FollowConnections(Arc<Mutex<HashMap<String, Weak<Connection>>>>);
+
+impl BetweenTasks for FollowConnections {
+    fn between_tasks(&self, runner: &Runner) {
+        if let Ok(mut conns) = self.0.lock() {
+            for s in runner.sessions.iter().flatten() {
+                if let (Some(slot), Some(c)) = (conns.get_mut(&s.name), s.conn.as_ref()) {
+                    if !Weak::ptr_eq(slot, &Arc::downgrade(c)) {
+                        *slot = Arc::downgrade(c);
+                    }
+                }
             }
         }
     }

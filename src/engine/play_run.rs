@@ -10,13 +10,14 @@ use super::handlers;
 use super::output;
 use super::session::{GatherError, HostSession};
 use super::tags::selected;
-use super::task_run::{become_user, run_task, scope, RunEnv, TaskResult};
-use super::vars::Scope;
-use super::{Play, Playbook, Task};
+use super::task_run::{run_task, scope, RunEnv, TaskResult};
 use crate::facts::FactRequest;
 use crate::modules::Args;
+use crate::playbook::{Play, Playbook, Task};
+use crate::render::vars::Scope;
 use crate::report::timings::PhaseKind;
 use crate::report::{redact, Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
+use crate::ssh::run_as::{as_root, run_as, Become};
 use crate::ssh::Connection;
 use crate::ui::{still_running, Progress};
 use crate::{pattern, ExitCode};
@@ -41,8 +42,14 @@ pub struct Runner {
     pub aborted: bool,
     /// The run's failure budget (apply: control planes and workers).
     pub budget: RunBudget,
-    /// Host locks this run holds (apply).
-    pub locks: Option<crate::lock::Locks>,
+    /// Work the command wants done between tasks (apply: its host locks
+    /// follow connections a task replaced).
+    pub between_tasks: Option<Arc<dyn BetweenTasks>>,
+}
+
+/// Something a command needs done between two tasks of a run.
+pub trait BetweenTasks: Send + Sync {
+    fn between_tasks(&self, runner: &Runner);
 }
 
 /// When a failure on some hosts stops the whole run, not just those hosts.
@@ -90,7 +97,7 @@ impl Runner {
     pub async fn run(&mut self) -> ExitCode {
         let playbook = self.playbook.clone();
         for (index, play) in playbook.plays.iter().enumerate() {
-            if crate::lock::interrupt::interrupted() {
+            if crate::interrupt::interrupted() {
                 break;
             }
             if let Err(message) = self.run_play(index, play).await {
@@ -122,7 +129,7 @@ impl Runner {
         );
         // `hosts:` may be a template; like Ansible, only extra vars and
         // `groups` are known at that point, no host's own vars.
-        let mut scope = super::vars::Scope::default();
+        let mut scope = Scope::default();
         scope.set("groups", self.env.groups.clone());
         scope.layer(&self.env.extra_vars);
         let pattern = match self
@@ -182,11 +189,11 @@ impl Runner {
             })
             .collect();
         for t in tasks {
-            if crate::lock::interrupt::interrupted() || self.stop_for_budget() {
+            if crate::interrupt::interrupted() || self.stop_for_budget() {
                 break;
             }
-            if let Some(locks) = &self.locks {
-                locks.refresh(self);
+            if let Some(hook) = self.between_tasks.clone() {
+                hook.between_tasks(self);
             }
             let active: Vec<usize> = hosts
                 .iter()
@@ -208,7 +215,7 @@ impl Runner {
         }
         // Handlers that do not run now stay in the hosts' records.
         let force = self.env.force_handlers || play.force_handlers;
-        let interrupted = crate::lock::interrupt::interrupted();
+        let interrupted = crate::interrupt::interrupted();
         let stopped = interrupted || self.aborted || self.stop_for_budget();
         if handlers::run_at_end(force, stopped, interrupted) {
             self.run_handlers(&hosts, index, play, force).await;
@@ -265,7 +272,7 @@ impl Runner {
             .conn
             .as_ref()
             .ok_or_else(|| format!("{host}: not connected"))?;
-        conn.run_with(command, None, Some("root"), &self.env.opts)
+        conn.run_with(command, None, as_root(), &self.env.opts)
             .await
             .map_err(|e| e.to_string())
     }
@@ -316,7 +323,7 @@ impl Runner {
             .iter()
             .filter_map(|&i| self.sessions[i].take().map(|s| (i, s)))
             .collect();
-        let done = crate::runner::fan_out(taken, self.forks, |(i, s)| {
+        let done = super::fan_out::fan_out(taken, self.forks, |(i, s)| {
             let fut = work(s);
             async move {
                 let (s, r) = fut.await;
@@ -434,7 +441,7 @@ impl Runner {
                     progress.set(&s.name, "gathering facts");
                     let play = &playbook.plays[index];
                     let reqs = needs.get(&s.name).cloned().unwrap_or_default();
-                    let who = become_user(None, None, play, &s.target);
+                    let who = run_as(&s.target, &[play_become(play)]);
                     let r = s.gather(&reqs, who.as_deref(), &env.opts).await;
                     (s, r)
                 }
@@ -499,7 +506,7 @@ impl Runner {
                 let (env, progress, requests) = (env.clone(), progress.clone(), requests.clone());
                 async move {
                     progress.set(&s.name, "preflight: gathering facts");
-                    let who = s.target.become_.then(|| s.target.become_user.clone());
+                    let who = run_as(&s.target, &[]);
                     let before = now_secs();
                     let r = s.gather(&requests, who.as_deref(), &env.opts).await;
                     let midpoint = (before + now_secs()) / 2.0;
@@ -597,7 +604,11 @@ impl Runner {
                 let play = &playbook.plays[index];
                 let task = task_of(&playbook, index, t, handler);
                 progress.set(&s.name, &title);
-                let who = become_user(task.become_, task.become_user.as_deref(), play, &s.target);
+                let task_become = Become {
+                    on: task.become_,
+                    user: task.become_user.as_deref(),
+                };
+                let who = run_as(&s.target, &[task_become, play_become(play)]);
                 // After SIGINT a running task has a grace period; then it
                 // is dropped with its channel, and the session comes home.
                 // Boxed: inline, the task's future is laid out in the
@@ -605,7 +616,7 @@ impl Runner {
                 // of ~7 KB), and all hosts of a task hold theirs at once.
                 let r = tokio::select! {
                     r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
-                    _ = crate::lock::interrupt::grace_over() => TaskResult::interrupted(),
+                    _ = crate::interrupt::grace_over() => TaskResult::interrupted(),
                 };
                 // The host remembers a notified handler before anything
                 // else can happen to this run, and forgets it once it ran.
@@ -697,7 +708,7 @@ impl Runner {
             }
         }
         for h in 0..play.handlers.len() {
-            if crate::lock::interrupt::interrupted() {
+            if crate::interrupt::interrupted() {
                 return;
             }
             let notified: Vec<usize> = hosts
@@ -863,4 +874,12 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
         }
     }
     out
+}
+
+/// A play's become settings, as the run-as rule takes them.
+fn play_become(play: &Play) -> Become<'_> {
+    Become {
+        on: play.become_,
+        user: play.become_user.as_deref(),
+    }
 }

@@ -5,11 +5,11 @@ use std::path::Path;
 use serde_json::{json, Map, Value as Json};
 
 use super::predict;
-use super::render::Renderer;
 use super::session::{sh_c, GatherError, HostSession};
-use super::vars::Scope;
-use super::Task;
 use crate::modules::{Action, Args, Context, Plan};
+use crate::playbook::Task;
+use crate::render::vars::Scope;
+use crate::render::Renderer;
 use crate::report::Outcome;
 use crate::ssh::Options;
 
@@ -53,7 +53,7 @@ impl TaskResult {
     pub fn interrupted() -> TaskResult {
         let msg = format!(
             "interrupted: stopped after the {} s grace period that followed SIGINT",
-            crate::lock::interrupt::GRACE.as_secs()
+            crate::interrupt::GRACE.as_secs()
         );
         fail(msg)
     }
@@ -81,23 +81,6 @@ struct ItemResult {
 /// Location prefix for messages: `FILE:LINE: `.
 fn at(task: &Task) -> String {
     format!("{}:{}: ", task.file.display(), task.line)
-}
-
-/// The user to become for a task, or None to run as the login user: the
-/// task's setting, else the play's, else the inventory's.
-pub fn become_user(
-    task_become: Option<bool>,
-    task_user: Option<&str>,
-    play: &super::Play,
-    host: &crate::ssh::Target,
-) -> Option<String> {
-    let on = task_become.or(play.become_).unwrap_or(host.become_);
-    on.then(|| {
-        task_user
-            .or(play.become_user.as_deref())
-            .unwrap_or(&host.become_user)
-            .to_string()
-    })
 }
 
 /// Build the variable scope of `session` for `task`.

@@ -1,14 +1,16 @@
-//! The command line: clap definitions and dispatch to the library.
+//! The command line: clap definitions, turned into the commands' requests (no clap type goes further).
 
 pub mod extras;
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::ssh::Options;
-use crate::{adhoc, inventory, ExitCode};
+use crate::commands::apply::ApplyRequest;
+use crate::commands::connect::SshRequest;
+use crate::commands::exec::ExecRequest;
+use crate::engine::RunRequest;
+use crate::{commands, ExitCode};
 
 const ABOUT: &str = "Turn an inventory of plain Linux servers into a kubeadm cluster over SSH.";
 
@@ -338,83 +340,45 @@ pub struct SshArgs {
 }
 
 impl SshArgs {
-    /// `--become` / `--become-user` override the inventory for every host.
-    pub fn apply_become(&self, targets: &mut [crate::ssh::Target]) {
-        for t in targets {
-            if self.become_ {
-                t.become_ = true;
-            }
-            if let Some(user) = &self.become_user {
-                t.become_user = user.clone();
-            }
-        }
-    }
-
-    /// Connection options; asks for the become password here, once.
-    pub fn options(&self) -> Result<Options, crate::Error> {
-        let become_password = if self.ask_become_pass {
-            let pass = rpassword::prompt_password("BECOME password: ").map_err(|e| {
-                crate::Error::BadInput(format!(
-                    "cannot read the become password from the terminal: {e}"
-                ))
-            })?;
-            Some(crate::secret::Secret::new(pass))
-        } else if let Some(path) = &self.become_password_file {
-            let text = std::fs::read_to_string(path).map_err(|e| crate::Error::Io {
-                path: path.clone(),
-                source: e,
-            })?;
-            let pass = text.strip_suffix('\n').unwrap_or(&text);
-            Some(crate::secret::Secret::new(
-                pass.strip_suffix('\r').unwrap_or(pass).to_string(),
-            ))
-        } else {
-            None
-        };
-        if let Some(p) = &become_password {
-            crate::report::redact::register(p.expose());
-        }
-        Ok(Options {
-            connect_timeout: Duration::from_secs(self.connect_timeout.max(1)),
-            command_timeout: (self.command_timeout > 0)
-                .then(|| Duration::from_secs(self.command_timeout)),
-            keepalive: Duration::from_secs(self.keepalive),
-            retries: self.retries,
+    /// The settings as the commands take them.
+    fn request(self) -> SshRequest {
+        SshRequest {
             accept_new_host_keys: self.accept_new_host_keys,
-            known_hosts: self.known_hosts.clone(),
-            become_password,
-        })
+            known_hosts: self.known_hosts,
+            ssh_config: self.ssh_config,
+            connect_timeout: self.connect_timeout,
+            command_timeout: self.command_timeout,
+            keepalive: self.keepalive,
+            retries: self.retries,
+            become_: self.become_,
+            become_user: self.become_user,
+            ask_become_pass: self.ask_become_pass,
+            become_password_file: self.become_password_file,
+        }
     }
 }
 
-/// Port, user and identity of each host as SSH will use them: the
-/// inventory's, else ~/.ssh/config's, else OpenSSH's defaults.
-fn effective_connections(inv: &inventory::Inventory) -> Vec<Option<(u16, String, String)>> {
-    // An unreadable ~/.ssh/config is for the commands that connect to report.
-    let config =
-        adhoc::load_ssh_config(None).unwrap_or_else(|_| crate::ssh::config::SshConfig::empty());
-    let resolver = crate::ssh::target::Resolver {
-        config: &config,
-        known_hosts_override: &[],
-        home: crate::ssh::target::home_dir(),
-        local_user: crate::ssh::target::local_user(),
-    };
-    inv.hosts
-        .iter()
-        .map(|h| {
-            let t = resolver.resolve(h).ok()?;
-            let identity = if t.explicit_identities {
-                t.identity_files
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            } else {
-                "agent,~/.ssh/id_*".to_string()
-            };
-            Some((t.port, t.user, identity))
-        })
-        .collect()
+impl ApplyArgs {
+    fn request(self, verbose: bool) -> ApplyRequest {
+        ApplyRequest {
+            inventory: self.inventory,
+            until: self.until,
+            state_dir: self.state_dir,
+            playbooks: self.playbooks,
+            skip_preflight: self.skip_preflight,
+            limit: self.limit,
+            forks: self.forks as usize,
+            check: self.check,
+            diff: self.diff,
+            force_handlers: self.force_handlers,
+            extra_vars: self.extra_vars,
+            report: self.report,
+            force_unlock: self.force_unlock,
+            max_worker_failure_percent: self.max_worker_failure_percent,
+            verbose,
+            ssh: self.ssh.request(),
+        }
+    }
 }
 
 /// Parse arguments, run, and map every error to its exit code.
@@ -448,55 +412,39 @@ pub fn main() -> ExitCode {
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
+    let verbose = cli.verbose > 0;
     match cli.command {
-        Command::Inventory(InventoryCommand::Check { inventory: path }) => {
-            let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
-            crate::outln!(
-                "{}: ok ({} hosts, {} control plane, {} workers)",
-                path.display(),
-                inv.hosts.len(),
-                inv.hosts
-                    .iter()
-                    .filter(|h| h.roles.contains(&inventory::Role::ControlPlane))
-                    .count(),
-                inv.hosts
-                    .iter()
-                    .filter(|h| h.roles.contains(&inventory::Role::Worker))
-                    .count(),
-            );
-            Ok(ExitCode::Ok)
+        Command::Inventory(InventoryCommand::Check { inventory }) => {
+            commands::inventory::check(&inventory)
         }
-        Command::Inventory(InventoryCommand::Show {
-            inventory: path,
-            json,
-        }) => {
-            let inv = inventory::load(&path).map_err(crate::Error::Inventory)?;
-            let effective = inventory::Effective {
-                hosts: effective_connections(&inv),
-                cluster: crate::cluster::defaults::settings(&inv),
-            };
-            crate::out!("{}", inventory::render_show(&inv, json, &effective));
-            Ok(ExitCode::Ok)
+        Command::Inventory(InventoryCommand::Show { inventory, json }) => {
+            commands::inventory::show(&inventory, json)
         }
-        Command::Exec(args) => adhoc::run(args),
-        Command::CaHash { file } => crate::cluster::commands::ca_hash(&file),
+        Command::Exec(args) => commands::exec::run(ExecRequest {
+            inventory: args.inventory,
+            limit: args.limit,
+            forks: args.forks as usize,
+            ssh: args.ssh.request(),
+            command: args.command,
+        }),
+        Command::CaHash { file } => commands::ca_hash::ca_hash(&file),
         Command::Kubeconfig {
             inventory,
             output,
             state_dir,
-        } => crate::cluster::commands::kubeconfig(crate::cluster::commands::KubeconfigRequest {
+        } => commands::kubeconfig::kubeconfig(commands::kubeconfig::KubeconfigRequest {
             inventory,
             output,
             state_dir,
         }),
-        Command::Apply(args) => crate::apply::run(args, cli.verbose > 0),
+        Command::Apply(args) => commands::apply::run(args.request(verbose)),
         Command::Completions { shell } => extras::print(&extras::completions(shell)),
         Command::Man => extras::print(&extras::man_page().map_err(|e| crate::Error::Io {
             path: "<man page>".into(),
             source: e,
         })?),
-        Command::Run(args) => crate::playbook::command::run(
-            crate::playbook::command::RunRequest {
+        Command::Run(args) => commands::run::run(
+            RunRequest {
                 inventory: args.inventory,
                 limit: args.limit,
                 forks: args.forks as usize,
@@ -507,10 +455,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
                 tags: args.tags,
                 skip_tags: args.skip_tags,
                 report: args.report,
-                verbose: cli.verbose > 0,
+                verbose,
             },
             &args.playbook,
-            &args.ssh,
+            &args.ssh.request(),
         ),
     }
 }

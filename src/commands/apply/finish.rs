@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::cluster::{ClusterPlan, ADMIN_CONF};
 use crate::cluster::state::{kubeconfig_with_server, StateDir};
-use crate::playbook::play_run::Runner;
+use crate::engine::Runner;
 use crate::ExitCode;
 
 /// Fetch admin.conf (never super-admin.conf) from the first control plane,

@@ -2,75 +2,44 @@
 
 use std::sync::Arc;
 
-use crate::cli::ExecArgs;
-use crate::inventory::{self, Inventory};
-use crate::lock::interrupt;
+use super::connect::SshRequest;
+use crate::engine::fan_out::fan_out;
+use crate::interrupt;
+use crate::inventory;
 use crate::report::{recap, HostStats, Outcome};
-use crate::ssh::config::SshConfig;
-use crate::ssh::target::{home_dir, local_user, Resolver};
 use crate::ssh::{Connection, Options, Output, SshError, Target, MAX_CAPTURE};
 use crate::ui::Progress;
 use crate::{pattern, Error, ExitCode};
 
+/// What `kubestrap exec` was asked to run, and where.
+#[derive(Debug)]
+pub struct ExecRequest {
+    pub inventory: std::path::PathBuf,
+    pub limit: String,
+    pub forks: usize,
+    pub ssh: SshRequest,
+    /// The command's words, joined by spaces as `ssh host WORDS…` joins them.
+    pub command: Vec<String>,
+}
+
 /// Run the command on every selected host; the exit code says how it went.
-pub fn run(args: ExecArgs) -> Result<ExitCode, Error> {
+pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
     let names = pattern::select(&inv, &args.limit).map_err(Error::BadInput)?;
-    let opts = args.ssh.options()?;
-    let config = load_ssh_config(args.ssh.ssh_config.as_deref())?;
-    let mut targets = resolve_targets(&inv, &names, &config, &opts)?;
-    args.ssh.apply_become(&mut targets);
+    let (opts, targets) = args.ssh.reach(&inv, &names)?;
     let command = args.command.join(" ");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::BadInput(format!("cannot start the async runtime: {e}")))?;
-    Ok(runtime.block_on(exec_all(targets, command, opts, args.forks as usize)))
-}
-
-/// ~/.ssh/config, or the file given with -F.
-pub fn load_ssh_config(path: Option<&std::path::Path>) -> Result<SshConfig, Error> {
-    match path {
-        Some(p) => SshConfig::load(p),
-        None => SshConfig::load_user(),
-    }
-    .map_err(|e| Error::BadInput(e.to_string()))
-}
-
-/// Connection targets for the named hosts, in the given order.
-pub fn resolve_targets(
-    inv: &Inventory,
-    names: &[String],
-    config: &SshConfig,
-    opts: &Options,
-) -> Result<Vec<Target>, Error> {
-    let resolver = Resolver {
-        config,
-        known_hosts_override: &opts.known_hosts,
-        home: home_dir(),
-        local_user: local_user(),
-    };
-    names
-        .iter()
-        .filter_map(|n| inv.host(n))
-        .map(|host| {
-            resolver.resolve(host).map_err(|e| {
-                Error::BadInput(format!(
-                    "{}:{}: host {}: {e}",
-                    inv.source.display(),
-                    host.line,
-                    host.name
-                ))
-            })
-        })
-        .collect()
+    Ok(runtime.block_on(exec_all(targets, command, opts, args.forks)))
 }
 
 async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: usize) -> ExitCode {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let progress = Arc::new(Progress::new(&names));
     let shared = Arc::new((command, opts));
-    let results = crate::runner::fan_out(targets, forks, |target| {
+    let results = fan_out(targets, forks, |target| {
         let (progress, shared) = (progress.clone(), shared.clone());
         async move {
             let (command, opts) = &*shared;

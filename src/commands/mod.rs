@@ -1,0 +1,9 @@
+//! kubestrap's commands: each turns a request (plain data from the CLI) into a run and an exit code.
+
+pub mod apply;
+pub mod ca_hash;
+pub mod connect;
+pub mod exec;
+pub mod inventory;
+pub mod kubeconfig;
+pub mod run;

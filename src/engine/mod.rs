@@ -1,0 +1,18 @@
+//! The engine: plays and tasks with Ansible's semantics, run over many hosts at once.
+//!
+//! It executes the modules' plans, fans out over hosts, runs handlers and
+//! honours interrupts. It knows nothing of the command line, of commands or
+//! of host locks: those are layers above it (see docs/architecture.md).
+
+pub mod fan_out;
+mod handlers;
+mod output;
+pub mod play_run;
+mod predict;
+pub mod session;
+pub mod setup;
+mod tags;
+pub mod task_run;
+
+pub use play_run::{BetweenTasks, RunBudget, Runner};
+pub use setup::{RunRequest, Session};

@@ -1,0 +1,17 @@
+//! Rendering: the minijinja environment with Ansible's filters and tests, variables and their precedence.
+
+mod convert;
+mod filters;
+mod filters_format;
+mod filters_text;
+mod jtests;
+mod renderer;
+pub mod vars;
+
+#[cfg(test)]
+mod render_tests;
+
+#[cfg(test)]
+pub use convert::map_to_jinja;
+pub use convert::{from_jinja, to_jinja, yaml_key, yaml_to_json};
+pub use renderer::{check_expression, check_template, has_template, strip_braces, Renderer, OMIT};
