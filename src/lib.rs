@@ -26,6 +26,7 @@ pub mod report;
 pub mod secret;
 pub mod ssh;
 pub mod ui;
+pub mod yaml_pos;
 
 pub use error::{Error, ExitCode};
 

@@ -8,24 +8,24 @@ use super::ansible_groups::{AnsibleTree, Var};
 use super::collect::Problems;
 use super::host_range;
 use super::values::{key_text, yaml_to_json};
-use super::yaml_lines::YamlLines;
+use crate::yaml_pos::YamlPos;
 use serde_yaml::{Mapping, Value};
 
 /// Nesting limit for `children`, so a hostile file cannot overflow the stack.
 const MAX_DEPTH: usize = 64;
 
-struct Reader<'a> {
-    lines: YamlLines<'a>,
+struct Reader {
+    lines: YamlPos,
     tree: AnsibleTree,
 }
 
 pub fn parse(map: &Mapping, text: &str, problems: &mut Problems) -> AnsibleTree {
     let mut r = Reader {
-        lines: YamlLines::new(text),
+        lines: YamlPos::new(text),
         tree: AnsibleTree::default(),
     };
     if map.contains_key("plugin") {
-        let line = r.lines.line_of(&["plugin"]);
+        let line = r.lines.line_of_keys(&["plugin"]);
         problems.push(
             line,
             None,
@@ -40,7 +40,7 @@ pub fn parse(map: &Mapping, text: &str, problems: &mut Problems) -> AnsibleTree 
     r.tree
 }
 
-impl Reader<'_> {
+impl Reader {
     /// `parents` is the key path to this group's own key, for line lookups.
     fn group(&mut self, name: &str, data: &Value, parents: &[String], problems: &mut Problems) {
         let mut path: Vec<String> = parents.to_vec();
@@ -185,6 +185,6 @@ impl Reader<'_> {
 
     fn line(&self, path: &[String]) -> usize {
         let keys: Vec<&str> = path.iter().map(String::as_str).collect();
-        self.lines.line_of(&keys)
+        self.lines.line_of_keys(&keys)
     }
 }

@@ -6,7 +6,7 @@
 use super::collect::{Located, Problems};
 use super::model::{ClusterSpec, Format, Host, Inventory, NetworkSettings, Role};
 use super::values::{self, key_text, yaml_to_json};
-use super::yaml_lines::YamlLines;
+use crate::yaml_pos::YamlPos;
 use serde_json::Value as Json;
 use serde_yaml::{Mapping, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -53,7 +53,7 @@ const HOST_KEYS: &[&str] = &[
 const NETWORK_KEYS: &[&str] = &["interface", "address", "gateway", "dns"];
 
 struct Reader<'a> {
-    lines: YamlLines<'a>,
+    lines: YamlPos,
     path: &'a Path,
     located: Located,
 }
@@ -65,7 +65,7 @@ pub fn parse(
     problems: &mut Problems,
 ) -> (Inventory, Located) {
     let mut r = Reader {
-        lines: YamlLines::new(text),
+        lines: YamlPos::new(text),
         path,
         located: Located::default(),
     };
@@ -86,7 +86,7 @@ pub fn parse(
         Some(Value::Mapping(m)) => {
             for (k, v) in m {
                 let Value::String(name) = k else {
-                    let line = r.lines.line_of(&["hosts"]);
+                    let line = r.lines.line_of_keys(&["hosts"]);
                     problems.roles_uncertain = true;
                     problems.push(
                         line,
@@ -100,7 +100,7 @@ pub fn parse(
         }
         Some(Value::Null) | None => {}
         Some(_) => {
-            let line = r.lines.line_of(&["hosts"]);
+            let line = r.lines.line_of_keys(&["hosts"]);
             problems.roles_uncertain = true;
             problems.push(
                 line,
@@ -161,7 +161,7 @@ impl Reader<'_> {
             Some(Value::Mapping(m)) => m,
             Some(_) => {
                 problems.push(
-                    self.lines.line_of(at),
+                    self.lines.line_of_keys(at),
                     host,
                     format!("{what} must be a mapping"),
                 );
@@ -172,7 +172,7 @@ impl Reader<'_> {
             let key = key_text(k);
             let mut path = at.to_vec();
             path.push(&key);
-            let line = self.lines.line_of(&path);
+            let line = self.lines.line_of_keys(&path);
             if allowed.contains(&key.as_str()) {
                 out.push((key, v, line));
             } else {
@@ -228,7 +228,7 @@ impl Reader<'_> {
     }
 
     fn host(&mut self, name: &str, value: &Value, defaults: &Raw, problems: &mut Problems) -> Host {
-        let line = self.lines.line_of(&["hosts", name]);
+        let line = self.lines.line_of_keys(&["hosts", name]);
         let at = ["hosts", name];
         let mut raw = defaults.clone();
         let mut network = None;

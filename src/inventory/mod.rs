@@ -19,7 +19,6 @@ mod roles;
 mod show;
 mod validate;
 mod values;
-mod yaml_lines;
 
 #[cfg(test)]
 mod tests;

@@ -2,8 +2,8 @@
 
 use serde_json::Value as Json;
 
-use super::lines::Step;
 use crate::render::{check_expression, check_template, strip_braces};
+use crate::yaml_pos::Step;
 
 /// A problem found at a path, relative to the node being checked.
 pub struct Found {

@@ -4,7 +4,6 @@ mod checks;
 mod error;
 mod fields;
 mod keyvalue;
-mod lines;
 mod model;
 mod parse;
 mod play;

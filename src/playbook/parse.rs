@@ -31,10 +31,10 @@ use serde_yaml::Value as Yaml;
 
 use super::checks::steps;
 use super::error::PlaybookError;
-use super::lines::Lines;
 use super::model::Playbook;
 use super::play;
 use crate::modules::Module;
+use crate::yaml_pos::YamlPos;
 
 /// How module names are resolved; tests substitute modules whose
 /// parameters they know.
@@ -70,7 +70,7 @@ pub fn load_str_with(
     let doc: Yaml = serde_yaml::from_str(text).map_err(|e| vec![yaml_error(path, &e)])?;
     let mut ctx = Ctx {
         file: path.to_path_buf(),
-        lines: Lines::new(text),
+        lines: YamlPos::new(text),
         errors: Vec::new(),
         lookup,
     };
@@ -109,7 +109,7 @@ pub fn yaml_error(path: &Path, e: &serde_yaml::Error) -> PlaybookError {
 /// What parsing carries along: where problems are reported, and how.
 pub struct Ctx {
     pub file: PathBuf,
-    pub lines: Lines,
+    pub lines: YamlPos,
     pub errors: Vec<PlaybookError>,
     pub lookup: Lookup,
 }

@@ -1,10 +1,11 @@
-//! Find the line of a play, task or key in block-style YAML, since serde_yaml keeps no value positions.
+//! Find the line of a key or list item in block-style YAML, since serde_yaml keeps no value positions.
 //!
-//! The inventory's `YamlLines` follows key paths only; playbooks are lists of
-//! lists, so this locator also counts `- ` items. It reads indentation alone,
-//! which is all hand-written playbooks use; when a step cannot be found (flow
-//! style, anchors) it stops at the deepest node it did find, so a problem is
-//! always reported near the right place.
+//! One locator for every YAML file kubestrap reads: the inventory asks for key
+//! paths (`hosts` → `cp1` → `port`), playbooks for paths through lists as well
+//! (play 0 → `tasks` → task 2 → `copy`). It reads indentation alone, which is
+//! all hand-written files use; when a step cannot be found (flow style,
+//! anchors) it stops at the deepest node it did find, so a problem is always
+//! reported near the right place.
 
 /// One step of a path: a mapping key or the n-th item of a sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,12 +24,12 @@ struct Node {
 }
 
 /// The nodes of one YAML document, in text order.
-pub struct Lines {
+pub struct YamlPos {
     nodes: Vec<Node>,
 }
 
-impl Lines {
-    pub fn new(text: &str) -> Lines {
+impl YamlPos {
+    pub fn new(text: &str) -> YamlPos {
         let mut nodes = Vec::new();
         for (idx, raw) in text.lines().enumerate() {
             let content = raw.trim_start_matches(' ');
@@ -59,7 +60,7 @@ impl Lines {
                 });
             }
         }
-        Lines { nodes }
+        YamlPos { nodes }
     }
 
     /// 1-based line of the node at `path`, or of the deepest one found
@@ -81,6 +82,13 @@ impl Lines {
             }
         }
         at.map_or(1, |i| self.nodes[i].line)
+    }
+
+    /// [`line_of`](Self::line_of) for a path of mapping keys only
+    /// (e.g. `["hosts", "cp1", "port"]`), as the inventory formats have.
+    pub fn line_of_keys(&self, keys: &[&str]) -> usize {
+        let steps: Vec<Step> = keys.iter().map(|k| Step::Key(k)).collect();
+        self.line_of(&steps)
     }
 
     /// The direct children of a node (of the document when `None`): the nodes
@@ -147,7 +155,48 @@ mod tests {
     use super::*;
     use Step::{Item, Key};
 
-    const DOC: &str = "\
+    /// An inventory: key paths only.
+    const INVENTORY: &str = "\
+cluster:
+  name: x
+hosts:
+  cp1:
+    address: 10.0.0.1
+    port: 22
+  \"cp2\":
+    port: 23
+    network:
+      gateway: 1.2.3.4
+";
+
+    #[test]
+    fn finds_nested_keys_by_indentation() {
+        let y = YamlPos::new(INVENTORY);
+        assert_eq!(y.line_of_keys(&["hosts", "cp1", "port"]), 6);
+        assert_eq!(y.line_of_keys(&["hosts", "cp2", "port"]), 8);
+        assert_eq!(y.line_of_keys(&["hosts", "cp2", "network", "gateway"]), 10);
+    }
+
+    #[test]
+    fn falls_back_to_parent_line() {
+        let y = YamlPos::new(INVENTORY);
+        assert_eq!(y.line_of_keys(&["hosts", "cp1", "user"]), 4);
+        assert_eq!(y.line_of_keys(&["nothing"]), 1);
+        // `port` of cp1 must not be found inside cp2's block.
+        assert_eq!(y.line_of_keys(&["hosts", "cp2", "address"]), 7);
+    }
+
+    #[test]
+    fn a_key_is_a_direct_child_not_a_deeper_namesake() {
+        let y = YamlPos::new(
+            "all:\n  children:\n    g:\n      hosts:\n        h2:\n  hosts:\n    h1:\n      x: 1\n",
+        );
+        assert_eq!(y.line_of_keys(&["all", "hosts", "h1", "x"]), 8);
+        assert_eq!(y.line_of_keys(&["all", "children", "g", "hosts", "h2"]), 5);
+    }
+
+    /// A playbook: lists of lists, keys behind dashes, a block scalar.
+    const PLAYBOOK: &str = "\
 # comment
 - name: first
   hosts: all
@@ -169,7 +218,7 @@ mod tests {
 
     #[test]
     fn finds_items_and_keys() {
-        let l = Lines::new(DOC);
+        let l = YamlPos::new(PLAYBOOK);
         assert_eq!(l.line_of(&[Item(0)]), 2);
         assert_eq!(l.line_of(&[Item(1)]), 12);
         assert_eq!(l.line_of(&[Item(0), Key("tasks"), Item(1)]), 7);
@@ -186,10 +235,10 @@ mod tests {
 
     #[test]
     fn falls_back_to_the_deepest_node_found() {
-        let l = Lines::new(DOC);
+        let l = YamlPos::new(PLAYBOOK);
         assert_eq!(l.line_of(&[Item(0), Key("tasks"), Item(7)]), 4);
         assert_eq!(l.line_of(&[Item(0), Key("vars")]), 2);
         assert_eq!(l.line_of(&[Item(5)]), 1);
-        assert_eq!(Lines::new("").line_of(&[Item(0)]), 1);
+        assert_eq!(YamlPos::new("").line_of(&[Item(0)]), 1);
     }
 }
