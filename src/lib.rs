@@ -24,6 +24,7 @@ pub mod playbook;
 pub mod render;
 pub mod report;
 pub mod secret;
+pub mod shlex;
 pub mod ssh;
 pub mod ui;
 pub mod yaml_pos;

@@ -9,6 +9,7 @@ use super::ansible_groups::{AnsibleTree, Var};
 use super::collect::Problems;
 use super::host_range;
 use super::ini_value;
+use crate::shlex::{self, Comments};
 use std::collections::BTreeMap;
 
 enum State {
@@ -199,7 +200,8 @@ fn host_line(
     line_no: usize,
     problems: &mut Problems,
 ) {
-    let tokens = match shell_split(line) {
+    // Ansible's INI plugin reads a host line with `shlex.split(line, comments=True)`.
+    let tokens = match shlex::split(line, Comments::Stripped) {
         Ok(t) => t,
         Err(e) => {
             problems.roles_uncertain = true;
@@ -272,81 +274,9 @@ fn host_line(
     }
 }
 
-/// POSIX shell-style word splitting with `#` comments, as Python's
-/// `shlex.split(line, comments=True)` does for Ansible.
-fn shell_split(line: &str) -> Result<Vec<String>, &'static str> {
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut word));
-                    in_word = false;
-                }
-            }
-            '#' => break,
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => word.push(c),
-                        None => return Err("no closing quotation"),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\')) => word.push(c),
-                            Some(c) => {
-                                word.push('\\');
-                                word.push(c);
-                            }
-                            None => return Err("no closing quotation"),
-                        },
-                        Some(c) => word.push(c),
-                        None => return Err("no closing quotation"),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => word.push(c),
-                    None => return Err("no escaped character"),
-                }
-            }
-            c => {
-                in_word = true;
-                word.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(word);
-    }
-    Ok(words)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shell_split_matches_python_shlex() {
-        assert_eq!(shell_split("a=b#c d").unwrap(), ["a=b"]);
-        assert_eq!(shell_split("h a=\"x y\" #c").unwrap(), ["h", "a=x y"]);
-        assert_eq!(shell_split("h a='x#y'").unwrap(), ["h", "a=x#y"]);
-        assert_eq!(shell_split("h a=b\\ c").unwrap(), ["h", "a=b c"]);
-        assert!(shell_split("h a='x").is_err());
-    }
 
     #[test]
     fn section_headers() {

@@ -78,72 +78,10 @@ pub fn prop_diff(key: &str, old: &str, new: &str) -> String {
     format!("-{key}: {old}\n+{key}: {new}\n")
 }
 
-/// Split a command line into words the way Python's `shlex.split` does
-/// (POSIX mode), which is what Ansible's command module uses: quotes group,
-/// backslash escapes outside single quotes, `#` is not a comment.
+/// The words of a command line, as Ansible's command module takes them
+/// (Python's `shlex.split`).
 pub fn shlex_split(s: &str) -> Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("no closing quotation in command line".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        // In double quotes a backslash escapes only these.
-                        Some('\\') => match chars.next() {
-                            Some(e @ ('"' | '\\' | '$' | '`')) => cur.push(e),
-                            Some('\n') => {}
-                            Some(e) => {
-                                cur.push('\\');
-                                cur.push(e);
-                            }
-                            None => return Err("no closing quotation in command line".into()),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("no closing quotation in command line".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some('\n') => {}
-                    Some(e) => cur.push(e),
-                    None => {
-                        return Err("no escaped character at the end of the command line".into())
-                    }
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    crate::shlex::split(s, crate::shlex::Comments::Kept).map_err(|e| format!("{e} in command line"))
 }
 
 /// Fixtures for the modules' table tests.
@@ -217,28 +155,6 @@ pub mod fixture {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shlex_split_matches_python() {
-        let cases: &[(&str, &[&str])] = &[
-            ("echo hello world", &["echo", "hello", "world"]),
-            ("  a   b  ", &["a", "b"]),
-            ("echo 'a b' \"c d\"", &["echo", "a b", "c d"]),
-            ("a\\ b c", &["a b", "c"]),
-            ("x'y'\"z\"", &["xyz"]),
-            ("echo \"a\\\"b\" 'c\\d'", &["echo", "a\"b", "c\\d"]),
-            ("echo \"\\n\"", &["echo", "\\n"]),
-            ("echo ''", &["echo", ""]),
-            ("ls #x", &["ls", "#x"]),
-            ("", &[]),
-        ];
-        for (input, want) in cases {
-            assert_eq!(shlex_split(input).unwrap(), *want, "{input}");
-        }
-        assert!(shlex_split("echo 'open").is_err());
-        assert!(shlex_split("echo \"open").is_err());
-        assert!(shlex_split("echo \\").is_err());
-    }
 
     #[test]
     fn written_state_keeps_owner_and_mode() {

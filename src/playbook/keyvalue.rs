@@ -73,6 +73,10 @@ fn split_pair(word: &str) -> Option<(&str, &str)> {
 }
 
 /// Byte spans of the words of `text`.
+///
+/// Not [`crate::shlex`]: Ansible's split_args only finds where words are;
+/// quotes and backslashes stay in them (a free-form command goes to the
+/// shell as written) and a `{{ }}`, `{% %}` or `{# #}` block is never cut.
 fn words(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start: Option<usize> = None;
@@ -218,6 +222,35 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(ok(text, true), want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn words_keep_quotes_and_template_blocks() {
+        let cases: &[(&str, &[&str])] = &[
+            ("a  b\tc", &["a", "b", "c"]),
+            ("msg=\"a b\" x", &["msg=\"a b\"", "x"]),
+            ("'c d=e' f", &["'c d=e'", "f"]),
+            ("x=\"a\\\" b\" y", &["x=\"a\\\" b\"", "y"]),
+            ("a\\ b", &["a\\", "b"]),
+            ("p={{ dir }}/x m=1", &["p={{ dir }}/x", "m=1"]),
+            // A block ends at its own `%}`, as in Ansible: text between blocks splits.
+            (
+                "{% if a %}x y{% endif %} z",
+                &["{% if a %}x", "y{% endif %}", "z"],
+            ),
+            (
+                "{% if a == 'b c' %}x{% endif %}",
+                &["{% if a == 'b c' %}x{% endif %}"],
+            ),
+            ("{# a b #} c", &["{# a b #}", "c"]),
+            ("v={{ 'a b' }}", &["v={{ 'a b' }}"]),
+            ("set -e\necho 1", &["set", "-e", "echo", "1"]),
+            ("", &[]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<&str> = words(text).iter().map(|&(s, e)| &text[s..e]).collect();
+            assert_eq!(got, *want, "{text:?}");
         }
     }
 

@@ -34,6 +34,11 @@ pub(super) fn split_line(line: &str) -> Result<Option<(String, Vec<String>)>, St
 /// OpenSSH's argv_split: whitespace-separated words, '…' or "…" quoting, backslash escapes
 /// for quotes, backslash and (unquoted) space, and `#` at the start of a word ends the line.
 /// `None` on an unterminated quote.
+///
+/// Not [`crate::shlex`]: ssh reads its config with these rules, which differ from a POSIX
+/// shell's (a backslash escapes a quote even inside '…', any other backslash stays, `#`
+/// starts a comment only at the start of a word), and a config must mean here what it
+/// means to `ssh`.
 fn split_args(s: &str) -> Option<Vec<String>> {
     let mut args = Vec::new();
     let mut chars = s.chars().peekable();
@@ -283,6 +288,12 @@ mod tests {
             ("pre\"mid dle\"post", Some(&["premid dlepost"])),
             ("\"\"", Some(&[""])),
             ("\"open", None),
+            // A backslash escapes either quote, inside '…' too (in a shell it would stay).
+            ("'a\\'b'", Some(&["a'b"])),
+            ("'a\\ b'", Some(&["a\\ b"])),
+            ("\"a\\'b\"", Some(&["a'b"])),
+            ("a\\\\b", Some(&["a\\b"])),
+            ("'open", None),
         ];
         for (input, want) in cases {
             let want = want.map(|w| w.iter().map(|s| s.to_string()).collect::<Vec<_>>());
