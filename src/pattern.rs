@@ -137,18 +137,8 @@ mod tests {
     fn inv() -> Inventory {
         let host = |n: &str| Host {
             name: n.into(),
-            address: None,
-            port: None,
-            user: None,
-            identity_file: None,
-            become_: false,
-            become_user: None,
-            ip: None,
-            roles: Default::default(),
-            groups: Default::default(),
-            network: None,
-            vars: BTreeMap::new(),
             line: 1,
+            ..Default::default()
         };
         let mut groups = BTreeMap::new();
         groups.insert("control_plane".to_string(), vec!["cp1".to_string()]);

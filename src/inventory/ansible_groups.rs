@@ -221,18 +221,10 @@ impl AnsibleTree {
 
             let mut host = Host {
                 name: def.name.clone(),
-                address: None,
-                port: None,
-                user: None,
-                identity_file: None,
-                become_: false,
-                become_user: None,
-                ip: None,
                 roles: roles_of(&member_of),
                 groups: member_of.clone(),
-                network: None,
-                vars: BTreeMap::new(),
                 line: def.line,
+                ..Default::default()
             };
             for v in merged.values().filter(|v| v.from_group) {
                 located.mark_shared(v.line);

@@ -253,18 +253,11 @@ impl Reader<'_> {
 
         let mut host = Host {
             name: name.to_string(),
-            address: None,
-            port: None,
-            user: None,
-            identity_file: None,
-            become_: false,
-            become_user: None,
-            ip: None,
             roles: self.roles(name, roles_value, line, problems),
-            groups: BTreeSet::new(),
             network,
             vars,
             line,
+            ..Default::default()
         };
         for (key, (v, kline)) in &raw {
             self.located.set_host(name, key, *kline);

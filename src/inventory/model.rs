@@ -44,7 +44,7 @@ pub struct NetworkSettings {
 /// Connection fields left `None` were not set by the inventory; the SSH layer
 /// fills them from ~/.ssh/config and then from OpenSSH's defaults, in that
 /// order, as `ssh` does with command-line options.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Host {
     /// Inventory name; also the node name in the cluster.
     pub name: String,

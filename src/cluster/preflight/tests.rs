@@ -32,17 +32,10 @@ impl Lab {
             inv.hosts.push(Host {
                 name: name.into(),
                 address: Some(format!("10.0.0.{octet}")),
-                port: None,
-                user: None,
-                identity_file: None,
                 become_: true,
-                become_user: None,
-                ip: None,
                 roles: BTreeSet::from([role]),
-                groups: BTreeSet::new(),
-                network: None,
-                vars: BTreeMap::new(),
                 line: n + 1,
+                ..Default::default()
             });
             hosts.push(HostFacts {
                 name: name.into(),
