@@ -338,7 +338,7 @@ fn update_script(valid_time: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, scripts};
+    use super::super::test_kit::{check, scripts};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

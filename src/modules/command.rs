@@ -151,7 +151,7 @@ pub(super) fn run_plan(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -258,17 +258,17 @@ pub(super) fn plan_put(ctx: &Context, put: &Put) -> Result<Plan, String> {
 mod tests {
     use serde_json::json;
 
-    use super::super::file_facts::testing::{
-        check, check_in, dir, file, missing, only_run, updated,
-    };
     use super::super::template::Template;
+    use super::super::test_kit::{
+        after, check_files, check_in, dir, facts_of_files, file, missing, only_run, updated,
+    };
     use super::*;
 
     const DEST: &str = "/etc/app.conf";
 
     #[test]
     fn unchanged_file_is_a_noop() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "a=1\n", "dest": DEST}),
             &[(DEST, file("a=1\n")), ("/etc", dir())],
@@ -280,7 +280,7 @@ mod tests {
 
     #[test]
     fn changed_content_is_written_atomically_with_a_backup() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "a=2\n", "dest": DEST}),
             &[(DEST, file("a=1\n"))],
@@ -311,7 +311,7 @@ mod tests {
 
     #[test]
     fn backup_no_is_honoured() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "x\n", "dest": DEST, "backup": false}),
             &[(DEST, file("y\n"))],
@@ -322,7 +322,7 @@ mod tests {
 
     #[test]
     fn mode_only_drift_is_a_chmod_without_rewriting() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "a=1\n", "dest": DEST, "mode": "0600", "owner": "root"}),
             &[(DEST, file("a=1\n"))],
@@ -339,7 +339,7 @@ mod tests {
 
     #[test]
     fn owner_and_group_drift_is_a_chown() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "a\n", "dest": DEST, "owner": "kube", "group": "adm"}),
             &[(DEST, file("a\n"))],
@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn new_file_has_no_backup_and_a_full_diff() {
         // `mode: 0640` unquoted in YAML arrives as the number 640.
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "new\n", "dest": DEST, "mode": 640}),
             &[(DEST, missing()), ("/etc", dir())],
@@ -370,7 +370,7 @@ mod tests {
 
     #[test]
     fn missing_parent_directory_fails_like_ansible() {
-        let err = check(
+        let err = check_files(
             &Copy,
             json!({"content": "x", "dest": "/opt/k/app.conf"}),
             &[("/opt/k/app.conf", missing()), ("/opt/k", missing())],
@@ -384,30 +384,23 @@ mod tests {
     /// gathered. The directory task's change makes its parents too.
     #[test]
     fn a_directory_made_earlier_makes_its_parents_for_later_copies() {
-        use crate::facts::Facts;
         let gathered = [
             ("/srv/demo/pki", missing()),
             ("/srv/demo", missing()),
             ("/srv/demo/b", missing()),
         ];
-        let mkdir = check(
+        let mkdir = check_files(
             &super::super::file::File,
             json!({"path": "/srv/demo/pki", "state": "directory"}),
             &gathered,
         )
         .unwrap();
-        let mut facts = Facts::default();
-        for (p, st) in &gathered {
-            facts.files.insert(p.to_string(), st.clone());
-        }
-        for u in &mkdir.updates {
-            facts.update(u);
-        }
+        let facts = after(&facts_of_files(&gathered), &mkdir);
         let now: Vec<(&str, FileState)> = gathered
             .iter()
             .map(|(p, _)| (*p, facts.files[*p].clone()))
             .collect();
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "b\n", "dest": "/srv/demo/b"}),
             &now,
@@ -418,7 +411,7 @@ mod tests {
 
     #[test]
     fn force_no_leaves_an_existing_file() {
-        let plan = check(
+        let plan = check_files(
             &Copy,
             json!({"content": "x\n", "dest": DEST, "force": "no"}),
             &[(DEST, file("y\n"))],
@@ -488,7 +481,7 @@ mod tests {
 
     #[test]
     fn content_into_a_directory_is_refused() {
-        let err = check(
+        let err = check_files(
             &Copy,
             json!({"content": "x", "dest": "/etc"}),
             &[("/etc", dir())],
@@ -515,9 +508,12 @@ mod tests {
             ),
         ];
         for (args, want) in cases {
-            assert_eq!(check(&Copy, args, &[(DEST, file("x"))]).unwrap_err(), want);
+            assert_eq!(
+                check_files(&Copy, args, &[(DEST, file("x"))]).unwrap_err(),
+                want
+            );
         }
-        let err = check(&Copy, json!({"src": "nope.conf", "dest": DEST}), &[]).unwrap_err();
+        let err = check_files(&Copy, json!({"src": "nope.conf", "dest": DEST}), &[]).unwrap_err();
         assert!(
             err.starts_with("Could not find or access 'nope.conf'"),
             "{err}"
@@ -530,7 +526,8 @@ mod tests {
         big.sha256 = Some("ab".into());
         big.content = None;
         big.size = Some(1 << 20);
-        let plan = check(&Copy, json!({"content": "x", "dest": DEST}), &[(DEST, big)]).unwrap();
+        let plan =
+            check_files(&Copy, json!({"content": "x", "dest": DEST}), &[(DEST, big)]).unwrap();
         assert!(plan
             .diff
             .unwrap()
@@ -540,28 +537,29 @@ mod tests {
     #[test]
     fn template_renders_then_behaves_as_copy() {
         let files = [("/etc/motd", file("hello node1\n"))];
-        let plan = check(
+        let plan = check_files(
             &Template,
             json!({"src": "motd.j2", "dest": "/etc/motd"}),
             &files,
         )
         .unwrap();
         assert!(!plan.changed, "{plan:?}");
-        let plan = check(
+        let plan = check_files(
             &Template,
             json!({"src": "motd.j2", "dest": "/etc/motd", "mode": "0600"}),
             &files,
         )
         .unwrap();
         assert_eq!(only_run(&plan).0, "chmod 0600 -- '/etc/motd'\n");
-        let plan = check(
+        let plan = check_files(
             &Template,
             json!({"src": "motd.j2", "dest": "/etc/"}),
             &[("/etc", dir()), ("/etc/motd.j2", missing())],
         )
         .unwrap();
         assert_eq!(updated(&plan, "/etc/motd.j2").size, Some(12));
-        let err = check(&Template, json!({"src": "x.j2", "dest": "/etc/x"}), &files).unwrap_err();
+        let err =
+            check_files(&Template, json!({"src": "x.j2", "dest": "/etc/x"}), &files).unwrap_err();
         assert_eq!(err, "template x.j2 not found");
     }
 }

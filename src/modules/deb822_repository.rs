@@ -392,7 +392,7 @@ fn absent(ctx: &Context, slug: &str) -> Result<Plan, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -86,7 +86,7 @@ fn name(args: &Args) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, scripts};
+    use super::super::test_kit::{check, scripts};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -93,7 +93,7 @@ fn local_path(ctx: &Context, src: &str, dest: &str, flat: bool) -> Result<PathBu
 mod tests {
     use serde_json::json;
 
-    use super::super::file_facts::testing::{check_in, dir, file, missing};
+    use super::super::test_kit::{check_in, dir, file, missing};
     use super::*;
 
     #[test]

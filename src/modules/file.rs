@@ -163,7 +163,7 @@ fn kind_word(k: FileKind) -> &'static str {
 mod tests {
     use serde_json::json;
 
-    use super::super::file_facts::testing::{check, dir, file, missing, only_run, updated};
+    use super::super::test_kit::{check_files, dir, file, missing, only_run, updated};
     use super::*;
 
     #[test]
@@ -241,7 +241,8 @@ mod tests {
             ),
         ];
         for (what, args, st, want) in table {
-            let plan = check(&File, args, &[(d, st)]).unwrap_or_else(|e| panic!("{what}: {e}"));
+            let plan =
+                check_files(&File, args, &[(d, st)]).unwrap_or_else(|e| panic!("{what}: {e}"));
             match want {
                 None => assert!(!plan.changed && plan.actions.is_empty(), "{what}: {plan:?}"),
                 Some(script) => {
@@ -255,7 +256,7 @@ mod tests {
     #[test]
     fn updates_describe_the_result() {
         let d = "/opt/x";
-        let plan = check(
+        let plan = check_files(
             &File,
             json!({"path": d, "state": "directory", "mode": "0750", "owner": "kube"}),
             &[(d, missing())],
@@ -266,7 +267,7 @@ mod tests {
             (st.kind, st.mode, st.owner.as_deref()),
             (FileKind::Directory, Some(0o750), Some("kube"))
         );
-        let plan = check(
+        let plan = check_files(
             &File,
             json!({"path": d, "state": "absent"}),
             &[(d, dir()), ("/opt/x/a", file("a")), ("/opt/xy", file("b"))],
@@ -274,7 +275,7 @@ mod tests {
         .unwrap();
         assert_eq!(updated(&plan, "/opt/x/a").kind, FileKind::Missing);
         assert!(plan.updates.len() == 2, "{:?}", plan.updates);
-        let plan = check(
+        let plan = check_files(
             &File,
             json!({"path": d, "state": "touch"}),
             &[(d, missing())],
@@ -328,7 +329,7 @@ mod tests {
             ),
         ];
         for (args, st, want) in cases {
-            assert_eq!(check(&File, args, &[(p, st)]).unwrap_err(), want);
+            assert_eq!(check_files(&File, args, &[(p, st)]).unwrap_err(), want);
         }
     }
 }

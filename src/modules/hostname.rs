@@ -137,7 +137,7 @@ fn validate(name: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

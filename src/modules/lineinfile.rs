@@ -366,7 +366,7 @@ fn end_with_newline(lines: &mut [Vec<u8>]) {
 mod tests {
     use serde_json::json;
 
-    use super::super::file_facts::testing::{check, dir, file, missing, only_run, updated};
+    use super::super::test_kit::{check_files, dir, file, missing, only_run, updated};
     use super::*;
 
     const P: &str = "/etc/f";
@@ -518,7 +518,7 @@ mod tests {
     fn edits_as_ansible_does() {
         for (what, mut args, before, after) in table() {
             args["path"] = json!(P);
-            let plan = check(&LineInFile, args, &[(P, file(before))])
+            let plan = check_files(&LineInFile, args, &[(P, file(before))])
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             match after {
                 None => assert!(!plan.changed && plan.actions.is_empty(), "{what}: {plan:?}"),
@@ -541,7 +541,7 @@ mod tests {
 
     #[test]
     fn diff_shows_the_replaced_line() {
-        let plan = check(
+        let plan = check_files(
             &LineInFile,
             json!({"path": P, "regexp": "^a=", "line": "a=2"}),
             &[(P, file("a=1\n"))],
@@ -557,7 +557,7 @@ mod tests {
     #[test]
     fn create_makes_the_file_and_its_directory() {
         let args = json!({"path": "/tmp/d/testfile", "line": "192.168.1.99 foo.lab.net foo", "create": true});
-        let plan = check(
+        let plan = check_files(
             &LineInFile,
             args,
             &[("/tmp/d/testfile", missing()), ("/tmp/d", missing())],
@@ -568,7 +568,7 @@ mod tests {
         assert!(script.contains("mkdir -p -- \"$d\""), "{script}");
         assert_eq!(updated(&plan, "/tmp/d/testfile").mode, Some(0o644));
         let args = json!({"path": "/tmp/testfile", "line": "x", "create": true, "mode": "0600"});
-        let plan = check(
+        let plan = check_files(
             &LineInFile,
             args,
             &[("/tmp/testfile", missing()), ("/tmp", dir())],
@@ -579,14 +579,14 @@ mod tests {
 
     #[test]
     fn missing_file_without_create_fails_like_ansible() {
-        let err = check(
+        let err = check_files(
             &LineInFile,
             json!({"path": P, "line": "x"}),
             &[(P, missing())],
         )
         .unwrap_err();
         assert_eq!(err, "Destination /etc/f does not exist !");
-        let plan = check(
+        let plan = check_files(
             &LineInFile,
             json!({"path": P, "line": "x", "state": "absent"}),
             &[(P, missing())],
@@ -597,7 +597,7 @@ mod tests {
 
     #[test]
     fn unchanged_content_with_mode_drift_is_a_chmod() {
-        let plan = check(
+        let plan = check_files(
             &LineInFile,
             json!({"dest": P, "line": "a", "mode": "0600"}),
             &[(P, file("a\n"))],
@@ -634,11 +634,11 @@ mod tests {
         ];
         for (args, want) in cases {
             assert_eq!(
-                check(&LineInFile, args, &[(P, file("a\n"))]).unwrap_err(),
+                check_files(&LineInFile, args, &[(P, file("a\n"))]).unwrap_err(),
                 want
             );
         }
-        let err = check(
+        let err = check_files(
             &LineInFile,
             json!({"path": "/etc", "line": "x"}),
             &[("/etc", dir())],
@@ -648,7 +648,8 @@ mod tests {
         let mut big = file("");
         big.content = None;
         big.size = Some(300_000);
-        let err = check(&LineInFile, json!({"path": P, "line": "x"}), &[(P, big)]).unwrap_err();
+        let err =
+            check_files(&LineInFile, json!({"path": P, "line": "x"}), &[(P, big)]).unwrap_err();
         assert_eq!(
             err,
             "/etc/f is 300000 bytes; kubestrap edits files up to 256 KiB in place"
@@ -657,7 +658,8 @@ mod tests {
             kind: FileKind::Link,
             ..FileState::default()
         };
-        let err = check(&LineInFile, json!({"path": P, "line": "x"}), &[(P, link)]).unwrap_err();
+        let err =
+            check_files(&LineInFile, json!({"path": P, "line": "x"}), &[(P, link)]).unwrap_err();
         assert!(err.starts_with("/etc/f is a symlink"), "{err}");
     }
 }

@@ -35,6 +35,8 @@ mod sys_lab_tests;
 mod sysctl;
 mod systemd;
 mod template;
+#[cfg(test)]
+mod test_kit;
 mod wait_for;
 
 pub use args::Args;

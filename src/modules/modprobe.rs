@@ -200,7 +200,7 @@ fn module_name(args: &Args) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

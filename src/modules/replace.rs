@@ -301,7 +301,7 @@ fn py_subn(re: &Regex, template: &str, text: &str) -> Result<(String, usize), St
 mod tests {
     use serde_json::json;
 
-    use super::super::file_facts::testing::{check, dir, file, missing, only_run, updated};
+    use super::super::test_kit::{check_files, dir, file, missing, only_run, updated};
     use super::*;
 
     const P: &str = "/etc/hosts";
@@ -373,7 +373,7 @@ mod tests {
         ];
         for (what, mut args, before, after) in table {
             args["path"] = json!(P);
-            let plan = check(&Replace, args, &[(P, file(before))])
+            let plan = check_files(&Replace, args, &[(P, file(before))])
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             match after {
                 None => assert!(!plan.changed && plan.actions.is_empty(), "{what}: {plan:?}"),
@@ -395,7 +395,7 @@ mod tests {
 
     #[test]
     fn count_and_diff_are_reported() {
-        let plan = check(
+        let plan = check_files(
             &Replace,
             json!({"path": P, "regexp": "a", "replace": "b"}),
             &[(P, file("a\na\n"))],
@@ -412,23 +412,23 @@ mod tests {
 
     #[test]
     fn failures_match_ansible() {
-        let err = check(
+        let err = check_files(
             &Replace,
             json!({"path": P, "regexp": "a"}),
             &[(P, missing())],
         )
         .unwrap_err();
         assert_eq!(err, "Path /etc/hosts does not exist !");
-        let err = check(
+        let err = check_files(
             &Replace,
             json!({"path": "/etc", "regexp": "a"}),
             &[("/etc", dir())],
         )
         .unwrap_err();
         assert_eq!(err, "Path /etc is a directory !");
-        let err = check(&Replace, json!({"path": P}), &[(P, file("a"))]).unwrap_err();
+        let err = check_files(&Replace, json!({"path": P}), &[(P, file("a"))]).unwrap_err();
         assert_eq!(err, "missing required argument `regexp`");
-        let err = check(
+        let err = check_files(
             &Replace,
             json!({"path": P, "regexp": "(a)\\1"}),
             &[(P, file("a"))],
@@ -438,7 +438,7 @@ mod tests {
             err.starts_with("regular expression \"(a)\\\\1\" is not supported"),
             "{err}"
         );
-        let err = check(
+        let err = check_files(
             &Replace,
             json!({"path": P, "regexp": "a", "replace": "\\q"}),
             &[(P, file("a"))],

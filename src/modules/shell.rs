@@ -68,7 +68,7 @@ impl Module for Shell {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, scripts};
+    use super::super::test_kit::{check, file, scripts};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -121,7 +121,7 @@ fn comment_swap_lines(fstab: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{after, check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::{Facts, UnitState};
     use serde_json::json;
@@ -238,11 +238,7 @@ mod tests {
             .as_deref()
             .is_some_and(|s| s.contains("#UUID=2 none swap")));
         // The same host after the change: nothing to do.
-        let mut after = f.clone();
-        for u in &plan.updates {
-            after.update(u);
-        }
-        assert!(!check(&Swap, &after, json!({})).unwrap().changed);
+        assert!(!check(&Swap, &after(&f, &plan), json!({})).unwrap().changed);
         assert!(check(&Swap, &f, json!({"state": "on"})).is_err());
     }
 }

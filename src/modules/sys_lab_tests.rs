@@ -12,8 +12,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 
-use super::sys_common::fixture::check;
 use super::sys_common::written_state;
+use super::test_kit::check;
 use super::{Action, Module, Plan};
 use crate::facts::{Facts, FileState, PackageState, UnitState};
 
@@ -239,7 +239,7 @@ fn sys_lab_modules() {
         f
     };
     let plan = lab.converge(&swap::Swap, json!({"state": "off"}), swap_facts);
-    assert!(!super::sys_common::fixture::scripts(&plan)
+    assert!(!super::test_kit::scripts(&plan)
         .iter()
         .any(|s| s.contains("swapoff") || s.contains("swapon")));
     assert!(lab

@@ -209,7 +209,7 @@ fn edit(old: &str, name: &str, value: Option<&str>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, file, missing, scripts, stdins};
+    use super::super::test_kit::{check, file, missing, scripts, stdins};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -322,7 +322,7 @@ fn run(steps: String) -> Action {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check as run_check, scripts};
+    use super::super::test_kit::{check as run_check, scripts};
     use super::*;
     use crate::facts::{Facts, UnitState};
     use serde_json::json;

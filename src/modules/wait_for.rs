@@ -145,7 +145,7 @@ fn seconds(args: &Args, key: &str, default: u64) -> Result<u64, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::sys_common::fixture::{check, scripts};
+    use super::super::test_kit::{check, scripts};
     use super::*;
     use crate::facts::Facts;
     use serde_json::json;

@@ -1,14 +1,13 @@
 //! Fixture tables: facts + arguments → stack, rendered files, plan.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use super::ifupdown::release_interface;
 use super::*;
 use crate::facts::{Facts, FileState, Interface, Route, UnitState};
-use crate::modules::sys_common::fixture::{file, missing};
+use crate::modules::test_kit::{self as kit, after, args, file, missing, with_ctx};
 
 const DEBIAN_IFACES: &str = "# interfaces(5) file used by ifup(8) and ifdown(8)\n\
     # Include files from /etc/network/interfaces.d:\n\
@@ -64,35 +63,8 @@ fn debian() -> Facts {
     facts(&["ifup", "systemctl", "networkctl"])
 }
 
-/// Renders the shipped templates as the runner does.
-fn render(name: &str, extra: &Map<String, Value>) -> Result<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("templates")
-        .join(name);
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let vars = crate::render::map_to_jinja(extra);
-    crate::render::Renderer::new().render_text(name, &text, &vars)
-}
-
-fn with_ctx<T>(facts: &Facts, f: impl FnOnce(&Context) -> T) -> T {
-    let ctx = Context {
-        host: "node1",
-        facts,
-        base_dir: Path::new("."),
-        render_template: &render,
-    };
-    f(&ctx)
-}
-
-fn args(v: Value) -> Args {
-    match v {
-        Value::Object(m) => Args(m),
-        other => panic!("args must be an object, got {other}"),
-    }
-}
-
 fn check(facts: &Facts, a: Value) -> Result<Plan, String> {
-    with_ctx(facts, |ctx| StaticIp.check(&args(a), ctx))
+    kit::check(&StaticIp, facts, a)
 }
 
 fn want(facts: &Facts, a: Value) -> Result<Want, String> {
@@ -104,15 +76,6 @@ fn files_of(facts: &Facts, a: Value) -> Vec<NewFile> {
         let w = resolve(&args(a), ctx).unwrap();
         render_files(&w, ctx).unwrap()
     })
-}
-
-/// Facts after the plan's updates and with the address live.
-fn after(facts: &Facts, plan: &Plan) -> Facts {
-    let mut f = facts.clone();
-    for u in &plan.updates {
-        f.update(u);
-    }
-    f
 }
 
 #[test]
