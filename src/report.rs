@@ -1,9 +1,21 @@
-//! Outcomes per host and the recap printed at the end, as Ansible prints it.
+//! The output layer: events, the reporters that show them (text, JSON, progress), outcomes and the recap.
+//!
+//! The engine and the commands emit [`Event`]s to one [`Reporter`] (a
+//! [`Fanout`] of the text, JSON and progress reporters) and print nothing
+//! themselves. Every reporter masks every registered secret ([`redact`]).
 
 use serde::Serialize;
 
+pub mod event;
+pub mod json;
+pub mod progress;
 pub mod redact;
+pub mod reporter;
+pub mod text;
 pub mod timings;
+
+pub use event::{Event, ExecResult, HostTotals, Stop, TaskResult};
+pub use reporter::{Fanout, Reporter, Sink, Stdio};
 
 /// What happened to one host in one task, in Ansible's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

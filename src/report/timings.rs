@@ -35,6 +35,18 @@ pub struct Phase {
     pub seconds: f64,
 }
 
+impl Phase {
+    /// A phase that began at `started` and ends now.
+    pub fn since(kind: PhaseKind, name: &str, hosts: usize, started: Instant) -> Phase {
+        Phase {
+            kind,
+            name: name.to_string(),
+            hosts,
+            seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
 /// The `timings` section of the report: totals per kind and every phase.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Timings {
@@ -51,21 +63,20 @@ pub struct Timings {
 impl Timings {
     /// Record a phase that began at `started` and ends now.
     pub fn add(&mut self, kind: PhaseKind, name: &str, hosts: usize, started: Instant) {
-        let seconds = started.elapsed().as_secs_f64();
-        let total = match kind {
+        self.push(Phase::since(kind, name, hosts, started));
+    }
+
+    /// Record a phase measured elsewhere.
+    pub fn push(&mut self, phase: Phase) {
+        let total = match phase.kind {
             PhaseKind::Connect => &mut self.connect_s,
             PhaseKind::Gather => &mut self.gather_s,
             PhaseKind::Task => &mut self.tasks_s,
             PhaseKind::Handler => &mut self.handlers_s,
             PhaseKind::Recap => &mut self.recap_s,
         };
-        *total += seconds;
-        self.phases.push(Phase {
-            kind,
-            name: name.to_string(),
-            hosts,
-            seconds,
-        });
+        *total += phase.seconds;
+        self.phases.push(phase);
     }
 }
 

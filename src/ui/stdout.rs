@@ -66,7 +66,13 @@ pub fn line(text: std::fmt::Arguments<'_>) {
 /// Print a line to stderr, every known secret masked; a closed stderr is
 /// ignored (`eprintln!` panics).
 pub fn error_line(text: std::fmt::Arguments<'_>) {
-    let text = crate::report::redact::text(&format!("{text}\n"));
+    error_text(&format!("{text}\n"));
+}
+
+/// Write `text` to stderr as it is, every known secret masked; a closed
+/// stderr is ignored.
+pub fn error_text(text: &str) {
+    let text = crate::report::redact::text(text);
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
