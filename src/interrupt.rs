@@ -22,7 +22,7 @@ fn state() -> &'static watch::Sender<Option<Instant>> {
 
 /// Handle SIGINT from now on (inside a tokio runtime), telling the user
 /// what happens through `notice`. Idempotent.
-pub fn watch(notice: fn(&str)) {
+pub fn watch(notice: impl Fn(&str) + Send + 'static) {
     static WATCHING: OnceLock<()> = OnceLock::new();
     if WATCHING.set(()).is_err() {
         return;

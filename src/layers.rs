@@ -11,14 +11,8 @@ use std::path::Path;
 /// Top-level module → the top-level modules its files name.
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
-/// The crate's `#[macro_export]` macros and root re-exports live in these modules.
-const ROOT_ITEMS: &[(&str, &str)] = &[
-    ("outln", "ui"),
-    ("out", "ui"),
-    ("errln", "ui"),
-    ("Error", "error"),
-    ("ExitCode", "error"),
-];
+/// The crate's root re-exports live in these modules.
+const ROOT_ITEMS: &[(&str, &str)] = &[("Error", "error"), ("ExitCode", "error")];
 
 /// The modules that may never be reached from the engine: it runs plays
 /// for whoever asks and knows nothing of commands, their flags or locks.
@@ -191,7 +185,7 @@ mod tests {
             .into_iter()
             .map(String::from)
             .collect();
-        let code = "use crate::ssh::{run_as::run_as, Target};\nuse crate::{report::{redact, Outcome}, Error};\nlet x = crate::engine::fan_out::fan_out(a);\ncrate::outln!(\"x\");\nuse crate::{self as k};";
+        let code = "use crate::ssh::{run_as::run_as, Target};\nuse crate::{report::{redact, Outcome}, Error};\nlet x = crate::engine::fan_out::fan_out(a);\ncrate::ui::init_logging(1);\nuse crate::{self as k};";
         let want: BTreeSet<String> = ["engine", "error", "report", "ssh", "ui"]
             .into_iter()
             .map(String::from)

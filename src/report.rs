@@ -11,11 +11,21 @@ pub mod json;
 pub mod progress;
 pub mod redact;
 pub mod reporter;
+pub mod stdout;
 pub mod text;
 pub mod timings;
 
+#[cfg(test)]
+mod one_channel;
+
 pub use event::{Event, ExecResult, HostTotals, Stop, TaskResult};
 pub use reporter::{Fanout, Reporter, Sink, Stdio};
+
+/// Show `event` as text on stdout and stderr: for commands that have no
+/// run (and so no reporters) of their own, and the CLI's errors.
+pub fn say(event: Event) {
+    text::Text::new(std::sync::Arc::new(Stdio)).emit(&event);
+}
 
 /// What happened to one host in one task, in Ansible's words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

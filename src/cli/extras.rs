@@ -120,7 +120,7 @@ fn render_subcommand(
 
 /// Write `bytes` to stdout; a closed pipe (`| head`) ends kubestrap quietly.
 pub fn print(bytes: &[u8]) -> Result<ExitCode, Error> {
-    crate::ui::stdout::print_bytes(bytes);
+    crate::report::stdout::print_bytes(bytes);
     Ok(ExitCode::Ok)
 }
 

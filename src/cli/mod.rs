@@ -10,6 +10,7 @@ use crate::commands::apply::ApplyRequest;
 use crate::commands::connect::SshRequest;
 use crate::commands::exec::ExecRequest;
 use crate::engine::RunRequest;
+use crate::report::Event;
 use crate::{commands, ExitCode};
 
 const ABOUT: &str = "Turn an inventory of plain Linux servers into a kubeadm cluster over SSH.";
@@ -400,15 +401,15 @@ pub fn main() -> ExitCode {
         // Located problems already read `FILE:LINE: …`, one per line, as
         // compilers print them; anything else gets an `error:` prefix.
         Err(e @ (crate::Error::Inventory(_) | crate::Error::Playbook(_))) => {
-            crate::errln!("{e}");
+            crate::report::say(Event::Notice(e.to_string()));
             e.exit_code()
         }
         Err(e) => {
-            crate::errln!("error: {e}");
+            crate::report::say(Event::Error(e.to_string()));
             e.exit_code()
         }
     };
-    crate::ui::stdout::exit_code(code)
+    crate::report::stdout::exit_code(code)
 }
 
 fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {

@@ -11,7 +11,7 @@ pub fn ca_hash(file: &Path) -> Result<ExitCode, Error> {
         std::fs::read(file).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
     let hash =
         ca_cert_hash(&bytes).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
-    crate::outln!("{hash}");
+    crate::report::say(crate::report::Event::Line(hash));
     Ok(ExitCode::Ok)
 }
 

@@ -6,9 +6,10 @@ use super::connect::SshRequest;
 use crate::engine::fan_out::fan_out;
 use crate::interrupt;
 use crate::inventory;
-use crate::report::{recap, HostStats, Outcome};
+use crate::report::progress::Progress;
+use crate::report::text::Text;
+use crate::report::{Event, ExecResult, Fanout, HostStats, HostTotals, Outcome, Reporter, Sink};
 use crate::ssh::{Connection, Options, Output, SshError, Target, MAX_CAPTURE};
-use crate::ui::Progress;
 use crate::{pattern, Error, ExitCode};
 
 /// What `kubestrap exec` was asked to run, and where.
@@ -37,21 +38,33 @@ pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
 
 async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: usize) -> ExitCode {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
+    // Progress first: it takes its lines down before the recap is printed.
     let progress = Arc::new(Progress::new(&names));
+    let text = Text::new(progress.clone() as Arc<dyn Sink>);
+    let reporter = Arc::new(Fanout::new(vec![progress, Arc::new(text)]));
     let shared = Arc::new((command, opts));
+    let status = |reporter: &Fanout, host: &str, status: &str| {
+        reporter.emit(&Event::HostStatus {
+            host: host.into(),
+            status: status.into(),
+        })
+    };
     let results = fan_out(targets, forks, |target| {
-        let (progress, shared) = (progress.clone(), shared.clone());
+        let (reporter, shared) = (reporter.clone(), shared.clone());
         async move {
             let (command, opts) = &*shared;
+            let done = Event::HostDone {
+                host: target.name.clone(),
+            };
             // Stopped (stdout closed): hosts not started yet are left alone.
             if interrupt::interrupted() {
-                progress.finish(&target.name);
+                reporter.emit(&done);
                 return (target.name, None);
             }
-            progress.set(&target.name, "connecting");
+            status(&reporter, &target.name, "connecting");
             let result = match Connection::open(&target, opts).await {
                 Ok(conn) => {
-                    progress.set(&target.name, "running");
+                    status(&reporter, &target.name, "running");
                     let r = tokio::select! {
                         r = conn.run(command, opts) => Some(r),
                         _ = interrupt::grace_over() => None,
@@ -61,33 +74,36 @@ async fn exec_all(targets: Vec<Target>, command: String, opts: Options, forks: u
                 }
                 Err(e) => Some(Err(e)),
             };
-            progress.finish(&target.name);
+            reporter.emit(&done);
             if let Some(result) = &result {
-                progress.println(&crate::report::redact::text(&format_result(
-                    &target.name,
-                    result,
-                )));
+                reporter.emit(&Event::Exec {
+                    host: target.name.clone(),
+                    result: exec_result(result),
+                });
             }
             (target.name, result)
         }
     })
     .await;
-    progress.clear();
 
     let mut code = ExitCode::Ok;
-    let mut stats = Vec::new();
+    let mut hosts = Vec::new();
     for (name, result) in &results {
         let Some(result) = result else {
             code = code.max(ExitCode::Interrupted);
             continue;
         };
         let (outcome, host_code) = classify(result);
-        let mut s = HostStats::default();
-        s.record(outcome);
-        stats.push((name.clone(), s));
+        let mut stats = HostStats::default();
+        stats.record(outcome);
+        hosts.push(HostTotals {
+            host: name.clone(),
+            stats,
+            ssh_execs: 1,
+        });
         code = code.max(host_code);
     }
-    crate::outln!("\n{}", recap(&stats));
+    reporter.emit(&Event::Recap { hosts });
     code
 }
 
@@ -102,42 +118,37 @@ fn classify(result: &Result<Output, SshError>) -> (Outcome, ExitCode) {
     }
 }
 
-/// A host's block of output, in Ansible's ad-hoc style:
-/// `name | CHANGED | rc=0 >>` followed by what the command printed.
-pub fn format_result(name: &str, result: &Result<Output, SshError>) -> String {
+/// A host's result as the reporters take it.
+fn exec_result(result: &Result<Output, SshError>) -> ExecResult {
     match result {
-        Ok(out) => {
-            let status = if out.success() { "CHANGED" } else { "FAILED" };
-            let mut text = format!("{name} | {status} | rc={} >>", out.rc());
-            if let Some(signal) = &out.exit_signal {
-                text.push_str(&format!(" (killed by signal {signal})"));
-            }
-            for stream in [&out.stdout, &out.stderr] {
-                // Not UTF-8 is shown with replacement characters, never a crash.
-                let s = String::from_utf8_lossy(stream);
-                let s = s.trim_end_matches('\n');
-                if !s.is_empty() {
-                    text.push('\n');
-                    text.push_str(s);
-                }
-            }
-            if out.truncated {
-                text.push_str(&format!(
-                    "\n[kubestrap: output truncated after {} MiB per stream]",
-                    MAX_CAPTURE / (1024 * 1024)
-                ));
-            }
-            text
-        }
-        Err(e) if e.is_unreachable() => format!("{name} | UNREACHABLE! => {e}"),
-        Err(e) => format!("{name} | FAILED! => {e}"),
+        Ok(out) => ExecResult::Ran {
+            rc: out.rc(),
+            success: out.success(),
+            signal: out.exit_signal.clone(),
+            stdout: out.stdout.clone(),
+            stderr: out.stderr.clone(),
+            truncated_mib: out.truncated.then_some(MAX_CAPTURE / (1024 * 1024)),
+        },
+        Err(e) if e.is_unreachable() => ExecResult::Unreachable(e.to_string()),
+        Err(e) => ExecResult::Failed(e.to_string()),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::reporter::Recording;
     use std::time::Duration;
+
+    /// A host's block of output as the text reporter prints it.
+    fn format_result(name: &str, result: &Result<Output, SshError>) -> String {
+        let recording = Arc::new(Recording::default());
+        Text::new(recording.clone()).emit(&Event::Exec {
+            host: name.into(),
+            result: exec_result(result),
+        });
+        recording.text().trim_end_matches('\n').to_string()
+    }
 
     fn out(rc: u32, stdout: &[u8], stderr: &[u8]) -> Result<Output, SshError> {
         Ok(Output {

@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use crate::inventory::{self, Inventory, Role};
+use crate::report::{say, Event};
 use crate::ssh::config::SshConfig;
 use crate::ssh::hosts::load_ssh_config;
 use crate::ssh::target::{home_dir, local_user, Resolver};
@@ -12,13 +13,13 @@ use crate::{Error, ExitCode};
 pub fn check(path: &Path) -> Result<ExitCode, Error> {
     let inv = inventory::load(path).map_err(Error::Inventory)?;
     let count = |role: Role| inv.hosts.iter().filter(|h| h.roles.contains(&role)).count();
-    crate::outln!(
+    say(Event::Line(format!(
         "{}: ok ({} hosts, {} control plane, {} workers)",
         path.display(),
         inv.hosts.len(),
         count(Role::ControlPlane),
         count(Role::Worker),
-    );
+    )));
     Ok(ExitCode::Ok)
 }
 
@@ -29,7 +30,9 @@ pub fn show(path: &Path, json: bool) -> Result<ExitCode, Error> {
         hosts: effective_connections(&inv),
         cluster: crate::cluster::defaults::settings(&inv),
     };
-    crate::out!("{}", inventory::render_show(&inv, json, &effective));
+    say(Event::Document(inventory::render_show(
+        &inv, json, &effective,
+    )));
     Ok(ExitCode::Ok)
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::cluster::state::{write_private_file, StateDir};
+use crate::report::Event;
 use crate::{inventory, Error, ExitCode};
 
 /// What `kubestrap kubeconfig` was asked for.
@@ -46,9 +47,12 @@ pub fn kubeconfig(req: KubeconfigRequest) -> Result<ExitCode, Error> {
     match req.output {
         Some(path) => {
             write_private_file(&path, text.expose().as_bytes())?;
-            crate::errln!("{}: admin kubeconfig written (mode 0600)", path.display());
+            crate::report::say(Event::Notice(format!(
+                "{}: admin kubeconfig written (mode 0600)",
+                path.display()
+            )));
         }
-        None => crate::out!("{}", text.expose()),
+        None => crate::report::say(Event::Document(text.expose().to_string())),
     }
     Ok(ExitCode::Ok)
 }

@@ -6,7 +6,6 @@
 
 pub mod fan_out;
 mod handlers;
-mod output;
 pub mod play_run;
 mod predict;
 pub mod session;

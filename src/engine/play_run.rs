@@ -7,7 +7,6 @@ use std::sync::Arc;
 use serde_json::{Map, Value as Json};
 
 use super::handlers;
-use super::output;
 use super::session::{GatherError, HostSession};
 use super::tags::selected;
 use super::task_run::{run_task, scope, RunEnv, TaskResult};
@@ -15,14 +14,14 @@ use crate::facts::FactRequest;
 use crate::modules::Args;
 use crate::playbook::{Play, Playbook, Task};
 use crate::render::vars::Scope;
-use crate::report::timings::PhaseKind;
-use crate::report::{redact, Outcome, PlayReport, RunReport, TaskHostReport, TaskReport};
+use crate::report::timings::{Phase, PhaseKind};
+use crate::report::{Event, Outcome, Reporter, Stop};
 use crate::ssh::run_as::{as_root, run_as, Become};
 use crate::ssh::Connection;
-use crate::ui::{still_running, Progress};
+use crate::ui::still_running;
 use crate::{pattern, ExitCode};
 
-/// A whole `kubestrap run`: the playbook, the hosts' sessions and the report.
+/// A whole `kubestrap run`: the playbook, the hosts' sessions and where its events go.
 pub struct Runner {
     pub env: Arc<RunEnv>,
     pub playbook: Arc<Playbook>,
@@ -34,9 +33,8 @@ pub struct Runner {
     pub forks: usize,
     pub tags: Vec<String>,
     pub skip_tags: Vec<String>,
-    pub verbose: bool,
-    pub progress: Arc<Progress>,
-    pub report: RunReport,
+    /// Where everything the run has to say goes (text, reporter, --report).
+    pub reporter: Arc<dyn Reporter>,
     /// A play was aborted by any_errors_fatal or max_fail_percentage, or
     /// the run by its failure budget.
     pub aborted: bool,
@@ -93,6 +91,11 @@ impl RunBudget {
 }
 
 impl Runner {
+    /// Tell the run's reporters.
+    pub fn emit(&self, event: Event) {
+        self.reporter.emit(&event);
+    }
+
     /// Run every play in order; the exit code covers all hosts.
     pub async fn run(&mut self) -> ExitCode {
         let playbook = self.playbook.clone();
@@ -101,7 +104,7 @@ impl Runner {
                 break;
             }
             if let Err(message) = self.run_play(index, play).await {
-                crate::errln!("error: {message}");
+                self.emit(Event::Error(message));
                 return ExitCode::BadInput;
             }
             if self.aborted {
@@ -154,27 +157,23 @@ impl Runner {
 
     async fn run_play(&mut self, index: usize, play: &Play) -> Result<(), String> {
         let hosts = self.play_hosts(play)?;
-        crate::outln!("{}", output::play_banner(&play.name));
-        self.report.plays.push(PlayReport {
+        self.emit(Event::PlayStart {
             name: play.name.clone(),
-            tasks: Vec::new(),
         });
         if hosts.is_empty() {
-            crate::outln!("skipping: no hosts matched");
+            self.emit(Event::NoHostsMatched);
             return Ok(());
         }
         let started = std::time::Instant::now();
         self.connect(&hosts).await;
-        self.report
-            .timings
-            .add(PhaseKind::Connect, &play.name, hosts.len(), started);
+        let phase = Phase::since(PhaseKind::Connect, &play.name, hosts.len(), started);
+        self.emit(Event::Phase(phase));
         self.render_play_vars(&hosts, play);
         if play.gather_facts {
             let started = std::time::Instant::now();
             self.gather(&hosts, index, play).await;
-            self.report
-                .timings
-                .add(PhaseKind::Gather, &play.name, hosts.len(), started);
+            let phase = Phase::since(PhaseKind::Gather, &play.name, hosts.len(), started);
+            self.emit(Event::Phase(phase));
         }
         let total = hosts.len();
         let tasks: Vec<usize> = (0..play.tasks.len())
@@ -206,10 +205,9 @@ impl Runner {
             let results = self.run_on(&active, index, t, false).await;
             if self.over_budget(play, &results, total) {
                 self.aborted = true;
-                crate::outln!(
-                    "\nNO MORE HOSTS LEFT: play {:?} stopped by its failure budget",
-                    play.name
-                );
+                self.emit(Event::Stopped(Stop::PlayBudget {
+                    play: play.name.clone(),
+                }));
                 break;
             }
         }
@@ -238,7 +236,7 @@ impl Runner {
             .collect();
         match self.budget.exceeded(&failed) {
             Some(why) => {
-                crate::outln!("\nNO MORE HOSTS LEFT: {why}; the run stops here");
+                self.emit(Event::Stopped(Stop::RunBudget { why }));
                 self.aborted = true;
                 true
             }
@@ -346,11 +344,11 @@ impl Runner {
             .filter(|&i| self.session(i).conn.is_none())
             .collect();
         let env = self.env.clone();
-        let progress = self.progress.clone();
+        let reporter = self.reporter.clone();
         self.on_hosts(&need, |mut s| {
-            let (env, progress) = (env.clone(), progress.clone());
+            let (env, reporter) = (env.clone(), reporter.clone());
             async move {
-                progress.set(&s.name, "connecting");
+                say_status(&*reporter, &s.name, "connecting");
                 match Connection::open(&s.target, &env.opts).await {
                     Ok(c) => s.conn = Some(Arc::new(c)),
                     Err(e) => {
@@ -366,11 +364,10 @@ impl Runner {
         for &i in &need {
             let s = self.session(i);
             if let Some(msg) = &s.unreachable {
-                crate::outln!(
-                    "fatal: [{}]: UNREACHABLE! => {{\"changed\": false, \"msg\": {}, \"unreachable\": true}}",
-                    s.name,
-                    Json::from(redact::text(msg))
-                );
+                self.emit(Event::Unreachable {
+                    host: s.name.clone(),
+                    msg: msg.clone(),
+                });
             }
         }
     }
@@ -397,7 +394,7 @@ impl Runner {
     /// Facts for every host in one round trip, including what the play's
     /// tasks will ask for (so a no-op re-run needs no other command).
     async fn gather(&mut self, hosts: &[usize], index: usize, play: &Play) {
-        crate::outln!("{}", output::task_banner("Gathering Facts", false));
+        self.emit(Event::GatherStart);
         let mut needs: HashMap<String, Vec<FactRequest>> = HashMap::new();
         let mut idx = Vec::new();
         let mut known = Vec::new();
@@ -423,22 +420,23 @@ impl Runner {
         for &i in &known {
             let s = self.sessions[i].as_mut().expect("home");
             s.stats.record(Outcome::Ok);
-            crate::outln!("ok: [{}]", s.name);
+            let host = s.name.clone();
+            self.emit(Event::Gathered { host, error: None });
         }
         let env = self.env.clone();
         let playbook = self.playbook.clone();
-        let progress = self.progress.clone();
+        let reporter = self.reporter.clone();
         let needs = Arc::new(needs);
         let results = self
             .on_hosts(&idx, |mut s| {
-                let (env, playbook, progress, needs) = (
+                let (env, playbook, reporter, needs) = (
                     env.clone(),
                     playbook.clone(),
-                    progress.clone(),
+                    reporter.clone(),
                     needs.clone(),
                 );
                 async move {
-                    progress.set(&s.name, "gathering facts");
+                    say_status(&*reporter, &s.name, "gathering facts");
                     let play = &playbook.plays[index];
                     let reqs = needs.get(&s.name).cloned().unwrap_or_default();
                     let who = run_as(&s.target, &[play_become(play)]);
@@ -449,10 +447,10 @@ impl Runner {
             .await;
         for (i, r) in results {
             let s = self.sessions[i].as_mut().expect("home");
-            match r {
+            let error = match r {
                 Ok(()) => {
                     s.stats.record(Outcome::Ok);
-                    crate::outln!("ok: [{}]", s.name);
+                    None
                 }
                 Err(GatherError::Ssh(e)) => {
                     s.worst = s.worst.max(e.exit_code());
@@ -463,23 +461,17 @@ impl Runner {
                         s.failed = true;
                         s.stats.record(Outcome::Failed);
                     }
-                    crate::outln!(
-                        "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
-                        s.name,
-                        Json::from(redact::text(&e.to_string()))
-                    );
+                    Some(e.to_string())
                 }
                 Err(GatherError::Failed(m)) => {
                     s.failed = true;
                     s.worst = s.worst.max(ExitCode::HostFailed);
                     s.stats.record(Outcome::Failed);
-                    crate::outln!(
-                        "fatal: [{}]: FAILED! => {{\"msg\": {}}}",
-                        s.name,
-                        Json::from(redact::text(&m))
-                    );
+                    Some(m)
                 }
-            }
+            };
+            let host = s.name.clone();
+            self.emit(Event::Gathered { host, error });
         }
         self.refresh_hostvars();
     }
@@ -494,7 +486,7 @@ impl Runner {
         requests: Vec<FactRequest>,
     ) -> Vec<(usize, Result<i64, String>)> {
         let env = self.env.clone();
-        let progress = self.progress.clone();
+        let reporter = self.reporter.clone();
         let requests = Arc::new(requests);
         let reachable: Vec<usize> = hosts
             .iter()
@@ -503,9 +495,9 @@ impl Runner {
             .collect();
         let mut out = self
             .on_hosts(&reachable, |mut s| {
-                let (env, progress, requests) = (env.clone(), progress.clone(), requests.clone());
+                let (env, reporter, requests) = (env.clone(), reporter.clone(), requests.clone());
                 async move {
-                    progress.set(&s.name, "preflight: gathering facts");
+                    say_status(&*reporter, &s.name, "preflight: gathering facts");
                     let who = run_as(&s.target, &[]);
                     let before = now_secs();
                     let r = s.gather(&requests, who.as_deref(), &env.opts).await;
@@ -581,29 +573,32 @@ impl Runner {
         self.publish_failed_hosts();
         let env = self.env.clone();
         let playbook = self.playbook.clone();
-        let progress = self.progress.clone();
+        let reporter = self.reporter.clone();
         let task = task_of(&playbook, index, t, handler);
         let title = shown_title(&env, task, hosts.iter().map(|&i| self.session(i)));
         let names: BTreeSet<String> = hosts
             .iter()
             .map(|&i| self.session(i).name.clone())
             .collect();
-        progress.working(&names, &title);
+        self.emit(Event::TaskStart {
+            title: title.clone(),
+            hosts: names.iter().cloned().collect(),
+        });
         let running = Arc::new(std::sync::Mutex::new(names));
-        let every = still_running::interval(progress.on_terminal());
+        let every = still_running::interval(reporter.live());
         let started = std::time::Instant::now();
         let work = self.on_hosts(hosts, |mut s| {
-            let (env, playbook, progress, running, title) = (
+            let (env, playbook, reporter, running, title) = (
                 env.clone(),
                 playbook.clone(),
-                progress.clone(),
+                reporter.clone(),
                 running.clone(),
                 title.clone(),
             );
             async move {
                 let play = &playbook.plays[index];
                 let task = task_of(&playbook, index, t, handler);
-                progress.set(&s.name, &title);
+                say_status(&*reporter, &s.name, &title);
                 let task_become = Become {
                     on: task.become_,
                     user: task.become_user.as_deref(),
@@ -632,66 +627,54 @@ impl Runner {
                 if let Ok(mut r) = running.lock() {
                     r.remove(&s.name);
                 }
-                progress.set(&s.name, "waiting for the other hosts");
+                say_status(&*reporter, &s.name, "waiting for the other hosts");
                 (s, (r, warning))
             }
         });
-        let results =
-            still_running::watch(work, &title, &running, every, |l| crate::outln!("{l}")).await;
+        let results = still_running::watch(work, &running, every, |hosts, elapsed| {
+            reporter.emit(&Event::StillRunning {
+                task: title.clone(),
+                hosts,
+                elapsed,
+            })
+        })
+        .await;
         let kind = if handler {
             PhaseKind::Handler
         } else {
             PhaseKind::Task
         };
-        self.report.timings.add(kind, &title, hosts.len(), started);
-        crate::outln!("{}", output::task_banner(&title, handler));
-        let mut report = TaskReport {
-            name: title,
+        let phase = Phase::since(kind, &title, hosts.len(), started);
+        self.emit(Event::Phase(phase));
+        self.emit(Event::TaskEnd {
+            title,
             handler,
             location: format!("{}:{}", task.file.display(), task.line),
             module: task.module_name.clone(),
-            hosts: Default::default(),
-        };
+        });
         let mut ordered = results;
         ordered.sort_by_key(|(i, _)| *i);
         let ordered: Vec<(usize, TaskResult)> = ordered
             .into_iter()
             .map(|(i, (r, warning))| {
-                if let Some(w) = warning {
-                    let name = &self.session(i).name;
-                    crate::outln!("[WARNING]: [{name}]: {w}");
+                if let Some(msg) = warning {
+                    let host = self.session(i).name.clone();
+                    self.emit(Event::Warning { host, msg });
                 }
                 (i, r)
             })
             .collect();
         for (i, r) in &ordered {
             let s = self.sessions[*i].as_mut().expect("home");
-            // Registered for later tasks as it is; shown and reported with
-            // every secret masked (and a no_log task's output censored).
+            // Registered for later tasks as it is; the reporters show it
+            // with every secret masked (and a no_log task's output censored).
             record(s, task, r, &self.playbook.plays[index]);
-            let shown = if task.no_log {
-                output::redacted(&output::censored(r))
-            } else {
-                output::redacted(r)
-            };
-            let r = &shown;
-            crate::outln!(
-                "{}",
-                output::host_lines(&s.name, r, self.env.diff, self.verbose)
-            );
-            report.hosts.insert(
-                s.name.clone(),
-                TaskHostReport {
-                    outcome: r.outcome,
-                    ignored: r.ignored,
-                    msg: r.msg.clone(),
-                    items: r.items.clone(),
-                    diff: r.diffs.clone(),
-                },
-            );
-        }
-        if let Some(p) = self.report.plays.last_mut() {
-            p.tasks.push(report);
+            let host = s.name.clone();
+            self.emit(Event::HostResult {
+                host,
+                result: r.clone(),
+                no_log: task.no_log,
+            });
         }
         ordered
     }
@@ -882,4 +865,12 @@ fn play_become(play: &Play) -> Become<'_> {
         on: play.become_,
         user: play.become_user.as_deref(),
     }
+}
+
+/// Tell the reporters what a host is doing now.
+fn say_status(reporter: &dyn Reporter, host: &str, status: &str) {
+    reporter.emit(&Event::HostStatus {
+        host: host.into(),
+        status: status.into(),
+    });
 }

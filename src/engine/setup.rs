@@ -12,10 +12,11 @@ use crate::inventory::Inventory;
 use crate::playbook::Playbook;
 use crate::render::vars::{groups_var, inventory_vars, parse_extra_vars};
 use crate::render::Renderer;
-use crate::report::timings::PhaseKind;
-use crate::report::{recap, write_report, HostReport, RunReport};
+use crate::report::progress::Progress;
+use crate::report::text::Text;
+use crate::report::timings::{Phase, PhaseKind};
+use crate::report::{json, Event, Fanout, HostTotals, Sink};
 use crate::ssh::{Options, Target};
-use crate::ui::Progress;
 use crate::{pattern, Error, ExitCode};
 
 /// What `kubestrap run` and `apply` share from the command line.
@@ -37,7 +38,8 @@ pub struct RunRequest {
 pub struct Session {
     pub runner: Runner,
     runtime: tokio::runtime::Runtime,
-    report: Option<PathBuf>,
+    /// `--report`: where to write it, and the reporter that builds it.
+    report: Option<(PathBuf, Arc<json::Json>)>,
 }
 
 impl Session {
@@ -79,22 +81,30 @@ impl Session {
             hostvars: Default::default(),
             failed_hosts: std::sync::RwLock::new(serde_json::Value::Array(Vec::new())),
         };
+        // Progress first: it takes its lines down before the recap is printed.
+        let progress = Arc::new(Progress::new(&limit));
+        let mut text = Text::new(progress.clone() as Arc<dyn Sink>);
+        text.diff = req.diff;
+        text.verbose = req.verbose;
+        let mut reporter = Fanout::new(vec![progress, Arc::new(text)]);
+        let report = req.report.map(|path| {
+            let json = Arc::new(json::Json::new(
+                &playbook.path.display().to_string(),
+                req.check,
+            ));
+            reporter.push(json.clone());
+            (path, json)
+        });
         let runner = Runner {
             env: Arc::new(env),
-            report: RunReport {
-                playbook: playbook.path.display().to_string(),
-                check_mode: req.check,
-                ..Default::default()
-            },
             playbook: Arc::new(playbook),
             inventory: Arc::new(inv),
             sessions,
-            progress: Arc::new(Progress::new(&limit)),
+            reporter: Arc::new(reporter),
             limit,
             forks: req.forks,
             tags: req.tags,
             skip_tags: req.skip_tags,
-            verbose: req.verbose,
             aborted: false,
             budget: Default::default(),
             between_tasks: None,
@@ -106,7 +116,7 @@ impl Session {
         Ok(Session {
             runner,
             runtime,
-            report: req.report,
+            report,
         })
     }
 
@@ -119,50 +129,43 @@ impl Session {
         let runner = &mut self.runner;
         let run_started = std::time::Instant::now();
         let mut recap_started = run_started;
-        let code = self.runtime.block_on(async {
-            crate::interrupt::watch(|notice| crate::errln!("{notice}"));
+        let (code, totals) = self.runtime.block_on(async {
+            let reporter = runner.reporter.clone();
+            crate::interrupt::watch(move |notice| reporter.emit(&Event::Notice(notice.into())));
             let mut code = work(runner).await;
             recap_started = std::time::Instant::now();
             if crate::interrupt::interrupted() {
-                crate::outln!("\nINTERRUPTED: no new task was started after SIGINT");
+                runner.emit(Event::Interrupted);
                 code = code.max(ExitCode::Interrupted);
             }
             // Counted before closing: the report's ssh_execs is the real cost.
-            for s in runner
+            let totals: Vec<HostTotals> = runner
                 .sessions
                 .iter()
                 .flatten()
                 .filter(|s| runner.limit.contains(&s.name))
-            {
-                runner.report.stats.insert(
-                    s.name.clone(),
-                    HostReport {
-                        stats: s.stats,
-                        ssh_execs: s.exec_count(),
-                    },
-                );
-            }
+                .map(|s| HostTotals {
+                    host: s.name.clone(),
+                    stats: s.stats,
+                    ssh_execs: s.exec_count(),
+                })
+                .collect();
             for s in runner.sessions.iter_mut().flatten() {
                 if let Some(c) = s.conn.take().and_then(|c| Arc::try_unwrap(c).ok()) {
                     c.close().await;
                 }
             }
-            code
+            (code, totals)
         });
-        runner.progress.clear();
-        let stats: Vec<(String, crate::report::HostStats)> = runner
-            .sessions
-            .iter()
-            .flatten()
-            .filter(|s| runner.limit.contains(&s.name))
-            .map(|s| (s.name.clone(), s.stats))
-            .collect();
-        crate::outln!("\n{}", recap(&stats));
-        let timings = &mut runner.report.timings;
-        timings.add(PhaseKind::Recap, "PLAY RECAP", stats.len(), recap_started);
-        timings.total_s = run_started.elapsed().as_secs_f64();
-        if let Some(path) = &self.report {
-            write_report(path, &runner.report).map_err(|e| Error::Io {
+        let hosts = totals.len();
+        runner.emit(Event::Recap { hosts: totals });
+        let recap = Phase::since(PhaseKind::Recap, "PLAY RECAP", hosts, recap_started);
+        runner.emit(Event::Phase(recap));
+        runner.emit(Event::RunEnd {
+            total_s: run_started.elapsed().as_secs_f64(),
+        });
+        if let Some((path, json)) = &self.report {
+            json.write(path).map_err(|e| Error::Io {
                 path: path.clone(),
                 source: e,
             })?;

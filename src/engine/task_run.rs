@@ -11,6 +11,7 @@ use crate::playbook::Task;
 use crate::render::vars::Scope;
 use crate::render::Renderer;
 use crate::report::Outcome;
+pub use crate::report::TaskResult;
 use crate::ssh::Options;
 
 /// What the run-wide settings are for every task.
@@ -32,20 +33,6 @@ pub struct RunEnv {
     /// reached so far in this run, updated before every task, so later
     /// tasks (waits for nodes) can leave them out.
     pub failed_hosts: std::sync::RwLock<Json>,
-}
-
-/// The result of one task on one host (all loop items together).
-#[derive(Debug, Clone)]
-pub struct TaskResult {
-    pub outcome: Outcome,
-    /// A failure that `ignore_errors` turned into ok.
-    pub ignored: bool,
-    pub msg: String,
-    pub diffs: Vec<String>,
-    /// Per loop item: the item's label and its outcome.
-    pub items: Vec<(String, Outcome)>,
-    /// What `register:` stores.
-    pub registered: Json,
 }
 
 impl TaskResult {

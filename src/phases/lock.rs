@@ -20,6 +20,7 @@ use std::time::Duration;
 
 use crate::engine::{BetweenTasks, Runner};
 use crate::facts::Facts;
+use crate::report::{Event, Reporter};
 use crate::ssh::run_as::as_root;
 use crate::ssh::{shell_quote, Connection, Options};
 
@@ -201,6 +202,8 @@ pub struct Locks {
     conns: Arc<Mutex<HashMap<String, Weak<Connection>>>>,
     opts: Options,
     heartbeat: Option<tokio::task::JoinHandle<()>>,
+    /// Where the heartbeat's and the release's warnings go.
+    reporter: Arc<dyn Reporter>,
 }
 
 /// Why a lock could not be taken on a host.
@@ -323,6 +326,7 @@ pub async fn take(
         conns: Arc::new(Mutex::new(taken)),
         opts,
         heartbeat: None,
+        reporter: runner.reporter.clone(),
     };
     if !refused.is_empty() {
         locks.release().await;
@@ -336,6 +340,7 @@ impl Locks {
     fn start_heartbeat(&mut self) {
         let conns = self.conns.clone();
         let (me, opts) = (self.me.clone(), self.opts.clone());
+        let reporter = self.reporter.clone();
         self.heartbeat = Some(tokio::spawn(async move {
             let mut tick = tokio::time::interval(HEARTBEAT);
             tick.tick().await;
@@ -352,12 +357,14 @@ impl Locks {
                 for (name, r) in on_all(now, renew_script(&me), &opts).await {
                     match r {
                         Ok(out) if out.success() => {}
-                        Ok(out) if out.exit_status == Some(HELD) => crate::errln!(
-                            "warning: {name}: the lock was taken over by another run ({})",
-                            String::from_utf8_lossy(&out.stdout)
-                                .trim()
-                                .replace('\n', ", ")
-                        ),
+                        Ok(out) if out.exit_status == Some(HELD) => {
+                            reporter.emit(&Event::Notice(format!(
+                                "warning: {name}: the lock was taken over by another run ({})",
+                                String::from_utf8_lossy(&out.stdout)
+                                    .trim()
+                                    .replace('\n', ", ")
+                            )))
+                        }
                         Ok(out) => tracing::warn!("{name}: renewing the lock: rc={}", out.rc()),
                         Err(e) => tracing::warn!("{name}: renewing the lock: {e}"),
                     }
@@ -396,15 +403,15 @@ impl Locks {
         for (name, r) in on_all(conns, release_script(&self.me), &self.opts).await {
             match r {
                 Ok(out) if out.success() => {}
-                Ok(out) => crate::errln!(
+                Ok(out) => self.reporter.emit(&Event::Notice(format!(
                     "warning: {name}: could not release the lock (rc={}); it expires within {} s",
                     out.rc(),
                     LEASE.as_secs()
-                ),
-                Err(e) => crate::errln!(
+                ))),
+                Err(e) => self.reporter.emit(&Event::Notice(format!(
                     "warning: {name}: could not release the lock ({e}); it expires within {} s",
                     LEASE.as_secs()
-                ),
+                ))),
             }
         }
     }

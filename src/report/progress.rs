@@ -114,7 +114,7 @@ impl Sink for Progress {
     /// Print text above the progress lines without tearing them.
     fn out(&self, text: &str) {
         if self.multi.is_hidden() {
-            crate::ui::stdout::print(text);
+            super::stdout::print(text);
         } else {
             let _ = self.multi.println(text.strip_suffix('\n').unwrap_or(text));
         }
@@ -122,9 +122,9 @@ impl Sink for Progress {
 
     fn err(&self, text: &str) {
         if self.multi.is_hidden() {
-            crate::ui::stdout::error_text(text);
+            super::stdout::error_text(text);
         } else {
-            self.multi.suspend(|| crate::ui::stdout::error_text(text));
+            self.multi.suspend(|| super::stdout::error_text(text));
         }
     }
 }

@@ -60,11 +60,11 @@ pub struct Stdio;
 
 impl Sink for Stdio {
     fn out(&self, text: &str) {
-        crate::ui::stdout::print(text);
+        super::stdout::print(text);
     }
 
     fn err(&self, text: &str) {
-        crate::ui::stdout::error_text(text);
+        super::stdout::error_text(text);
     }
 }
 

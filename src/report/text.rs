@@ -46,9 +46,14 @@ impl Reporter for Text {
         match event {
             Event::PlayStart { name } => self.line(&play_banner(name)),
             Event::NoHostsMatched => self.line("skipping: no hosts matched"),
-            Event::Unreachable { host, msg } => {
-                self.line(&status_line(host, Outcome::Unreachable, msg, None))
-            }
+            // Masked before it is quoted: a secret with a quote or a line
+            // break in it would not be found in its JSON form.
+            Event::Unreachable { host, msg } => self.line(&status_line(
+                host,
+                Outcome::Unreachable,
+                &redact::text(msg),
+                None,
+            )),
             Event::GatherStart => self.line(&task_banner("Gathering Facts", false)),
             Event::Gathered { host, error: None } => self.line(&format!("ok: [{host}]")),
             Event::Gathered {

@@ -1,4 +1,4 @@
-//! "still running: TASK on HOSTS (2m10s)" lines while a long task runs and no spinner shows it.
+//! "still running: TASK on HOSTS (2m10s)" notices while a long task runs and no spinner shows it.
 //!
 //! Without a terminal (CI logs, `| tee`) the spinners are hidden, and a
 //! task that takes minutes would print nothing until it ends. A line every
@@ -28,14 +28,13 @@ pub fn interval(stdout_is_terminal: bool) -> Option<Duration> {
     Some(set.map_or(INTERVAL, Duration::from_secs))
 }
 
-/// Run `work`; every `every`, hand `say` a line naming `task` and the hosts
-/// still in `running` (hosts take themselves out as they finish).
+/// Run `work`; every `every`, hand `say` the hosts still in `running`
+/// (hosts take themselves out as they finish) and the time since it began.
 pub async fn watch<F: Future>(
     work: F,
-    task: &str,
     running: &Mutex<BTreeSet<String>>,
     every: Option<Duration>,
-    say: impl Fn(String),
+    say: impl Fn(Vec<String>, Duration),
 ) -> F::Output {
     let Some(every) = every else {
         return work.await;
@@ -52,44 +51,17 @@ pub async fn watch<F: Future>(
                     .map(|r| r.iter().cloned().collect())
                     .unwrap_or_default();
                 if !hosts.is_empty() {
-                    say(line(task, &hosts, started.elapsed()));
+                    say(hosts, started.elapsed());
                 }
             }
         }
     }
 }
 
-/// `still running: TASK on a, b (2m10s)`.
-fn line(task: &str, hosts: &[String], elapsed: Duration) -> String {
-    let secs = elapsed.as_secs();
-    let took = if secs >= 60 {
-        format!("{}m{:02}s", secs / 60, secs % 60)
-    } else {
-        format!("{secs}s")
-    };
-    format!("still running: {task} on {} ({took})", hosts.join(", "))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::sync::Arc;
-
-    #[test]
-    fn the_line_names_task_hosts_and_time() {
-        let hosts = ["node1".to_string(), "node2".to_string()];
-        let table = [
-            (5, "still running: kubeadm init on node1, node2 (5s)"),
-            (130, "still running: kubeadm init on node1, node2 (2m10s)"),
-            (3600, "still running: kubeadm init on node1, node2 (60m00s)"),
-        ];
-        for (secs, want) in table {
-            assert_eq!(
-                line("kubeadm init", &hosts, Duration::from_secs(secs)),
-                want
-            );
-        }
-    }
 
     /// The clock is paused: it moves only when every task waits, so the
     /// ticks fall exactly at 50, 100, 150 and 200 ms.
@@ -107,25 +79,25 @@ mod tests {
             };
             watch(
                 work,
-                "t",
                 &running,
                 Some(Duration::from_millis(50)),
-                move |l| said.lock().unwrap().push(l),
+                move |hosts, elapsed| said.lock().unwrap().push((hosts.join(", "), elapsed)),
             )
             .await
         };
         assert_eq!(out, 7);
         let said = said.lock().unwrap().clone();
+        let ms = Duration::from_millis;
         assert_eq!(
             said,
             [
-                "still running: t on a, b (0s)",
-                "still running: t on a, b (0s)",
-                "still running: t on b (0s)",
-                "still running: t on b (0s)",
+                ("a, b".to_string(), ms(50)),
+                ("a, b".to_string(), ms(100)),
+                ("b".to_string(), ms(150)),
+                ("b".to_string(), ms(200)),
             ]
         );
-        let none = watch(async { 1 }, "t", &running, None, |_| {
+        let none = watch(async { 1 }, &running, None, |_, _| {
             panic!("no terminal line")
         })
         .await;

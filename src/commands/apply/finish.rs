@@ -5,6 +5,7 @@ use std::path::Path;
 use super::cluster::{ClusterPlan, ADMIN_CONF};
 use crate::cluster::state::{kubeconfig_with_server, StateDir};
 use crate::engine::Runner;
+use crate::report::Event;
 use crate::ExitCode;
 
 /// Fetch admin.conf (never super-admin.conf) from the first control plane,
@@ -19,11 +20,14 @@ pub async fn kubeconfig_and_nodes(
     let admin = match runner.run_command(host, &format!("cat {ADMIN_CONF}")).await {
         Ok(out) if out.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
         Ok(out) => {
-            crate::outln!("error: {host}: cannot read {ADMIN_CONF} (rc={})", out.rc());
+            runner.emit(Event::Line(format!(
+                "error: {host}: cannot read {ADMIN_CONF} (rc={})",
+                out.rc()
+            )));
             return ExitCode::HostFailed;
         }
         Err(e) => {
-            crate::outln!("error: {e}");
+            runner.emit(Event::Line(format!("error: {e}")));
             return ExitCode::Unreachable;
         }
     };
@@ -41,20 +45,20 @@ pub async fn kubeconfig_and_nodes(
             }
             Ok(state.kubeconfig_path())
         });
-    crate::outln!("\n{}", crate::report::banner("NODES"));
-    let code = match written {
-        Ok(path) => {
-            crate::outln!(
+    let (line, code) = match written {
+        Ok(path) => (
+            format!(
                 "kubeconfig: {} (kubestrap kubeconfig -i INVENTORY prints it)",
                 path.display()
-            );
-            ExitCode::Ok
-        }
-        Err(e) => {
-            crate::outln!("error: {e}");
-            ExitCode::Internal
-        }
+            ),
+            ExitCode::Ok,
+        ),
+        Err(e) => (format!("error: {e}"), ExitCode::Internal),
     };
+    runner.emit(Event::Section {
+        title: "NODES".into(),
+        lines: vec![line],
+    });
     match runner
         .run_command(
             host,
@@ -62,12 +66,14 @@ pub async fn kubeconfig_and_nodes(
         )
         .await
     {
-        Ok(out) if out.success() => crate::out!("{}", String::from_utf8_lossy(&out.stdout)),
-        Ok(out) => crate::outln!(
+        Ok(out) if out.success() => runner.emit(Event::Document(
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )),
+        Ok(out) => runner.emit(Event::Line(format!(
             "{host}: kubectl get nodes failed: {}",
             String::from_utf8_lossy(&out.stderr).trim()
-        ),
-        Err(e) => crate::outln!("error: {e}"),
+        ))),
+        Err(e) => runner.emit(Event::Line(format!("error: {e}"))),
     }
     code
 }
@@ -88,7 +94,7 @@ pub fn failed_workers(runner: &Runner) {
         })
         .collect();
     for line in failed_worker_lines(&failed) {
-        crate::outln!("\n{line}");
+        runner.emit(Event::Line(format!("\n{line}")));
     }
 }
 

@@ -26,6 +26,7 @@ use crate::interrupt;
 use crate::inventory::Role;
 use crate::phases::lock;
 use crate::playbook::{load, load_str, Playbook, PlaybookError};
+use crate::report::Event;
 use crate::{bundle, inventory, Error, ExitCode};
 
 /// The stages `apply` knows, in order, with their playbooks.
@@ -197,11 +198,7 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
                     locks = Some(taken);
                 }
                 Err(refused) => {
-                    crate::outln!("\n{}", crate::report::banner("LOCK"));
-                    for r in &refused {
-                        crate::outln!("{r}");
-                    }
-                    crate::outln!("nothing was changed on any host");
+                    lock_refused(runner, &refused);
                     return ExitCode::HostFailed;
                 }
             }
@@ -252,7 +249,7 @@ async fn stages(
             match plan {
                 Ok(plan) => cluster_plan = Some(plan),
                 Err(e) => {
-                    crate::outln!("\nerror: {e}");
+                    runner.emit(Event::Line(format!("\nerror: {e}")));
                     return code.max(ExitCode::HostFailed);
                 }
             }
@@ -283,11 +280,7 @@ async fn preflight(
     // Another run is changing these hosts: refuse before anything else.
     let held = lock::check(runner, &runner.limit, me);
     if !held.is_empty() && !force_unlock {
-        crate::outln!("\n{}", crate::report::banner("LOCK"));
-        for h in &held {
-            crate::outln!("{h}");
-        }
-        crate::outln!("nothing was changed on any host");
+        lock_refused(runner, &held);
         return Some(ExitCode::HostFailed);
     }
     let hosts: Vec<HostFacts> = gathered
@@ -340,11 +333,21 @@ async fn preflight(
         })
         .collect();
     let (lines, stop) = verdict::verdict(&problems, &not_reached, hosts.len());
-    crate::outln!("\n{}", crate::report::banner("PREFLIGHT"));
-    for line in lines {
-        crate::outln!("{line}");
-    }
+    runner.emit(Event::Section {
+        title: "PREFLIGHT".into(),
+        lines,
+    });
     stop
+}
+
+/// The LOCK block: who holds the hosts, and that nothing was changed.
+fn lock_refused(runner: &Runner, holders: &[impl std::fmt::Display]) {
+    let mut lines: Vec<String> = holders.iter().map(|h| h.to_string()).collect();
+    lines.push("nothing was changed on any host".into());
+    runner.emit(Event::Section {
+        title: "LOCK".into(),
+        lines,
+    });
 }
 
 /// The cluster plan is made from the files preflight gathered; a package
@@ -417,40 +420,43 @@ fn prepare_cluster(
         .unwrap_or_default();
     let vars = cluster::vars(&state, &plan, &ca, now)?;
     register_secrets(&vars);
-    crate::outln!("\n{}", crate::report::banner("CLUSTER"));
-    if state.is_dry() {
-        crate::outln!(
+    let mut lines = vec![if state.is_dry() {
+        format!(
             "cluster CA: {} (--check: nothing is saved in {})",
             ca.hash,
             state.path().display()
-        );
+        )
     } else {
-        crate::outln!(
+        format!(
             "cluster CA: {} (state in {})",
             ca.hash,
             state.path().display()
-        );
-    }
-    crate::outln!(
+        )
+    }];
+    lines.push(format!(
         "endpoint: {}{}",
         plan.endpoint,
         plan.vip
             .as_ref()
             .map(|_| " (virtual IP held by kube-vip)")
             .unwrap_or("")
-    );
+    ));
     if plan.init_needed {
-        crate::outln!("init: {}", plan.first_control_plane);
+        lines.push(format!("init: {}", plan.first_control_plane));
     }
     if !plan.joins.is_empty() {
-        crate::outln!("join: {}", plan.joins.join(", "));
+        lines.push(format!("join: {}", plan.joins.join(", ")));
     }
     if !plan.resets.is_empty() {
-        crate::outln!(
+        lines.push(format!(
             "reset first (an earlier init or join failed midway): {}",
             plan.resets.join(", ")
-        );
+        ));
     }
+    runner.emit(Event::Section {
+        title: "CLUSTER".into(),
+        lines,
+    });
     runner.add_extra_vars(vars);
     Ok(plan)
 }

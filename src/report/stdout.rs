@@ -32,7 +32,7 @@ fn write_to(state: &AtomicU8, w: &mut impl Write, text: &[u8]) -> bool {
         CLOSED
     } else {
         // Not a pipe that closed (a full disk, say): that is worth a word.
-        crate::errln!("error: cannot write to stdout: {e}");
+        error_text(&format!("error: cannot write to stdout: {e}\n"));
         FAILED
     };
     state
@@ -56,17 +56,6 @@ pub fn print(text: &str) {
 /// Print bytes to stdout as they are.
 pub fn print_bytes(bytes: &[u8]) {
     write_stdout(bytes);
-}
-
-/// Print `text` and a newline to stdout (`println!` that never panics).
-pub fn line(text: std::fmt::Arguments<'_>) {
-    print(&format!("{text}\n"));
-}
-
-/// Print a line to stderr, every known secret masked; a closed stderr is
-/// ignored (`eprintln!` panics).
-pub fn error_line(text: std::fmt::Arguments<'_>) {
-    error_text(&format!("{text}\n"));
 }
 
 /// Write `text` to stderr as it is, every known secret masked; a closed
@@ -94,33 +83,6 @@ fn code_for(state: u8, run: ExitCode) -> ExitCode {
         FAILED => run.max(ExitCode::Internal),
         _ => run,
     }
-}
-
-/// `println!` for stdout that ends the run quietly when stdout is closed.
-#[macro_export]
-macro_rules! outln {
-    () => {
-        $crate::ui::stdout::print("\n")
-    };
-    ($($arg:tt)*) => {
-        $crate::ui::stdout::line(format_args!($($arg)*))
-    };
-}
-
-/// `print!` for stdout that ends the run quietly when stdout is closed.
-#[macro_export]
-macro_rules! out {
-    ($($arg:tt)*) => {
-        $crate::ui::stdout::print(&format!($($arg)*))
-    };
-}
-
-/// `eprintln!` that ignores a closed stderr instead of panicking.
-#[macro_export]
-macro_rules! errln {
-    ($($arg:tt)*) => {
-        $crate::ui::stdout::error_line(format_args!($($arg)*))
-    };
 }
 
 #[cfg(test)]
