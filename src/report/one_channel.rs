@@ -1,8 +1,9 @@
 //! The one-channel rule, checked: nothing in src/ prints but the reporters, their printer and the CLI.
 //!
 //! Output that bypasses the reporters escapes their masking and the JSON
-//! report, and cannot be snapshot-tested; `outln!` and friends are
-//! `println!` in disguise, so they count too.
+//! report, and cannot be snapshot-tested. Calling the printer
+//! (`report::stdout`) directly is `println!` in disguise, and so were the
+//! `outln!`/`errln!`/`out!` macros this replaced: they count too.
 
 use std::path::{Path, PathBuf};
 

@@ -54,7 +54,7 @@ pub trait Sink: Send + Sync {
     fn err(&self, text: &str);
 }
 
-/// The process's stdout and stderr through [`crate::ui::stdout`]: never a
+/// The process's stdout and stderr through [`super::stdout`]: never a
 /// panic on a closed pipe, and a closed stdout ends the run quietly.
 pub struct Stdio;
 
