@@ -1,42 +1,59 @@
-//! The crate's error type and the process exit codes a pipeline can rely on.
+//! What stops a command, and the one place where each becomes its documented exit code.
 
 use std::path::PathBuf;
 
-/// Exit codes, documented in README ("Exit codes"). When several apply, the
-/// highest-numbered one wins: a host-key problem outranks an unreachable host,
-/// which outranks a failed command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum ExitCode {
-    /// Every host succeeded.
-    Ok = 0,
-    /// kubestrap itself failed (local I/O, an internal error).
-    Internal = 1,
-    /// Bad input: command line, inventory, ssh config, playbook.
-    BadInput = 2,
-    /// A command or task failed on at least one host.
-    HostFailed = 3,
-    /// At least one host could not be reached (connect, auth, timeout).
-    Unreachable = 4,
-    /// A host key was unknown, changed or revoked: refused for safety.
-    HostKey = 5,
-    /// Interrupted by Ctrl-C.
-    Interrupted = 130,
-    /// stdout was closed (`| head`): the run stopped quietly, as a tool
-    /// ended by SIGPIPE does (a shell shows 128 + 13).
-    BrokenPipe = 141,
-}
+use crate::exit_code::ExitCode;
 
-/// Everything that can go wrong, with the context an operator needs to act.
+/// Everything that stops a command before or around its run, with the
+/// context an operator needs to act. What goes wrong on a host during a run
+/// is not an `Error`: it is that host's outcome (failed, unreachable), and
+/// the run goes on with the others.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{0}")]
-    BadInput(String),
+    /// Problems in the inventory, each `FILE:LINE: host NAME: message`.
     #[error("{}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n"))]
     Inventory(Vec<crate::inventory::Problem>),
     /// Problems in a playbook, each `FILE:LINE: message`.
     #[error("{}", .0.join("\n"))]
     Playbook(Vec<String>),
-    #[error("{path}: {source}")]
+    /// A host pattern (`--limit`) that selects nothing it can name.
+    #[error("{0}")]
+    Pattern(String),
+    /// An `-e` argument that is neither key=value, YAML nor a readable @file.
+    #[error("{0}")]
+    ExtraVars(String),
+    /// A `--skip-preflight` name that is no check.
+    #[error("{0}")]
+    SkipPreflight(String),
+    #[error("--until {given:?}: no such stage (stages: {})", .known.join(", "))]
+    UnknownStage { given: String, known: Vec<String> },
+    /// ssh_config unreadable, or a host it and the inventory cannot place.
+    #[error(transparent)]
+    Hosts(#[from] crate::ssh::hosts::HostsError),
+    #[error("cannot read the become password from the terminal: {0}")]
+    BecomePassword(std::io::Error),
+    /// A file named on the command line that cannot be read.
+    #[error("{}: {source}", .path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A certificate named on the command line that is none.
+    #[error("{}: {source}", .path.display())]
+    Certificate {
+        path: PathBuf,
+        source: crate::cluster::error::CertError,
+    },
+    #[error(transparent)]
+    State(#[from] crate::cluster::error::StateError),
+    /// `kubeconfig` before `apply` made what it prints.
+    #[error("{what}; run `kubestrap apply -i {}` first: it stores the admin kubeconfig once the control plane is up", .inventory.display())]
+    NotAppliedYet { what: String, inventory: PathBuf },
+    #[error("internal: no shipped playbook {0}")]
+    NoShippedPlaybook(String),
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("{}: {source}", .path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -45,10 +62,27 @@ pub enum Error {
 }
 
 impl Error {
+    /// The documented exit code for this error (README, "Exit codes"): the
+    /// one place errors become exit codes.
     pub fn exit_code(&self) -> ExitCode {
+        use crate::cluster::error::StateError;
         match self {
-            Error::BadInput(_) | Error::Inventory(_) | Error::Playbook(_) => ExitCode::BadInput,
-            Error::Io { .. } => ExitCode::Internal,
+            Error::NoShippedPlaybook(_)
+            | Error::Runtime(_)
+            | Error::Io { .. }
+            | Error::State(StateError::Io { .. }) => ExitCode::Internal,
+            Error::Inventory(_)
+            | Error::Playbook(_)
+            | Error::Pattern(_)
+            | Error::ExtraVars(_)
+            | Error::SkipPreflight(_)
+            | Error::UnknownStage { .. }
+            | Error::Hosts(_)
+            | Error::BecomePassword(_)
+            | Error::Unreadable { .. }
+            | Error::Certificate { .. }
+            | Error::State(_)
+            | Error::NotAppliedYet { .. } => ExitCode::BadInput,
         }
     }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 type Graph = BTreeMap<String, BTreeSet<String>>;
 
 /// The crate's root re-exports live in these modules.
-const ROOT_ITEMS: &[(&str, &str)] = &[("Error", "error"), ("ExitCode", "error")];
+const ROOT_ITEMS: &[(&str, &str)] = &[("Error", "error"), ("ExitCode", "exit_code")];
 
 /// The modules that may never be reached from the engine: it runs plays
 /// for whoever asks and knows nothing of commands, their flags or locks.

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod commands;
 pub mod engine;
 pub mod error;
+pub mod exit_code;
 pub mod facts;
 #[cfg(test)]
 mod fixture_tables;
@@ -29,7 +30,8 @@ pub mod ssh;
 pub mod ui;
 pub mod yaml_pos;
 
-pub use error::{Error, ExitCode};
+pub use error::Error;
+pub use exit_code::ExitCode;
 
 /// Parse the command line and run the chosen command; the result is the
 /// process exit code.

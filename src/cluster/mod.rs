@@ -4,6 +4,7 @@
 //! all hosts before anything on them changes.
 
 pub mod defaults;
+pub mod error;
 pub mod pin;
 pub mod pki;
 pub mod preflight;

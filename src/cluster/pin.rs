@@ -12,6 +12,7 @@
 //! ```
 //! (the first for an RSA CA, the second for any key type).
 
+use super::error::CertError;
 use sha2::{Digest, Sha256};
 use x509_parser::certificate::X509Certificate;
 use x509_parser::pem::Pem;
@@ -20,7 +21,7 @@ use x509_parser::pem::Pem;
 ///
 /// PEM input may hold several blocks; the first `CERTIFICATE` block is the
 /// one hashed, as `openssl x509` reads the first certificate of a bundle.
-pub fn ca_cert_hash(cert: &[u8]) -> Result<String, String> {
+pub fn ca_cert_hash(cert: &[u8]) -> Result<String, CertError> {
     let der = certificate_der(cert)?;
     let cert = parse_certificate(&der)?;
     Ok(spki_hash(cert.tbs_certificate.subject_pki.raw))
@@ -35,9 +36,9 @@ pub(crate) fn spki_hash(spki_der: &[u8]) -> String {
 }
 
 /// The DER of the first certificate in `input` (PEM or DER).
-pub(crate) fn certificate_der(input: &[u8]) -> Result<Vec<u8>, String> {
+pub(crate) fn certificate_der(input: &[u8]) -> Result<Vec<u8>, CertError> {
     if input.iter().all(u8::is_ascii_whitespace) {
-        return Err("empty input: expected a certificate in PEM or DER".into());
+        return Err(CertError::Empty);
     }
     // A DER certificate is a SEQUENCE; PEM is text and cannot start with 0x30 ('0').
     if input[0] == 0x30 {
@@ -45,31 +46,25 @@ pub(crate) fn certificate_der(input: &[u8]) -> Result<Vec<u8>, String> {
     }
     let mut labels = Vec::new();
     for block in Pem::iter_from_buffer(input) {
-        let block = block.map_err(|e| format!("not valid PEM: {e}"))?;
+        let block = block.map_err(|e| CertError::Pem(e.to_string()))?;
         if block.label == "CERTIFICATE" {
             return Ok(block.contents);
         }
         labels.push(block.label);
     }
     if labels.is_empty() {
-        Err("not a certificate: neither PEM (no -----BEGIN line) nor DER".into())
+        Err(CertError::NeitherPemNorDer)
     } else {
-        Err(format!(
-            "no CERTIFICATE block in the PEM input (found: {})",
-            labels.join(", ")
-        ))
+        Err(CertError::NoCertificateBlock { found: labels })
     }
 }
 
 /// Parses one DER certificate, refusing trailing bytes.
-pub(crate) fn parse_certificate(der: &[u8]) -> Result<X509Certificate<'_>, String> {
-    let (rest, cert) = x509_parser::parse_x509_certificate(der)
-        .map_err(|e| format!("not a valid X.509 certificate: {e}"))?;
+pub(crate) fn parse_certificate(der: &[u8]) -> Result<X509Certificate<'_>, CertError> {
+    let (rest, cert) =
+        x509_parser::parse_x509_certificate(der).map_err(|e| CertError::X509(e.to_string()))?;
     if !rest.is_empty() {
-        return Err(format!(
-            "not a valid X.509 certificate: {} bytes after its end",
-            rest.len()
-        ));
+        return Err(CertError::TrailingBytes(rest.len()));
     }
     Ok(cert)
 }
@@ -162,7 +157,15 @@ mod tests {
 
     #[test]
     fn errors_name_what_is_wrong() {
-        let err = |input: &[u8]| ca_cert_hash(input).unwrap_err();
+        assert_eq!(ca_cert_hash(b" \n").unwrap_err(), CertError::Empty);
+        let key = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+        assert_eq!(
+            ca_cert_hash(key).unwrap_err(),
+            CertError::NoCertificateBlock {
+                found: vec!["PRIVATE KEY".into()]
+            }
+        );
+        let err = |input: &[u8]| ca_cert_hash(input).unwrap_err().to_string();
         assert!(err(b"").contains("empty input"), "{}", err(b""));
         assert!(err(b"hello world\n").contains("neither PEM"));
         let key = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";

@@ -4,6 +4,7 @@
 //! making its own, so making it here fixes the discovery hash before any
 //! host is touched.
 
+use super::error::CaError;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
@@ -46,8 +47,11 @@ pub struct Ca {
 /// and signs the cluster's certificates with it.
 ///
 /// `cluster_name` only labels errors: kubeadm's CA subject carries no name.
-pub fn new_ca(cluster_name: &str) -> Result<Ca, String> {
-    make_ca(SystemTime::now()).map_err(|e| format!("cluster {cluster_name}: cannot make a CA: {e}"))
+pub fn new_ca(cluster_name: &str) -> Result<Ca, CaError> {
+    make_ca(SystemTime::now()).map_err(|why| CaError::Make {
+        cluster: cluster_name.to_string(),
+        why,
+    })
 }
 
 fn make_ca(now: SystemTime) -> Result<Ca, String> {
@@ -73,7 +77,7 @@ fn make_ca(now: SystemTime) -> Result<Ca, String> {
 
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
     let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-    parse_ca(&cert.pem(), Some(Secret::new(key.serialize_pem())))
+    parse_ca(&cert.pem(), Some(Secret::new(key.serialize_pem()))).map_err(|e| e.to_string())
 }
 
 /// A positive 127-bit serial: unique per CA, as RFC 5280 asks.
@@ -88,18 +92,18 @@ fn random_serial() -> Result<SerialNumber, String> {
 
 /// Reads a CA from PEM: the certificate must be a CA; a key, when given, must
 /// be unencrypted (PKCS#8, PKCS#1 RSA or SEC1 EC PEM) and belong to it.
-pub fn parse_ca(cert_pem: &str, key_pem: Option<Secret>) -> Result<Ca, String> {
-    let der = certificate_der(cert_pem.as_bytes()).map_err(|e| format!("CA certificate: {e}"))?;
-    let cert = parse_certificate(&der).map_err(|e| format!("CA certificate: {e}"))?;
+pub fn parse_ca(cert_pem: &str, key_pem: Option<Secret>) -> Result<Ca, CaError> {
+    let der = certificate_der(cert_pem.as_bytes())?;
+    let cert = parse_certificate(&der)?;
     match cert.basic_constraints() {
         Ok(Some(bc)) if bc.value.ca => {}
-        _ => return Err("CA certificate: not a CA (no basicConstraints CA:TRUE)".into()),
+        _ => return Err(CaError::NotACa),
     }
     let spki = &cert.tbs_certificate.subject_pki;
     if let Some(key) = &key_pem {
         let public = private_key_public(key.expose(), spki.raw)?;
         if public != *spki.subject_public_key.data {
-            return Err("the CA key does not belong to the CA certificate".into());
+            return Err(CaError::KeyMismatch);
         }
     }
     Ok(Ca {
@@ -123,13 +127,15 @@ fn certificate_pem(der: &[u8]) -> String {
 /// The public key (as the certificate's subjectPublicKey bit string holds it)
 /// of the first private key in `pem`. `cert_spki` supplies the curve for a
 /// SEC1 key, whose PEM need not name it.
-fn private_key_public(pem: &str, cert_spki: &[u8]) -> Result<Vec<u8>, String> {
+fn private_key_public(pem: &str, cert_spki: &[u8]) -> Result<Vec<u8>, CaError> {
     let rng = SystemRandom::new();
     let mut labels = Vec::new();
     for block in x509_parser::pem::Pem::iter_from_buffer(pem.as_bytes()) {
-        let block = block.map_err(|e| format!("CA key: not valid PEM: {e}"))?;
-        let unreadable =
-            |e: ring::error::KeyRejected| format!("CA key: unreadable {}: {e}", block.label);
+        let block = block.map_err(|e| CaError::KeyPem(e.to_string()))?;
+        let unreadable = |e: ring::error::KeyRejected| CaError::KeyUnreadable {
+            label: block.label.clone(),
+            why: e.to_string(),
+        };
         match block.label.as_str() {
             "PRIVATE KEY" => return pkcs8_public(&block.contents, &rng).map_err(unreadable),
             "RSA PRIVATE KEY" => {
@@ -137,28 +143,18 @@ fn private_key_public(pem: &str, cert_spki: &[u8]) -> Result<Vec<u8>, String> {
                 return Ok(key.public_key().as_ref().to_vec());
             }
             "EC PRIVATE KEY" => {
-                let alg_id = der_first_element(cert_spki)
-                    .ok_or("CA certificate: malformed SubjectPublicKeyInfo")?;
+                let alg_id = der_first_element(cert_spki).ok_or(CaError::MalformedSpki)?;
                 let pkcs8 = der(
                     0x30,
                     &[&der(0x02, &[0])[..], alg_id, &der(0x04, &block.contents)].concat(),
                 );
                 return pkcs8_public(&pkcs8, &rng).map_err(unreadable);
             }
-            "ENCRYPTED PRIVATE KEY" => {
-                return Err("CA key: encrypted; kubeadm needs it unencrypted".into())
-            }
+            "ENCRYPTED PRIVATE KEY" => return Err(CaError::KeyEncrypted),
             other => labels.push(other.to_string()),
         }
     }
-    Err(format!(
-        "CA key: no private key PEM block (found: {})",
-        if labels.is_empty() {
-            "nothing".into()
-        } else {
-            labels.join(", ")
-        }
-    ))
+    Err(CaError::NoKey { found: labels })
 }
 
 fn pkcs8_public(pkcs8: &[u8], rng: &SystemRandom) -> Result<Vec<u8>, ring::error::KeyRejected> {
@@ -215,6 +211,7 @@ fn der(tag: u8, content: &[u8]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cluster::error::CertError;
     use std::path::Path;
 
     /// [`crate::cluster::openssl`]'s output as text (all these commands print PEM or text).
@@ -340,8 +337,7 @@ mod tests {
             let (_, key) = &others[(i + 1) % others.len()];
             let err = parse_ca(cert, Some(Secret::new(key.clone()))).unwrap_err();
             assert!(
-                err == "the CA key does not belong to the CA certificate"
-                    || err.starts_with("CA key: unreadable"),
+                matches!(err, CaError::KeyMismatch | CaError::KeyUnreadable { .. }),
                 "{err}"
             );
         }
@@ -382,7 +378,7 @@ mod tests {
         );
         let leaf = read(d, "leaf.pem");
         assert_eq!(
-            parse_ca(&leaf, None).unwrap_err(),
+            parse_ca(&leaf, None).unwrap_err().to_string(),
             "CA certificate: not a CA (no basicConstraints CA:TRUE)"
         );
 
@@ -398,13 +394,21 @@ mod tests {
         );
         let enc = Secret::new(read(d, "enc.pem"));
         assert_eq!(
-            parse_ca(&ca.cert_pem, Some(enc)).unwrap_err(),
+            parse_ca(&ca.cert_pem, Some(enc)).unwrap_err().to_string(),
             "CA key: encrypted; kubeadm needs it unencrypted"
         );
         let err = parse_ca(&ca.cert_pem, Some(Secret::new(ca.cert_pem.clone()))).unwrap_err();
-        assert_eq!(err, "CA key: no private key PEM block (found: CERTIFICATE)");
+        assert_eq!(
+            err.to_string(),
+            "CA key: no private key PEM block (found: CERTIFICATE)"
+        );
+        assert_eq!(
+            parse_ca("garbage", None).unwrap_err(),
+            CaError::Certificate(CertError::NeitherPemNorDer)
+        );
         assert!(parse_ca("garbage", None)
             .unwrap_err()
+            .to_string()
             .starts_with("CA certificate: not a certificate"));
     }
 

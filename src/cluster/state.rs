@@ -20,10 +20,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::StateError as Error;
 use super::pki::{self, Ca};
 use super::token::{self, BootstrapToken};
 use crate::secret::Secret;
-use crate::Error;
 
 /// A stored token is reused only while it has more than this left (seconds),
 /// so it cannot expire in the middle of a run that joins with it.
@@ -134,18 +134,11 @@ impl StateDir {
     fn checked(path: PathBuf) -> Result<StateDir, Error> {
         let meta = fs::metadata(&path).map_err(io_err(&path))?;
         if !meta.is_dir() {
-            return Err(Error::BadInput(format!(
-                "state directory {} is not a directory",
-                path.display()
-            )));
+            return Err(Error::NotADirectory(path));
         }
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(Error::BadInput(format!(
-                "state directory {p} is accessible by group or others (mode {mode:04o}) and holds \
-                 the cluster CA key; make it private with: chmod 700 {p}",
-                p = path.display()
-            )));
+            return Err(Error::NotPrivate { path, mode });
         }
         Ok(StateDir { path, dry: false })
     }
@@ -167,7 +160,10 @@ impl StateDir {
             )),
             (Some(cert), key) => pki::parse_ca(&cert, key.map(Secret::new))
                 .map(Some)
-                .map_err(|e| self.bad(CA_CERT, &e)),
+                .map_err(|source| Error::BadCa {
+                    file: self.file(CA_CERT),
+                    source,
+                }),
         }
     }
 
@@ -177,7 +173,7 @@ impl StateDir {
         if self.file(CA_CERT).exists() || self.file(CA_KEY).exists() {
             return Err(self.ca_exists());
         }
-        let ca = pki::new_ca(cluster_name).map_err(Error::BadInput)?;
+        let ca = pki::new_ca(cluster_name)?;
         let key = ca.key_pem.as_ref().expect("a new CA has its key");
         // Key first: a crash between the two leaves a key without a
         // certificate, which `ca()` reports, never a certificate without its key.
@@ -191,14 +187,15 @@ impl StateDir {
     /// hash is all they need); a stored key must match the certificate.
     pub fn store_recovered_ca_cert(&self, pem: &str) -> Result<Ca, Error> {
         let key = self.read(CA_KEY)?.map(Secret::new);
-        let ca = pki::parse_ca(pem, key).map_err(|e| {
-            Error::BadInput(format!(
-                "recovered CA certificate for {}: {e}",
-                self.path.display()
-            ))
+        let ca = pki::parse_ca(pem, key).map_err(|source| Error::RecoveredCa {
+            dir: self.path.clone(),
+            source,
         })?;
         if let Some(existing) = self.read(CA_CERT)? {
-            let existing = pki::parse_ca(&existing, None).map_err(|e| self.bad(CA_CERT, &e))?;
+            let existing = pki::parse_ca(&existing, None).map_err(|source| Error::BadCa {
+                file: self.file(CA_CERT),
+                source,
+            })?;
             if existing.cert_pem == ca.cert_pem {
                 return Ok(ca);
             }
@@ -216,15 +213,17 @@ impl StateDir {
         if let Some(text) = self.read(TOKEN)? {
             match serde_json::from_str::<TokenFile>(&text)
                 .map_err(|e| e.to_string())
-                .and_then(|t| BootstrapToken::from_parts(t.id, Secret::new(t.secret), t.expires_at))
-            {
+                .and_then(|t| {
+                    BootstrapToken::from_parts(t.id, Secret::new(t.secret), t.expires_at)
+                        .map_err(|e| e.to_string())
+                }) {
                 Ok(t) if t.remaining(now) > TOKEN_REUSE_MARGIN => return Ok((t, false)),
                 Ok(_) => {}
                 // A token is cheap to replace; a damaged file must not stop a run.
                 Err(e) => tracing::warn!("{}: {e}; making a new token", self.file(TOKEN).display()),
             }
         }
-        let t = BootstrapToken::generate(now, ttl).map_err(Error::BadInput)?;
+        let t = BootstrapToken::generate(now, ttl)?;
         let file = TokenFile {
             id: t.id.clone(),
             secret: t.secret().expose().to_string(),
@@ -252,7 +251,7 @@ impl StateDir {
                 }
             }
         }
-        let key = token::certificate_key().map_err(Error::BadInput)?;
+        let key = token::certificate_key()?;
         self.save_certificate_key(&key, None)?;
         Ok((key, None))
     }
@@ -322,15 +321,14 @@ impl StateDir {
     }
 
     fn bad(&self, name: &str, problem: &str) -> Error {
-        Error::BadInput(format!("{}: {problem}", self.file(name).display()))
+        Error::BadFile {
+            file: self.file(name),
+            problem: problem.to_string(),
+        }
     }
 
     fn ca_exists(&self) -> Error {
-        Error::BadInput(format!(
-            "{} already holds a cluster CA; kubestrap never replaces one (every node trusts it). \
-             To build a new cluster, use another state directory or move this one away",
-            self.path.display()
-        ))
+        Error::CaExists(self.path.clone())
     }
 }
 

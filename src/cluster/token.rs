@@ -4,6 +4,7 @@
 //! Both are made here, before `kubeadm init`, so every join command is known
 //! in advance and a re-run can join new nodes with the same values.
 
+use super::error::TokenError;
 use std::time::Duration;
 
 use ring::rand::{SecureRandom, SystemRandom};
@@ -33,8 +34,8 @@ pub struct BootstrapToken {
 
 impl BootstrapToken {
     /// A fresh token from the OS CSPRNG, expiring `ttl` after `now` (unix seconds).
-    pub fn generate(now: i64, ttl: Duration) -> Result<Self, String> {
-        let ttl = i64::try_from(ttl.as_secs()).map_err(|_| "token TTL too large".to_string())?;
+    pub fn generate(now: i64, ttl: Duration) -> Result<Self, TokenError> {
+        let ttl = i64::try_from(ttl.as_secs()).map_err(|_| TokenError::TtlTooLarge)?;
         Ok(BootstrapToken {
             id: random_chars(6)?,
             secret: Secret::new(random_chars(16)?),
@@ -43,12 +44,12 @@ impl BootstrapToken {
     }
 
     /// A token read back from storage, checked to have kubeadm's shape.
-    pub fn from_parts(id: String, secret: Secret, expires_at: i64) -> Result<Self, String> {
+    pub fn from_parts(id: String, secret: Secret, expires_at: i64) -> Result<Self, TokenError> {
         if !is_token_part(&id, 6) {
-            return Err(format!("token id {id:?} is not [a-z0-9]{{6}}"));
+            return Err(TokenError::BadId(id));
         }
         if !is_token_part(secret.expose(), 16) {
-            return Err("token secret is not [a-z0-9]{16}".into());
+            return Err(TokenError::BadSecret);
         }
         Ok(BootstrapToken {
             id,
@@ -75,7 +76,7 @@ impl BootstrapToken {
 
 /// A fresh `--certificate-key`: 32 random bytes, hex (what `kubeadm certs
 /// certificate-key` prints).
-pub fn certificate_key() -> Result<Secret, String> {
+pub fn certificate_key() -> Result<Secret, TokenError> {
     let mut bytes = [0u8; 32];
     fill(&mut bytes)?;
     Ok(Secret::new(data_encoding::HEXLOWER.encode(&bytes)))
@@ -92,7 +93,7 @@ fn is_token_part(s: &str, len: usize) -> bool {
 
 /// `n` characters from kubeadm's alphabet, without modulo bias: bytes at or
 /// above 252 (7 × 36) are drawn again, as kubeadm's `randBytes` does.
-fn random_chars(n: usize) -> Result<String, String> {
+fn random_chars(n: usize) -> Result<String, TokenError> {
     let mut out = String::with_capacity(n);
     let mut buf = [0u8; 32];
     while out.len() < n {
@@ -109,10 +110,10 @@ fn random_chars(n: usize) -> Result<String, String> {
     Ok(out)
 }
 
-fn fill(buf: &mut [u8]) -> Result<(), String> {
+fn fill(buf: &mut [u8]) -> Result<(), TokenError> {
     SystemRandom::new()
         .fill(buf)
-        .map_err(|_| "the operating system's random number generator failed".to_string())
+        .map_err(|_| TokenError::Random)
 }
 
 #[cfg(test)]
@@ -163,8 +164,9 @@ mod tests {
         .is_err());
         let err = BootstrapToken::from_parts("abcdef".into(), Secret::new("short".into()), 5)
             .unwrap_err();
+        assert_eq!(err, TokenError::BadSecret);
         assert!(
-            !err.contains("short"),
+            !err.to_string().contains("short"),
             "the secret must not be echoed: {err}"
         );
     }

@@ -7,10 +7,14 @@ use crate::{Error, ExitCode};
 
 /// Prints the discovery hash of the CA certificate in `file` (PEM or DER).
 pub fn ca_hash(file: &Path) -> Result<ExitCode, Error> {
-    let bytes =
-        std::fs::read(file).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
-    let hash =
-        ca_cert_hash(&bytes).map_err(|e| Error::BadInput(format!("{}: {e}", file.display())))?;
+    let bytes = std::fs::read(file).map_err(|source| Error::Unreadable {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let hash = ca_cert_hash(&bytes).map_err(|source| Error::Certificate {
+        path: file.to_path_buf(),
+        source,
+    })?;
     crate::report::say(crate::report::Event::Line(hash));
     Ok(ExitCode::Ok)
 }

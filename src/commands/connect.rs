@@ -31,11 +31,8 @@ impl SshRequest {
     /// Connection options; asks for the become password here, once.
     pub fn options(&self) -> Result<Options, Error> {
         let become_password = if self.ask_become_pass {
-            let pass = rpassword::prompt_password("BECOME password: ").map_err(|e| {
-                Error::BadInput(format!(
-                    "cannot read the become password from the terminal: {e}"
-                ))
-            })?;
+            let pass =
+                rpassword::prompt_password("BECOME password: ").map_err(Error::BecomePassword)?;
             Some(Secret::new(pass))
         } else if let Some(path) = &self.become_password_file {
             let text = std::fs::read_to_string(path).map_err(|e| Error::Io {

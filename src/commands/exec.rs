@@ -26,13 +26,13 @@ pub struct ExecRequest {
 /// Run the command on every selected host; the exit code says how it went.
 pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    let names = pattern::select(&inv, &args.limit).map_err(Error::BadInput)?;
+    let names = pattern::select(&inv, &args.limit).map_err(Error::Pattern)?;
     let (opts, targets) = args.ssh.reach(&inv, &names)?;
     let command = args.command.join(" ");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::BadInput(format!("cannot start the async runtime: {e}")))?;
+        .map_err(Error::Runtime)?;
     Ok(runtime.block_on(exec_all(targets, command, opts, args.forks)))
 }
 

@@ -23,25 +23,20 @@ pub fn kubeconfig(req: KubeconfigRequest) -> Result<ExitCode, Error> {
             StateDir::default_path(&req.inventory, inv.cluster.name.as_deref())
         }
     };
-    let run_apply = || {
-        format!(
-            "run `kubestrap apply -i {}` first: it stores the admin kubeconfig once the control \
-             plane is up",
-            req.inventory.display()
-        )
+    let not_yet = |what: String| Error::NotAppliedYet {
+        what,
+        inventory: req.inventory.clone(),
     };
     let Some(state) = StateDir::open_existing(&state_path)? else {
-        return Err(Error::BadInput(format!(
-            "no state directory at {}; {}",
-            state_path.display(),
-            run_apply()
+        return Err(not_yet(format!(
+            "no state directory at {}",
+            state_path.display()
         )));
     };
     let Some(text) = state.kubeconfig()? else {
-        return Err(Error::BadInput(format!(
-            "{} has no admin kubeconfig; {}",
-            state_path.display(),
-            run_apply()
+        return Err(not_yet(format!(
+            "{} has no admin kubeconfig",
+            state_path.display()
         )));
     };
     match req.output {

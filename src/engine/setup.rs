@@ -54,10 +54,10 @@ impl Session {
         playbook: Playbook,
         base_dir: PathBuf,
     ) -> Result<Session, Error> {
-        let limit = pattern::select(&inv, &req.limit).map_err(Error::BadInput)?;
+        let limit = pattern::select(&inv, &req.limit).map_err(Error::Pattern)?;
         let mut extra = Map::new();
         for e in &req.extra_vars {
-            extra.extend(parse_extra_vars(e).map_err(Error::BadInput)?);
+            extra.extend(parse_extra_vars(e).map_err(Error::ExtraVars)?);
         }
         let sessions: Vec<Option<HostSession>> = targets
             .into_iter()
@@ -112,7 +112,7 @@ impl Session {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
-            .map_err(|e| Error::BadInput(format!("cannot start the async runtime: {e}")))?;
+            .map_err(Error::Runtime)?;
         Ok(Session {
             runner,
             runtime,

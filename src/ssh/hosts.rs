@@ -2,19 +2,33 @@
 
 use std::path::Path;
 
-use super::config::SshConfig;
+use super::config::{ConfigError, SshConfig};
 use super::target::{home_dir, local_user, Resolver};
 use super::{Options, Target};
 use crate::inventory::Inventory;
-use crate::Error;
+
+/// Why the hosts cannot be placed: ssh_config unreadable, or a host whose
+/// inventory and ssh_config settings give no usable target.
+#[derive(Debug, thiserror::Error)]
+pub enum HostsError {
+    #[error(transparent)]
+    SshConfig(#[from] ConfigError),
+    #[error("{}:{line}: host {host}: {why}", .file.display())]
+    Target {
+        file: std::path::PathBuf,
+        line: usize,
+        host: String,
+        why: String,
+    },
+}
 
 /// ~/.ssh/config, or the file given with -F.
-pub fn load_ssh_config(path: Option<&Path>) -> Result<SshConfig, Error> {
+pub fn load_ssh_config(path: Option<&Path>) -> Result<SshConfig, HostsError> {
     match path {
         Some(p) => SshConfig::load(p),
         None => SshConfig::load_user(),
     }
-    .map_err(|e| Error::BadInput(e.to_string()))
+    .map_err(HostsError::SshConfig)
 }
 
 /// Connection targets for the named hosts, in the given order.
@@ -23,7 +37,7 @@ pub fn resolve_targets(
     names: &[String],
     config: &SshConfig,
     opts: &Options,
-) -> Result<Vec<Target>, Error> {
+) -> Result<Vec<Target>, HostsError> {
     let resolver = Resolver {
         config,
         known_hosts_override: &opts.known_hosts,
@@ -34,13 +48,11 @@ pub fn resolve_targets(
         .iter()
         .filter_map(|n| inv.host(n))
         .map(|host| {
-            resolver.resolve(host).map_err(|e| {
-                Error::BadInput(format!(
-                    "{}:{}: host {}: {e}",
-                    inv.source.display(),
-                    host.line,
-                    host.name
-                ))
+            resolver.resolve(host).map_err(|why| HostsError::Target {
+                file: inv.source.clone(),
+                line: host.line,
+                host: host.name.clone(),
+                why,
             })
         })
         .collect()

@@ -163,7 +163,7 @@ pub fn cluster_ca(
     let known = state.ca().map_err(|e| e.to_string())?;
     match (known, running) {
         (Some(ca), Some(pem)) => {
-            let theirs = ca_cert_hash(&pem)?;
+            let theirs = ca_cert_hash(&pem).map_err(|e| e.to_string())?;
             if theirs != ca.hash {
                 return Err(format!(
                     "the CA in {} ({}) is not the CA of the running cluster on {} ({theirs}); refusing to use it",

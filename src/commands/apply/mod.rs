@@ -46,13 +46,13 @@ const CLUSTER: &str = "cluster";
 fn playbooks_until(until: Option<&str>) -> Result<Vec<(&'static str, &'static str)>, Error> {
     let last = match until {
         None => STAGES.len() - 1,
-        Some(u) => STAGES.iter().position(|(s, _)| *s == u).ok_or_else(|| {
-            let names: Vec<&str> = STAGES.iter().map(|(s, _)| *s).collect();
-            Error::BadInput(format!(
-                "--until {u:?}: no such stage (stages: {})",
-                names.join(", ")
-            ))
-        })?,
+        Some(u) => STAGES
+            .iter()
+            .position(|(s, _)| *s == u)
+            .ok_or_else(|| Error::UnknownStage {
+                given: u.to_string(),
+                known: STAGES.iter().map(|(s, _)| s.to_string()).collect(),
+            })?,
     };
     Ok(STAGES[..=last]
         .iter()
@@ -70,8 +70,7 @@ fn load_playbook(name: &str, dir: Option<&Path>) -> Result<(Playbook, PathBuf), 
             return Ok((load(&path).map_err(located)?, dir.to_path_buf()));
         }
     }
-    let text = bundle::playbook(name)
-        .ok_or_else(|| Error::BadInput(format!("no shipped playbook {name}")))?;
+    let text = bundle::playbook(name).ok_or_else(|| Error::NoShippedPlaybook(name.to_string()))?;
     let shown = PathBuf::from("playbooks").join(name);
     // Templates: the override directory's own `templates/` first, then the
     // shipped ones; with no directory (an empty base), only the shipped ones.
@@ -142,7 +141,7 @@ pub struct ApplyRequest {
 pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
     let verbose = args.verbose;
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    preflight::validate_skip(&args.skip_preflight).map_err(Error::BadInput)?;
+    preflight::validate_skip(&args.skip_preflight).map_err(Error::SkipPreflight)?;
     let mut books = Vec::new();
     for (stage, name) in playbooks_until(args.until.as_deref())? {
         let (book, base) = load_playbook(name, args.playbooks.as_deref())?;
