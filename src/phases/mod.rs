@@ -1,3 +1,4 @@
-//! Steps of kubestrap's own commands that are more than a playbook: the host lock, for now.
+//! A command's steps as small phase values, and the manager that runs a list of them.
 
 pub mod lock;
+pub mod manager;
