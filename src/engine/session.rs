@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value as Json};
 
+use crate::facts::rider::RiderOutput;
 use crate::facts::{self, FactRequest, Facts};
 use crate::report::HostStats;
 use crate::ssh::{Connection, Options, SshError, Target};
@@ -84,12 +85,29 @@ impl HostSession {
         become_user: Option<&str>,
         opts: &Options,
     ) -> Result<(), GatherError> {
+        self.gather_riding(requests, become_user, opts, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`HostSession::gather`], with the caller's `rider` script run in the
+    /// same round trip (see [`facts::rider`]); its result when there was one.
+    pub async fn gather_riding(
+        &mut self,
+        requests: &[FactRequest],
+        become_user: Option<&str>,
+        opts: &Options,
+        rider: Option<&str>,
+    ) -> Result<Option<RiderOutput>, GatherError> {
         let conn = self
             .conn
             .as_ref()
             .ok_or_else(|| GatherError::Failed("not connected".into()))?;
         let requests = facts::needed(requests);
-        let script = facts::gather_script(&requests);
+        let mut script = facts::gather_script(&requests);
+        if let Some(rider) = rider {
+            script = facts::rider::with_rider(&script, rider);
+        }
         let out = conn
             .run_with(&sh_c(&script), None, become_user, opts)
             .await
@@ -102,6 +120,7 @@ impl HostSession {
             )));
         }
         let fresh = facts::parse(&out.stdout, &requests).map_err(GatherError::Failed)?;
+        let ridden = rider.and_then(|_| facts::rider::rider_output(&out.stdout));
         match &mut self.facts {
             None => {
                 self.fact_vars = fact_values(&fresh);
@@ -116,7 +135,7 @@ impl HostSession {
                 known.sysctls.extend(fresh.sysctls);
             }
         }
-        Ok(())
+        Ok(ridden)
     }
 }
 

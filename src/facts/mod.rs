@@ -9,6 +9,7 @@ mod model;
 mod network;
 mod parse;
 pub mod pending;
+pub mod rider;
 mod script;
 mod sections;
 mod vars;
