@@ -34,6 +34,8 @@ const CA_KEY: &str = "ca.key";
 const TOKEN: &str = "token.json";
 const CERT_KEY: &str = "certificate-key.json";
 const KUBECONFIG: &str = "kubeconfig";
+/// The SHA-256 of the admin.conf [`KUBECONFIG`] was made from.
+const KUBECONFIG_SOURCE: &str = "kubeconfig.source";
 
 /// A cluster's state directory, checked to be private to its owner.
 #[derive(Debug, Clone)]
@@ -275,6 +277,21 @@ impl StateDir {
     /// see [`kubeconfig_with_server`]).
     pub fn write_kubeconfig(&self, text: &str) -> Result<(), Error> {
         self.write(KUBECONFIG, text.as_bytes())
+    }
+
+    /// Records the SHA-256 (hex) of the admin.conf the stored kubeconfig was
+    /// made from, so a later run can tell it is still current from facts.
+    pub fn write_kubeconfig_source(&self, sha256: &str) -> Result<(), Error> {
+        self.write(KUBECONFIG_SOURCE, format!("{sha256}\n").as_bytes())
+    }
+
+    /// The SHA-256 recorded by [`StateDir::write_kubeconfig_source`], when
+    /// the stored kubeconfig is there too.
+    pub fn kubeconfig_source(&self) -> Result<Option<String>, Error> {
+        if self.read(KUBECONFIG)?.is_none() {
+            return Ok(None);
+        }
+        Ok(self.read(KUBECONFIG_SOURCE)?.map(|s| s.trim().to_string()))
     }
 
     /// The stored admin kubeconfig, if a run has fetched one.

@@ -9,7 +9,8 @@ use serde_json::{Map, Value as Json};
 use super::handlers;
 use super::session::{GatherError, HostSession};
 use super::tags::selected;
-use super::task_run::{run_task, scope, RunEnv, TaskResult};
+use super::task_run::{all_true, run_task, scope, RunEnv, TaskResult};
+use crate::facts::rider::RiderOutput;
 use crate::facts::FactRequest;
 use crate::modules::Args;
 use crate::playbook::{Play, Playbook, Task};
@@ -38,8 +39,6 @@ pub struct Runner {
     /// A play was aborted by any_errors_fatal or max_fail_percentage, or
     /// the run by its failure budget.
     pub aborted: bool,
-    /// The run's failure budget (apply: control planes and workers).
-    pub budget: RunBudget,
     /// Work the command wants done between tasks (apply: its host locks
     /// follow connections a task replaced).
     pub between_tasks: Option<Arc<dyn BetweenTasks>>,
@@ -98,12 +97,17 @@ impl Runner {
 
     /// Run every play in order; the exit code covers all hosts.
     pub async fn run(&mut self) -> ExitCode {
+        self.run_budgeted(&RunBudget::default()).await
+    }
+
+    /// [`Runner::run`], stopping every host once `budget` is spent.
+    pub async fn run_budgeted(&mut self, budget: &RunBudget) -> ExitCode {
         let playbook = self.playbook.clone();
         for (index, play) in playbook.plays.iter().enumerate() {
             if crate::interrupt::interrupted() {
                 break;
             }
-            if let Err(message) = self.run_play(index, play).await {
+            if let Err(message) = self.run_play(index, play, budget).await {
                 self.emit(Event::Error(message));
                 return ExitCode::BadInput;
             }
@@ -155,7 +159,12 @@ impl Runner {
             .collect())
     }
 
-    async fn run_play(&mut self, index: usize, play: &Play) -> Result<(), String> {
+    async fn run_play(
+        &mut self,
+        index: usize,
+        play: &Play,
+        budget: &RunBudget,
+    ) -> Result<(), String> {
         let hosts = self.play_hosts(play)?;
         self.emit(Event::PlayStart {
             name: play.name.clone(),
@@ -188,7 +197,7 @@ impl Runner {
             })
             .collect();
         for t in tasks {
-            if crate::interrupt::interrupted() || self.stop_for_budget() {
+            if crate::interrupt::interrupted() || self.stop_for_budget(budget) {
                 break;
             }
             if let Some(hook) = self.between_tasks.clone() {
@@ -214,7 +223,7 @@ impl Runner {
         // Handlers that do not run now stay in the hosts' records.
         let force = self.env.force_handlers || play.force_handlers;
         let interrupted = crate::interrupt::interrupted();
-        let stopped = interrupted || self.aborted || self.stop_for_budget();
+        let stopped = interrupted || self.aborted || self.stop_for_budget(budget);
         if handlers::run_at_end(force, stopped, interrupted) {
             self.run_handlers(&hosts, index, play, force).await;
         }
@@ -223,7 +232,7 @@ impl Runner {
 
     /// Stop the run when its failure budget is spent (the hosts that failed
     /// already stopped; this stops the others).
-    pub fn stop_for_budget(&mut self) -> bool {
+    pub fn stop_for_budget(&mut self, budget: &RunBudget) -> bool {
         if self.aborted {
             return true;
         }
@@ -234,7 +243,7 @@ impl Runner {
             .filter(|s| !s.active() && self.limit.contains(&s.name))
             .map(|s| s.name.as_str())
             .collect();
-        match self.budget.exceeded(&failed) {
+        match budget.exceeded(&failed) {
             Some(why) => {
                 self.emit(Event::Stopped(Stop::RunBudget { why }));
                 self.aborted = true;
@@ -276,11 +285,15 @@ impl Runner {
     }
 
     /// Run another playbook next with the same hosts, connections and facts.
-    pub fn switch_playbook(&mut self, playbook: Playbook, base_dir: std::path::PathBuf) {
+    pub fn switch_playbook(
+        &mut self,
+        playbook: impl Into<Arc<Playbook>>,
+        base_dir: std::path::PathBuf,
+    ) {
         if let Some(env) = Arc::get_mut(&mut self.env) {
             env.base_dir = base_dir;
         }
-        self.playbook = Arc::new(playbook);
+        self.playbook = playbook.into();
     }
 
     fn session(&self, i: usize) -> &HostSession {
@@ -476,6 +489,31 @@ impl Runner {
         self.refresh_hostvars();
     }
 
+    /// The facts every play of `books` will ask for on any host of the run,
+    /// as far as they can be known before the first play: what a task's
+    /// arguments need once rendered with inventory vars, extra vars and play
+    /// vars. Gathered up front, they spare each play its own round trip.
+    pub fn predicted_needs(&mut self, books: &[&Playbook]) -> Vec<FactRequest> {
+        // Tasks may read other hosts' inventory vars (`hostvars[h].node_ip`).
+        self.refresh_hostvars();
+        let mut out: BTreeSet<FactRequest> = BTreeSet::new();
+        for i in 0..self.sessions.len() {
+            let Some(s) = self.sessions[i].as_mut() else {
+                continue;
+            };
+            if !self.limit.contains(&s.name) {
+                continue;
+            }
+            for play in books.iter().flat_map(|b| &b.plays) {
+                let (vars, _) = resolve_vars(&self.env, s, &play.vars);
+                s.play_vars = vars;
+                out.extend(predict_needs(&self.env, s, play));
+            }
+            s.play_vars = Map::new();
+        }
+        out.into_iter().collect()
+    }
+
     /// Gather base facts plus `requests` on every reachable host of `hosts`,
     /// measuring each host's clock against this machine's. Per host: the
     /// clock skew in seconds (host minus operator), or why facts could not
@@ -485,9 +523,26 @@ impl Runner {
         hosts: &[usize],
         requests: Vec<FactRequest>,
     ) -> Vec<(usize, Result<i64, String>)> {
+        self.gather_riding(hosts, requests, HashMap::new())
+            .await
+            .into_iter()
+            .map(|(i, r, _)| (i, r))
+            .collect()
+    }
+
+    /// [`Runner::gather_for_preflight`], with a script of the caller's
+    /// riding along on the hosts `riders` names (see [`crate::facts::rider`]):
+    /// per host also what that script said.
+    pub async fn gather_riding(
+        &mut self,
+        hosts: &[usize],
+        requests: Vec<FactRequest>,
+        riders: HashMap<String, String>,
+    ) -> Vec<(usize, Result<i64, String>, Option<RiderOutput>)> {
         let env = self.env.clone();
         let reporter = self.reporter.clone();
         let requests = Arc::new(requests);
+        let riders = Arc::new(riders);
         let reachable: Vec<usize> = hosts
             .iter()
             .copied()
@@ -495,15 +550,25 @@ impl Runner {
             .collect();
         let mut out = self
             .on_hosts(&reachable, |mut s| {
-                let (env, reporter, requests) = (env.clone(), reporter.clone(), requests.clone());
+                let (env, reporter, requests, riders) = (
+                    env.clone(),
+                    reporter.clone(),
+                    requests.clone(),
+                    riders.clone(),
+                );
                 async move {
                     say_status(&*reporter, &s.name, "preflight: gathering facts");
                     let who = run_as(&s.target, &[]);
                     let before = now_secs();
-                    let r = s.gather(&requests, who.as_deref(), &env.opts).await;
+                    let rider = riders.get(&s.name).map(String::as_str);
+                    let r = s
+                        .gather_riding(&requests, who.as_deref(), &env.opts, rider)
+                        .await;
                     let midpoint = (before + now_secs()) / 2.0;
+                    let mut ridden = None;
                     let r = match r {
-                        Ok(()) => {
+                        Ok(out) => {
+                            ridden = out;
                             let host_time = s.facts.as_ref().map(|f| f.time).unwrap_or_default();
                             Ok((host_time as f64 - midpoint).round() as i64)
                         }
@@ -517,17 +582,20 @@ impl Runner {
                         }
                         Err(GatherError::Failed(m)) => Err(m),
                     };
-                    (s, r)
+                    (s, (r, ridden))
                 }
             })
-            .await;
+            .await
+            .into_iter()
+            .map(|(i, (r, ridden))| (i, r, ridden))
+            .collect::<Vec<_>>();
         for &i in hosts.iter().filter(|i| !reachable.contains(i)) {
             if let Some(why) = &self.session(i).unreachable {
-                out.push((i, Err(why.clone())));
+                out.push((i, Err(why.clone()), None));
             }
         }
         self.refresh_hostvars();
-        out.sort_by_key(|(i, _)| *i);
+        out.sort_by_key(|(i, _, _)| *i);
         out
     }
 
@@ -845,6 +913,11 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
             let mut scope_i = sc.clone();
             if let Some(item) = &item {
                 scope_i.set_json(&task.loop_var, item);
+            }
+            // A task its conditions skip needs no facts; one whose
+            // conditions cannot be told yet is asked for.
+            if matches!(all_true(env, &task.when, &scope_i.value()), Ok(false)) {
+                continue;
             }
             if let Ok(Json::Object(m)) = env
                 .renderer

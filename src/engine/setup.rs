@@ -106,7 +106,6 @@ impl Session {
             tags: req.tags,
             skip_tags: req.skip_tags,
             aborted: false,
-            budget: Default::default(),
             between_tasks: None,
         };
         let runtime = tokio::runtime::Builder::new_multi_thread()

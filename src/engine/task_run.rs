@@ -247,7 +247,11 @@ fn item_unreachable(msg: String) -> ItemResult {
 }
 
 /// Evaluate every condition; all must hold.
-fn all_true(env: &RunEnv, exprs: &[String], scope: &minijinja::Value) -> Result<bool, String> {
+pub(super) fn all_true(
+    env: &RunEnv,
+    exprs: &[String],
+    scope: &minijinja::Value,
+) -> Result<bool, String> {
     for e in exprs {
         if !env.renderer.eval_bool(e, scope)? {
             return Ok(false);

@@ -54,7 +54,11 @@ mod tests {
         let gather = super::super::gather_script(&requests);
         for (rider, status, text) in [
             ("echo taken", 0, "taken"),
-            ("set -e\necho 'held by x'\nexit 75\necho never", 75, "held by x"),
+            (
+                "set -e\necho 'held by x'\nexit 75\necho never",
+                75,
+                "held by x",
+            ),
             ("false", 1, ""),
         ] {
             let out = std::process::Command::new("/bin/sh")

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::engine::session::HostSession;
 use crate::engine::{BetweenTasks, Runner};
 use crate::facts::Facts;
 use crate::report::{Event, Reporter};
@@ -258,9 +259,8 @@ async fn on_all(
 
 /// The hosts of `names` whose lock file (in their facts) names another
 /// live run, with that holder and the host's clock.
-pub fn check(runner: &Runner, names: &[String], me: &Me) -> Vec<Refused> {
-    runner
-        .sessions
+pub fn check(sessions: &[Option<HostSession>], names: &[String], me: &Me) -> Vec<Refused> {
+    sessions
         .iter()
         .flatten()
         .filter(|s| names.contains(&s.name))
@@ -271,73 +271,82 @@ pub fn check(runner: &Runner, names: &[String], me: &Me) -> Vec<Refused> {
         .collect()
 }
 
-/// Take the lock on every host of `names` that is reachable, then start the
-/// heartbeat. On any refusal the locks taken are given back and every
-/// refusal is returned.
-pub async fn take(
-    runner: &Runner,
-    names: &[String],
-    me: Me,
-    force: bool,
-) -> Result<Locks, Vec<Refused>> {
-    let conns: Vec<(String, Arc<Connection>)> = runner
-        .sessions
-        .iter()
-        .flatten()
-        .filter(|s| names.contains(&s.name) && s.active())
-        .filter_map(|s| Some((s.name.clone(), s.conn.clone()?)))
-        .collect();
-    let opts = runner.env.opts.clone();
-    let results = on_all(conns.clone(), take_script(&me, force), &opts).await;
-    let mut refused = Vec::new();
-    let mut taken = HashMap::new();
-    for (name, r) in results {
-        match r {
-            Ok(out) if out.success() => {
-                if let Some((_, c)) = conns.iter().find(|(n, _)| *n == name) {
-                    taken.insert(name, Arc::downgrade(c));
-                }
-            }
-            Ok(out) if out.exit_status == Some(HELD) => {
-                let text = String::from_utf8_lossy(&out.stdout).into_owned();
-                let now = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("now="))
-                    .and_then(|n| n.trim().parse().ok())
-                    .unwrap_or_else(now_secs);
-                match Holder::parse(&text) {
-                    Some(h) => refused.push(Refused::Held(name, h, now)),
-                    None => refused.push(Refused::Failed(name, "held by another run".into())),
-                }
-            }
-            Ok(out) => refused.push(Refused::Failed(
-                name,
-                format!(
-                    "rc={}: {}",
-                    out.rc(),
-                    String::from_utf8_lossy(&out.stderr).trim()
-                ),
-            )),
-            Err(e) => refused.push(Refused::Failed(name, e)),
+/// What [`take_script`] said on `host`, run alone or riding with the gather:
+/// taken, or why not.
+pub fn taken(host: &str, status: Option<u32>, stdout: &[u8], stderr: &[u8]) -> Result<(), Refused> {
+    match status {
+        Some(0) => Ok(()),
+        Some(HELD) => {
+            let text = String::from_utf8_lossy(stdout).into_owned();
+            let now = text
+                .lines()
+                .find_map(|l| l.strip_prefix("now="))
+                .and_then(|n| n.trim().parse().ok())
+                .unwrap_or_else(now_secs);
+            Err(match Holder::parse(&text) {
+                Some(h) => Refused::Held(host.into(), h, now),
+                None => Refused::Failed(host.into(), "held by another run".into()),
+            })
         }
+        other => Err(Refused::Failed(
+            host.into(),
+            format!(
+                "rc={}: {}",
+                other.map_or(-1, i64::from),
+                String::from_utf8_lossy(if stderr.is_empty() { stdout } else { stderr }).trim()
+            ),
+        )),
     }
-    let mut locks = Locks {
-        me,
-        conns: Arc::new(Mutex::new(taken)),
-        opts,
-        heartbeat: None,
-        reporter: runner.reporter.clone(),
-    };
-    if !refused.is_empty() {
-        locks.release().await;
-        return Err(refused);
-    }
-    locks.start_heartbeat();
-    Ok(locks)
 }
 
 impl Locks {
-    fn start_heartbeat(&mut self) {
+    /// No lock yet; [`Locks::add`] records each one taken.
+    pub fn new(me: Me, opts: Options, reporter: Arc<dyn Reporter>) -> Locks {
+        Locks {
+            me,
+            conns: Arc::new(Mutex::new(HashMap::new())),
+            opts,
+            heartbeat: None,
+            reporter,
+        }
+    }
+
+    /// `host`'s lock was taken on `conn`.
+    pub fn add(&self, host: &str, conn: &Arc<Connection>) {
+        if let Ok(mut c) = self.conns.lock() {
+            c.insert(host.to_string(), Arc::downgrade(conn));
+        }
+    }
+
+    /// Whether `host`'s lock is held by this run.
+    pub fn holds(&self, host: &str) -> bool {
+        self.conns.lock().is_ok_and(|c| c.contains_key(host))
+    }
+
+    /// Take the lock on each of `conns` at once (one command each); every
+    /// refusal is returned, and the locks taken are added.
+    pub async fn take(&self, conns: Vec<(String, Arc<Connection>)>, force: bool) -> Vec<Refused> {
+        let results = on_all(conns.clone(), take_script(&self.me, force), &self.opts).await;
+        let mut refused = Vec::new();
+        for (name, r) in results {
+            let verdict = match r {
+                Ok(out) => taken(&name, out.exit_status, &out.stdout, &out.stderr),
+                Err(e) => Err(Refused::Failed(name.clone(), e)),
+            };
+            match verdict {
+                Ok(()) => {
+                    if let Some((_, c)) = conns.iter().find(|(n, _)| *n == name) {
+                        self.add(&name, c);
+                    }
+                }
+                Err(r) => refused.push(r),
+            }
+        }
+        refused
+    }
+
+    /// Renew the leases every [`HEARTBEAT`] until released.
+    pub fn start_heartbeat(&mut self) {
         let conns = self.conns.clone();
         let (me, opts) = (self.me.clone(), self.opts.clone());
         let reporter = self.reporter.clone();
@@ -373,16 +382,16 @@ impl Locks {
         }));
     }
 
-    /// Point the heartbeat at the hosts' current connections (a task may
-    /// have replaced one, e.g. after changing the host's network).
-    pub fn refresh(&self, runner: &Runner) {
-        self.follower().between_tasks(runner);
-    }
-
     /// What the engine calls between tasks to keep the heartbeat on the
-    /// hosts' current connections.
+    /// hosts' current connections (a task may have replaced one, e.g. after
+    /// changing the host's network).
     pub fn follower(&self) -> Arc<dyn BetweenTasks> {
         Arc::new(FollowConnections(self.conns.clone()))
+    }
+
+    /// The same, once, now.
+    pub fn refresh(&self, runner: &Runner) {
+        self.follower().between_tasks(runner);
     }
 
     /// Stop the heartbeat and remove this run's lock files (bounded).

@@ -1,4 +1,12 @@
 //! A command's steps as small phase values, and the manager that runs a list of them.
 
+pub mod cluster_plan;
+pub mod cluster_run;
+pub mod connect;
+pub mod gather;
+pub mod kubeconfig;
 pub mod lock;
+pub mod locking;
 pub mod manager;
+pub mod preflight;
+pub mod stage;

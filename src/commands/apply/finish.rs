@@ -1,91 +1,16 @@
-//! After the cluster stage: the admin kubeconfig into the state directory, and the node table.
+//! After the phases: the recap's word on the workers that failed.
 
-use std::path::Path;
-
-use super::cluster::{ClusterPlan, ADMIN_CONF};
-use crate::cluster::state::{kubeconfig_with_server, StateDir};
-use crate::engine::Runner;
+use crate::engine::{RunBudget, Runner};
 use crate::report::Event;
-use crate::ExitCode;
-
-/// Fetch admin.conf (never super-admin.conf) from the first control plane,
-/// point it at the cluster endpoint, keep it 0600 in the state directory,
-/// and print `kubectl get nodes -o wide` as the run's last word.
-pub async fn kubeconfig_and_nodes(
-    runner: &mut Runner,
-    plan: &ClusterPlan,
-    state_path: &Path,
-) -> ExitCode {
-    let host = &plan.first_control_plane;
-    let admin = match runner.run_command(host, &format!("cat {ADMIN_CONF}")).await {
-        Ok(out) if out.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
-        Ok(out) => {
-            runner.emit(Event::Line(format!(
-                "error: {host}: cannot read {ADMIN_CONF} (rc={})",
-                out.rc()
-            )));
-            return ExitCode::HostFailed;
-        }
-        Err(e) => {
-            runner.emit(Event::Line(format!("error: {e}")));
-            return ExitCode::Unreachable;
-        }
-    };
-    let written = kubeconfig_with_server(&admin, &format!("https://{}", plan.endpoint))
-        .map_err(|e| format!("{host}: {ADMIN_CONF}: {e}"))
-        .and_then(|text| {
-            let state = StateDir::open(state_path).map_err(|e| e.to_string())?;
-            let unchanged = state
-                .kubeconfig()
-                .ok()
-                .flatten()
-                .is_some_and(|k| k.expose() == text);
-            if !unchanged {
-                state.write_kubeconfig(&text).map_err(|e| e.to_string())?;
-            }
-            Ok(state.kubeconfig_path())
-        });
-    let (line, code) = match written {
-        Ok(path) => (
-            format!(
-                "kubeconfig: {} (kubestrap kubeconfig -i INVENTORY prints it)",
-                path.display()
-            ),
-            ExitCode::Ok,
-        ),
-        Err(e) => (format!("error: {e}"), ExitCode::Internal),
-    };
-    runner.emit(Event::Section {
-        title: "NODES".into(),
-        lines: vec![line],
-    });
-    match runner
-        .run_command(
-            host,
-            &format!("kubectl --kubeconfig {ADMIN_CONF} get nodes -o wide"),
-        )
-        .await
-    {
-        Ok(out) if out.success() => runner.emit(Event::Document(
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-        )),
-        Ok(out) => runner.emit(Event::Line(format!(
-            "{host}: kubectl get nodes failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))),
-        Err(e) => runner.emit(Event::Line(format!("error: {e}"))),
-    }
-    code
-}
 
 /// Name the workers that failed, saying which of them are nodes already
 /// (joined before this run, or by its `kubeadm join`) and which are not.
-pub fn failed_workers(runner: &Runner) {
+pub fn failed_workers(runner: &Runner, budget: &RunBudget) {
     let failed: Vec<(&str, bool)> = runner
         .sessions
         .iter()
         .flatten()
-        .filter(|s| !s.active() && runner.budget.shared.contains(&s.name))
+        .filter(|s| !s.active() && budget.shared.contains(&s.name))
         .map(|s| {
             let was_node = s.inventory_vars.get("kubestrap_is_node") == Some(&true.into());
             let joined_now =

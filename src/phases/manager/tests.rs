@@ -104,7 +104,10 @@ fn apply_like<'p>() -> Vec<Box<dyn Phase<Log> + 'p>> {
     vec![
         phase("connect").boxed(),
         phase("lock").changes_only().boxed(),
-        phase("prepared stage").stage("prepared").converges().boxed(),
+        phase("prepared stage")
+            .stage("prepared")
+            .converges()
+            .boxed(),
         phase("cluster plan").stage("cluster").boxed(),
         phase("cluster stage").stage("cluster").converges().boxed(),
         phase("kubeconfig")
@@ -163,14 +166,19 @@ fn until_stops_after_its_stage_but_keeps_the_unstaged_phases() {
     run(m, &mut log);
     assert_eq!(
         log.events,
-        ["run connect", "run lock", "run prepared stage", "run unlock"]
+        [
+            "run connect",
+            "run lock",
+            "run prepared stage",
+            "run unlock"
+        ]
     );
     let err = Manager::new(STAGES, apply_like())
         .until(Some("nodes"))
         .err()
         .unwrap();
     assert_eq!(
-        err,
+        err.to_string(),
         "--until \"nodes\": no such stage (stages: prepared, cluster)"
     );
 }

@@ -1,0 +1,66 @@
+//! What a cluster command's phases share: the runner, this run's settings, and what earlier phases found.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::engine::{RunBudget, Runner};
+use crate::phases::cluster_plan::plan::ClusterPlan;
+use crate::phases::lock::{Locks, Refused};
+use crate::playbook::Playbook;
+
+/// One playbook of a stage, loaded before anything runs.
+pub struct StageBook {
+    pub stage: &'static str,
+    pub book: Arc<Playbook>,
+    /// Where its templates are looked for first.
+    pub base: PathBuf,
+}
+
+/// The state of one `apply` (or a later lifecycle command) across its phases.
+pub struct ClusterRun<'r> {
+    pub runner: &'r mut Runner,
+    /// `--check`: predict, change nothing, take no lock.
+    pub check: bool,
+    pub force_unlock: bool,
+    pub skip_preflight: Vec<String>,
+    pub worker_failure_percent: u32,
+    pub state_path: PathBuf,
+    pub cluster_name: String,
+    /// The playbooks of every stage this run reaches, in order.
+    pub books: Vec<StageBook>,
+    /// The host locks this run holds (taken with the facts where it can).
+    pub locks: Locks,
+    /// Hosts whose lock could not be taken with the facts, and why.
+    pub refused: Vec<Refused>,
+    /// Per host index: preflight's facts gather (clock skew, or why not).
+    pub gathered: Vec<(usize, Result<i64, String>)>,
+    /// When failures stop the run (set by the first stage that runs).
+    pub budget: RunBudget,
+    /// Playbooks run so far (the budget is checked between them).
+    pub books_run: usize,
+    /// Made before the cluster stage.
+    pub plan: Option<ClusterPlan>,
+}
+
+impl ClusterRun<'_> {
+    /// Give back every lock this run holds (bounded; idempotent).
+    pub async fn release_locks(&mut self) {
+        self.runner.between_tasks = None;
+        self.locks.refresh(self.runner);
+        self.locks.release().await;
+    }
+
+    /// The playbooks of `stage`, in order.
+    pub fn books_of(&self, stage: &str) -> Vec<(Arc<Playbook>, PathBuf)> {
+        self.books
+            .iter()
+            .filter(|b| b.stage == stage)
+            .map(|b| (b.book.clone(), b.base.clone()))
+            .collect()
+    }
+
+    /// Session indices of every host, in or out of `--limit`.
+    pub fn all_hosts(&self) -> Vec<usize> {
+        (0..self.runner.sessions.len()).collect()
+    }
+}

@@ -1,0 +1,131 @@
+//! Phase: the admin kubeconfig into the state directory, and the node table as the run's last word.
+//!
+//! It runs when the cluster stage initialised or joined hosts, or when the
+//! stored kubeconfig is missing or was made from another admin.conf than
+//! the first control plane's now (its SHA-256 is a fact): a re-run with
+//! nothing to do costs no command here.
+
+use sha2::{Digest, Sha256};
+
+use super::cluster_plan::plan::ADMIN_CONF;
+use super::cluster_run::ClusterRun;
+use super::manager::{Flow, Phase, PhaseFuture};
+use crate::cluster::state::{kubeconfig_with_server, StateDir};
+use crate::report::Event;
+use crate::ExitCode;
+
+pub struct Kubeconfig;
+
+impl<'r> Phase<ClusterRun<'r>> for Kubeconfig {
+    fn title(&self) -> &'static str {
+        "kubeconfig"
+    }
+
+    fn stage(&self) -> Option<&'static str> {
+        Some("cluster")
+    }
+
+    fn runs_in_check(&self) -> bool {
+        false
+    }
+
+    fn should_run(&self, ctx: &ClusterRun<'r>) -> bool {
+        let Some(plan) = &ctx.plan else {
+            return false;
+        };
+        if plan.init_needed || !plan.joins.is_empty() {
+            return true;
+        }
+        let now = ctx
+            .runner
+            .sessions
+            .iter()
+            .flatten()
+            .find(|s| s.name == plan.first_control_plane)
+            .and_then(|s| s.facts.as_ref()?.files.get(ADMIN_CONF)?.sha256.clone());
+        let stored = StateDir::open_existing(&ctx.state_path)
+            .ok()
+            .flatten()
+            .and_then(|state| state.kubeconfig_source().ok().flatten());
+        now.is_none() || stored != now
+    }
+
+    fn run<'a>(&'a mut self, ctx: &'a mut ClusterRun<'r>) -> PhaseFuture<'a, Flow> {
+        Box::pin(async move {
+            let Some(plan) = ctx.plan.clone() else {
+                return Flow::Next(ExitCode::Ok);
+            };
+            Flow::Next(kubeconfig_and_nodes(ctx, &plan.first_control_plane, &plan.endpoint).await)
+        })
+    }
+}
+
+/// Fetch admin.conf (never super-admin.conf) from the first control plane,
+/// point it at the cluster endpoint, keep it 0600 in the state directory,
+/// and print `kubectl get nodes -o wide`.
+async fn kubeconfig_and_nodes(ctx: &mut ClusterRun<'_>, host: &str, endpoint: &str) -> ExitCode {
+    let runner = &*ctx.runner;
+    let admin = match runner.run_command(host, &format!("cat {ADMIN_CONF}")).await {
+        Ok(out) if out.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Ok(out) => {
+            runner.emit(Event::Line(format!(
+                "error: {host}: cannot read {ADMIN_CONF} (rc={})",
+                out.rc()
+            )));
+            return ExitCode::HostFailed;
+        }
+        Err(e) => {
+            runner.emit(Event::Line(format!("error: {e}")));
+            return ExitCode::Unreachable;
+        }
+    };
+    let source = data_encoding::HEXLOWER.encode(&Sha256::digest(admin.as_bytes()));
+    let written = kubeconfig_with_server(&admin, &format!("https://{endpoint}"))
+        .map_err(|e| format!("{host}: {ADMIN_CONF}: {e}"))
+        .and_then(|text| {
+            let state = StateDir::open(&ctx.state_path).map_err(|e| e.to_string())?;
+            let unchanged = state
+                .kubeconfig()
+                .ok()
+                .flatten()
+                .is_some_and(|k| k.expose() == text);
+            if !unchanged {
+                state.write_kubeconfig(&text).map_err(|e| e.to_string())?;
+            }
+            state
+                .write_kubeconfig_source(&source)
+                .map_err(|e| e.to_string())?;
+            Ok(state.kubeconfig_path())
+        });
+    let (line, code) = match written {
+        Ok(path) => (
+            format!(
+                "kubeconfig: {} (kubestrap kubeconfig -i INVENTORY prints it)",
+                path.display()
+            ),
+            ExitCode::Ok,
+        ),
+        Err(e) => (format!("error: {e}"), ExitCode::Internal),
+    };
+    runner.emit(Event::Section {
+        title: "NODES".into(),
+        lines: vec![line],
+    });
+    match runner
+        .run_command(
+            host,
+            &format!("kubectl --kubeconfig {ADMIN_CONF} get nodes -o wide"),
+        )
+        .await
+    {
+        Ok(out) if out.success() => runner.emit(Event::Document(
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )),
+        Ok(out) => runner.emit(Event::Line(format!(
+            "{host}: kubectl get nodes failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))),
+        Err(e) => runner.emit(Event::Line(format!("error: {e}"))),
+    }
+    code
+}
