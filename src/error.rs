@@ -25,8 +25,8 @@ pub enum Error {
     /// A `--skip-preflight` name that is no check.
     #[error("{0}")]
     SkipPreflight(String),
-    #[error(transparent)]
-    UnknownStage(#[from] crate::phases::manager::UnknownStage),
+    #[error("--until {given:?}: no such stage (stages: {})", .known.join(", "))]
+    UnknownStage { given: String, known: Vec<String> },
     /// ssh_config unreadable, or a host it and the inventory cannot place.
     #[error(transparent)]
     Hosts(#[from] crate::ssh::hosts::HostsError),
@@ -76,7 +76,7 @@ impl Error {
             | Error::Pattern(_)
             | Error::ExtraVars(_)
             | Error::SkipPreflight(_)
-            | Error::UnknownStage(_)
+            | Error::UnknownStage { .. }
             | Error::Hosts(_)
             | Error::BecomePassword(_)
             | Error::Unreadable { .. }

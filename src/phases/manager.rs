@@ -63,26 +63,12 @@ pub trait Phase<C> {
 }
 
 /// The index of the last stage that runs with `--until until` (the last
-/// stage when None), or the error naming the stages there are.
-pub fn stage_position(stages: &[&str], until: Option<&str>) -> Result<usize, UnknownStage> {
-    let Some(u) = until else {
-        return Ok(stages.len().saturating_sub(1));
-    };
-    stages
-        .iter()
-        .position(|s| *s == u)
-        .ok_or_else(|| UnknownStage {
-            given: u.to_string(),
-            known: stages.iter().map(|s| s.to_string()).collect(),
-        })
-}
-
-/// A `--until` that names none of the command's stages.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("--until {given:?}: no such stage (stages: {})", .known.join(", "))]
-pub struct UnknownStage {
-    pub given: String,
-    pub known: Vec<String>,
+/// stage when None); None when `until` names no stage.
+pub fn stage_position(stages: &[&str], until: Option<&str>) -> Option<usize> {
+    match until {
+        None => Some(stages.len().saturating_sub(1)),
+        Some(u) => stages.iter().position(|s| *s == u),
+    }
 }
 
 /// A phase that did not run, and why (for logs and tests).
@@ -120,9 +106,10 @@ impl<'p, C> Manager<'p, C> {
     }
 
     /// Stop after stage `until` (every stage when None).
-    pub fn until(mut self, until: Option<&str>) -> Result<Self, UnknownStage> {
+    /// None when `until` names no stage.
+    pub fn until(mut self, until: Option<&str>) -> Option<Self> {
         self.until = stage_position(self.stages, until)?;
-        Ok(self)
+        Some(self)
     }
 
     /// Under `--check`: leave out the phases that only change things.

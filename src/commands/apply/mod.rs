@@ -64,7 +64,10 @@ fn phases<'p, 'r: 'p>() -> Vec<Box<dyn Phase<ClusterRun<'r>> + 'p>> {
 /// The playbooks up to and including `until` (all stages when None), each
 /// with its stage.
 fn playbooks_until(until: Option<&str>) -> Result<Vec<(&'static str, &'static str)>, Error> {
-    let last = manager::stage_position(STAGE_NAMES, until)?;
+    let last = manager::stage_position(STAGE_NAMES, until).ok_or_else(|| Error::UnknownStage {
+        given: until.unwrap_or_default().to_string(),
+        known: STAGE_NAMES.iter().map(|s| s.to_string()).collect(),
+    })?;
     Ok(STAGES[..=last]
         .iter()
         .flat_map(|(stage, books)| books.iter().map(move |b| (*stage, *b)))

@@ -173,14 +173,9 @@ fn until_stops_after_its_stage_but_keeps_the_unstaged_phases() {
             "run unlock"
         ]
     );
-    let err = Manager::new(STAGES, apply_like())
+    assert!(Manager::new(STAGES, apply_like())
         .until(Some("nodes"))
-        .err()
-        .unwrap();
-    assert_eq!(
-        err.to_string(),
-        "--until \"nodes\": no such stage (stages: prepared, cluster)"
-    );
+        .is_none());
 }
 
 #[test]
