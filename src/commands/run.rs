@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use super::connect::SshRequest;
-use crate::engine::{RunRequest, Session};
+use crate::engine::{RunRequest, Runner, Session};
+use crate::phases::manager::{Manager, Phase};
+use crate::phases::plays::Plays;
 use crate::{inventory, Error, ExitCode};
 
 /// The directory a playbook's relative paths start from.
@@ -14,6 +16,11 @@ pub fn base_dir_of(playbook: &Path) -> PathBuf {
     }
 }
 
+/// run, phase by phase.
+fn phases<'p>() -> Vec<Box<dyn Phase<Runner> + 'p>> {
+    vec![Box::new(Plays)]
+}
+
 /// Run a playbook; the exit code covers every host.
 pub fn run(req: RunRequest, playbook: &Path, ssh: &SshRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&req.inventory).map_err(Error::Inventory)?;
@@ -21,5 +28,5 @@ pub fn run(req: RunRequest, playbook: &Path, ssh: &SshRequest) -> Result<ExitCod
         .map_err(|errs| Error::Playbook(errs.iter().map(|e| e.to_string()).collect()))?;
     let reach = ssh.reach_all(&inv)?;
     let session = Session::with_inventory(req, reach, inv, book, base_dir_of(playbook))?;
-    session.finish(async |runner| runner.run().await)
+    session.finish(async |runner| Manager::new(&[], phases()).run(runner).await)
 }

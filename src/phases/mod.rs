@@ -3,10 +3,12 @@
 pub mod cluster_plan;
 pub mod cluster_run;
 pub mod connect;
+pub mod exec;
 pub mod gather;
 pub mod kubeconfig;
 pub mod lock;
 pub mod locking;
 pub mod manager;
+pub mod plays;
 pub mod preflight;
 pub mod stage;
