@@ -247,11 +247,22 @@ fn apply_bootstraps_a_cluster_and_later_joins_just_a_new_host() {
         kubeconfig.stdout
     );
 
-    // 2. Again: nothing changes anywhere.
-    let again = apply(&home, &inv, &lab, &[]);
+    // 2. Again: nothing changes anywhere, and a converged cluster costs at
+    //    most two SSH commands per host (the facts gather with the lock
+    //    riding along, then the unlock), counted by the JSON report.
+    let again_report = home.path().join("again.json");
+    let again = apply(&home, &inv, &lab, &["--report", s(&again_report)]);
     assert_eq!(again.code, 0, "{}", again.all());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&again_report).unwrap()).unwrap();
     for (h, _) in FIRST {
         assert_eq!(changed(&again.stdout, h), 0, "{h}:\n{}", again.stdout);
+        let execs = json["stats"][h]["ssh_execs"].as_u64();
+        assert!(
+            execs.is_some_and(|n| (1..=2).contains(&n)),
+            "{h}: a no-op apply made {execs:?} SSH commands: {}",
+            json["stats"]
+        );
     }
 
     // 3. A fourth host in the inventory: it joins, the others are untouched.
