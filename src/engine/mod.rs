@@ -5,12 +5,17 @@
 //! of host locks: those are layers above it (see docs/architecture.md).
 
 pub mod fan_out;
+mod gather;
 mod handlers;
+mod hosts;
+mod plan_exec;
 pub mod play_run;
 mod predict;
 pub mod session;
 pub mod setup;
 mod tags;
+mod task_barrier;
+mod task_item;
 pub mod task_run;
 
 pub use play_run::{BetweenTasks, RunBudget, Runner};

@@ -1,0 +1,200 @@
+//! The runner's hosts: their sessions taken out and put back around concurrent work, connections, play vars, hostvars.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+
+use super::play_run::{say_status, Runner};
+use super::session::HostSession;
+use super::task_run::{scope, RunEnv};
+use crate::playbook::{Play, Playbook};
+use crate::render::vars::Scope;
+use crate::report::{Event, Outcome};
+use crate::ssh::run_as::as_root;
+use crate::ssh::Connection;
+
+impl Runner {
+    /// Add variables for the playbooks still to run, over the extra vars
+    /// (they are never printed nor reported: secrets travel this way).
+    pub fn add_extra_vars(&mut self, vars: Map<String, Json>) {
+        match Arc::get_mut(&mut self.env) {
+            Some(env) => env.extra_vars.extend(vars),
+            None => tracing::error!("internal: run environment still shared; variables not added"),
+        }
+    }
+
+    /// Run one command on a host's open connection, as root (through sudo
+    /// when the login user is not root).
+    pub async fn run_command(
+        &self,
+        host: &str,
+        command: &str,
+    ) -> Result<crate::ssh::Output, String> {
+        let s = self
+            .sessions
+            .iter()
+            .flatten()
+            .find(|s| s.name == host)
+            .ok_or_else(|| format!("{host}: no such host"))?;
+        let conn = s
+            .conn
+            .as_ref()
+            .ok_or_else(|| format!("{host}: not connected"))?;
+        conn.run_with(command, None, as_root(), &self.env.opts)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Run another playbook next with the same hosts, connections and facts.
+    pub fn switch_playbook(
+        &mut self,
+        playbook: impl Into<Arc<Playbook>>,
+        base_dir: std::path::PathBuf,
+    ) {
+        if let Some(env) = Arc::get_mut(&mut self.env) {
+            env.base_dir = base_dir;
+        }
+        self.playbook = playbook.into();
+    }
+
+    pub(super) fn session(&self, i: usize) -> &HostSession {
+        self.sessions[i]
+            .as_ref()
+            .expect("session is home between tasks")
+    }
+
+    /// Take sessions out, run `work` on each concurrently (bounded by forks),
+    /// and put them back.
+    pub(super) async fn on_hosts<R, F, Fut>(&mut self, hosts: &[usize], work: F) -> Vec<(usize, R)>
+    where
+        R: Send + 'static,
+        F: Fn(HostSession) -> Fut,
+        Fut: Future<Output = (HostSession, R)> + Send + 'static,
+    {
+        let taken: Vec<(usize, HostSession)> = hosts
+            .iter()
+            .filter_map(|&i| self.sessions[i].take().map(|s| (i, s)))
+            .collect();
+        let done = super::fan_out::fan_out(taken, self.forks, |(i, s)| {
+            let fut = work(s);
+            async move {
+                let (s, r) = fut.await;
+                (i, s, r)
+            }
+        })
+        .await;
+        done.into_iter()
+            .map(|(i, s, r)| {
+                self.sessions[i] = Some(s);
+                (i, r)
+            })
+            .collect()
+    }
+
+    pub async fn connect(&mut self, hosts: &[usize]) {
+        let need: Vec<usize> = hosts
+            .iter()
+            .copied()
+            .filter(|&i| self.session(i).conn.is_none())
+            .collect();
+        let env = self.env.clone();
+        let reporter = self.reporter.clone();
+        self.on_hosts(&need, |mut s| {
+            let (env, reporter) = (env.clone(), reporter.clone());
+            async move {
+                say_status(&*reporter, &s.name, "connecting");
+                match Connection::open(&s.target, &env.opts).await {
+                    Ok(c) => s.conn = Some(Arc::new(c)),
+                    Err(e) => {
+                        s.worst = s.worst.max(e.exit_code());
+                        s.unreachable = Some(e.to_string());
+                        s.stats.record(Outcome::Unreachable);
+                    }
+                }
+                (s, ())
+            }
+        })
+        .await;
+        for &i in &need {
+            let s = self.session(i);
+            if let Some(msg) = &s.unreachable {
+                self.emit(Event::Unreachable {
+                    host: s.name.clone(),
+                    msg: msg.clone(),
+                });
+            }
+        }
+    }
+
+    /// Render play vars per host, each seeing the ones before it.
+    pub(super) fn render_play_vars(&mut self, hosts: &[usize], play: &Play) {
+        for &i in hosts {
+            let Some(s) = self.sessions[i].as_mut() else {
+                continue;
+            };
+            let (vars, failures) = resolve_vars(&self.env, s, &play.vars);
+            s.play_vars = vars;
+            for (k, e) in failures {
+                // Left undefined: a task that uses it fails naming it.
+                tracing::warn!(
+                    "{}: play {:?}: var `{k}` cannot be rendered: {e}",
+                    s.name,
+                    play.name
+                );
+            }
+        }
+    }
+
+    /// `hostvars` as every host sees it: inventory vars plus facts.
+    /// Facts are shared with the sessions, not copied.
+    pub(super) fn refresh_hostvars(&mut self) {
+        let mut all = BTreeMap::new();
+        for s in self.sessions.iter().flatten() {
+            let mut v = Scope::default();
+            v.layer(&s.inventory_vars);
+            v.layer_values(&s.fact_vars);
+            v.layer(&s.registered);
+            all.insert(s.name.clone(), v.value());
+        }
+        if let Ok(mut h) = self.env.hostvars.write() {
+            *h = minijinja::Value::from(all);
+        }
+    }
+}
+
+/// Render play vars the way Ansible resolves them: lazily, so a var may use
+/// any other whatever their order. Each pass renders the vars whose
+/// references are already resolved; it stops when a pass makes no progress.
+/// Returns the rendered vars and, for the rest, why they could not be.
+pub(super) fn resolve_vars(
+    env: &RunEnv,
+    s: &mut HostSession,
+    raw: &Map<String, Json>,
+) -> (Map<String, Json>, Vec<(String, String)>) {
+    s.play_vars = Map::new();
+    let mut pending: Vec<(&String, &Json)> = raw.iter().collect();
+    let mut failures = Vec::new();
+    while !pending.is_empty() {
+        failures.clear();
+        let before = pending.len();
+        let mut still = Vec::new();
+        for (k, v) in pending {
+            match scope(env, s, None).and_then(|sc| env.renderer.render_value(v, &sc.value())) {
+                Ok(rendered) => {
+                    s.play_vars.insert(k.clone(), rendered);
+                }
+                Err(e) => {
+                    failures.push((k.clone(), e));
+                    still.push((k, v));
+                }
+            }
+        }
+        if still.len() == before {
+            break;
+        }
+        pending = still;
+    }
+    (std::mem::take(&mut s.play_vars), failures)
+}

@@ -1,0 +1,244 @@
+//! One loop item of a task on one host: when, render the arguments, check the module, apply its plan, register.
+
+use serde_json::{Map, Value as Json};
+
+use super::plan_exec::{apply, ApplyError};
+use super::predict;
+use super::session::{GatherError, HostSession};
+use super::task_run::{
+    all_true, at, item_fail, item_unreachable, load_template, ItemResult, RunEnv, MIN_NO_LOG_VALUE,
+};
+use crate::modules::{Args, Context};
+use crate::playbook::Task;
+use crate::render::vars::Scope;
+use crate::report::{Outcome, TaskResult};
+
+/// One item of `task` on the host (the task itself when it has no loop).
+pub(super) async fn run_item(
+    env: &RunEnv,
+    task: &Task,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+    scope: Scope,
+) -> ItemResult {
+    let vars = scope.value();
+    match all_true(env, &task.when, &vars) {
+        Ok(true) => {}
+        Ok(false) => {
+            let r = TaskResult::skipped("Conditional result was False");
+            return ItemResult {
+                outcome: Outcome::Skipped,
+                msg: r.msg,
+                diff: None,
+                registered: r.registered.as_object().cloned().unwrap_or_default(),
+            };
+        }
+        Err(e) => return item_fail(format!("{}when: {e}", at(task))),
+    }
+    let args = match env
+        .renderer
+        .render_value(&Json::Object(task.args.clone()), &vars)
+    {
+        Ok(Json::Object(m)) => Args(m),
+        Ok(_) => return item_fail(format!("{}arguments must be a mapping", at(task))),
+        Err(e) => return item_fail(format!("{}{e}", at(task))),
+    };
+    if task.no_log {
+        register_no_log_values(&task.args, &args.0);
+    }
+    let needs = match task.module.needs(&args) {
+        Ok(n) => n,
+        Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+    };
+    let missing: Vec<_> = needs
+        .iter()
+        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        if let Err(e) = session.gather(&missing, become_user, &env.opts).await {
+            return match e {
+                GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
+                GatherError::Ssh(e) => item_fail(e.to_string()),
+                GatherError::Failed(m) => item_fail(format!("{}{m}", at(task))),
+            };
+        }
+    }
+    let check_mode = env.check_mode && task.check_mode != Some(false);
+    // The context borrows a closure that is not Sync, so it must be gone
+    // before the next await.
+    let plan = {
+        let facts = session.facts.clone().unwrap_or_default();
+        let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
+            let text = load_template(&env.base_dir, name)?;
+            if extra.is_empty() {
+                env.renderer.render_text(name, &text, &vars)
+            } else {
+                let mut s = scope.clone();
+                s.layer(extra);
+                env.renderer.render_text(name, &text, &s.value())
+            }
+        };
+        let check = |facts: &crate::facts::Facts| {
+            let ctx = Context {
+                host: &session.name,
+                facts,
+                base_dir: &env.base_dir,
+                render_template: &render_template,
+            };
+            task.module.check(&args, &ctx)
+        };
+        match check(&facts) {
+            Ok(p) => p,
+            Err(e) => {
+                // Under --check, it may fail only for want of a change
+                // that --check did not make.
+                let unmade = session.unmade_change.as_deref().filter(|_| check_mode);
+                match unmade.and_then(|cause| predict::would(&facts, &needs, &e, cause, check)) {
+                    Some(p) => p,
+                    None => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+                }
+            }
+        }
+    };
+    if check_mode
+        && plan.changed
+        && !task.module.effects_in_facts()
+        && session.unmade_change.is_none()
+    {
+        session.unmade_change = Some(task.title());
+    }
+    if check_mode && plan.changed && !task.module.supports_check_mode() {
+        return ItemResult {
+            outcome: Outcome::Skipped,
+            msg: "skipped, running in check mode".into(),
+            diff: None,
+            registered: Map::from_iter([
+                ("changed".to_string(), Json::from(false)),
+                ("skipped".to_string(), Json::from(true)),
+                (
+                    "msg".to_string(),
+                    Json::from("skipped, running in check mode"),
+                ),
+            ]),
+        };
+    }
+    let mut plan = plan;
+    // A wait runs under --check too, but not for what --check did not make.
+    if let (true, true, Some(cause)) = (check_mode, plan.read_only, &session.unmade_change) {
+        plan.actions.clear();
+        plan.msg = format!(
+            "would wait once {cause:?} has changed the host: {}",
+            plan.msg
+        );
+    }
+    let mut registered = Map::new();
+    let mut failed_msg = None;
+    if !plan.actions.is_empty() && (!check_mode || plan.read_only) {
+        match apply(env, &plan, become_user, session).await {
+            Ok(reg) => registered = reg,
+            Err(ApplyError::Unreachable(m)) => return item_unreachable(m),
+            Err(ApplyError::Failed(m, reg)) => {
+                registered = reg;
+                failed_msg = Some(m);
+            }
+        }
+    }
+    if failed_msg.is_none() {
+        if let Some(f) = session.facts.as_mut() {
+            for u in &plan.updates {
+                f.update(u);
+            }
+        }
+    }
+    let mut changed = plan.changed;
+    registered.insert("changed".into(), Json::from(changed));
+    registered.insert("failed".into(), Json::from(failed_msg.is_some()));
+    registered.insert(
+        "msg".into(),
+        Json::from(failed_msg.clone().unwrap_or_else(|| plan.msg.clone())),
+    );
+    if let Some(d) = &plan.diff {
+        registered.insert("diff".into(), Json::from(d.clone()));
+    }
+    // changed_when / failed_when see the result under its register name, as in Ansible.
+    let mut cond_scope = scope;
+    if let Some(name) = &task.register {
+        cond_scope.set_json(name, &Json::Object(registered.clone()));
+    }
+    for (k, v) in &registered {
+        cond_scope.set_json(k, v);
+    }
+    let cond_vars = cond_scope.value();
+    if let Some(exprs) = &task.changed_when {
+        match all_true(env, exprs, &cond_vars) {
+            Ok(c) => changed = c,
+            Err(e) => return item_fail(format!("{}changed_when: {e}", at(task))),
+        }
+    }
+    if let Some(exprs) = &task.failed_when {
+        match all_true(env, exprs, &cond_vars) {
+            Ok(f) => {
+                failed_msg = f.then(|| {
+                    failed_msg
+                        .clone()
+                        .unwrap_or_else(|| "failed_when condition was true".into())
+                });
+            }
+            Err(e) => return item_fail(format!("{}failed_when: {e}", at(task))),
+        }
+    }
+    registered.insert("changed".into(), Json::from(changed));
+    registered.insert("failed".into(), Json::from(failed_msg.is_some()));
+    // What a package install or a command changed is not in its plan: a
+    // later task asks the host again instead of trusting older facts.
+    let ran = !plan.actions.is_empty() && !check_mode;
+    if ran && (changed || failed_msg.is_some()) && !task.module.effects_in_facts() {
+        if let Some(f) = session.facts.as_mut() {
+            f.forget_items();
+        }
+    }
+    let outcome = match (&failed_msg, changed) {
+        (Some(_), _) => Outcome::Failed,
+        (None, true) => Outcome::Changed,
+        (None, false) => Outcome::Ok,
+    };
+    ItemResult {
+        outcome,
+        msg: failed_msg.unwrap_or(plan.msg),
+        diff: plan.diff.filter(|_| changed),
+        registered,
+    }
+}
+
+/// The values a `no_log` task got from templates (a password, a key) are
+/// secrets: masked in all output from now on, also where a task without
+/// no_log echoes them. Literal arguments are the playbook's own text.
+pub(super) fn register_no_log_values(raw: &Map<String, Json>, rendered: &Map<String, Json>) {
+    for (k, r) in raw {
+        match (r, rendered.get(k)) {
+            (Json::String(r), Some(Json::String(v)))
+                if r.contains("{{") && v.len() >= MIN_NO_LOG_VALUE =>
+            {
+                crate::report::redact::register(v)
+            }
+            (Json::Object(r), Some(Json::Object(v))) => register_no_log_values(r, v),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn templated_values_of_a_no_log_task_are_masked_afterwards() {
+        let raw = json!({"content": "{{ pw }}", "dest": "/etc/x", "nested": {"key": "{{ k }}"}, "mode": "{{ m }}"});
+        let rendered = json!({"content": "nolog-pw-4711", "dest": "/etc/x", "nested": {"key": "nolog-key-0815"}, "mode": "0600"});
+        register_no_log_values(raw.as_object().unwrap(), rendered.as_object().unwrap());
+        let shown = crate::report::redact::text("nolog-pw-4711 nolog-key-0815 /etc/x 0600");
+        assert_eq!(shown, "******** ******** /etc/x 0600");
+    }
+}
