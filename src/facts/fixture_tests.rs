@@ -312,3 +312,14 @@ fn missing_sections_leave_facts_empty() {
     assert_eq!(f.packages["sudo"], PackageState::default());
     assert_eq!(f.sysctls["kernel.hostname"], None);
 }
+
+/// Every field parsed from both recorded outputs, pinned whole, so a change
+/// to any parser (or to how the parts are merged) shows up here.
+#[test]
+fn parsed_fixtures_are_pinned() {
+    insta::assert_debug_snapshot!("node1_root", lab_facts());
+    insta::assert_debug_snapshot!(
+        "node1_deploy_sudo",
+        parse(include_bytes!("fixtures/node1-deploy-sudo.out"), &[]).unwrap()
+    );
+}

@@ -11,6 +11,8 @@ mod parse;
 pub mod pending;
 pub mod rider;
 mod script;
+#[cfg(test)]
+mod script_pin_tests;
 mod sections;
 mod vars;
 
