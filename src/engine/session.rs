@@ -128,12 +128,7 @@ impl HostSession {
                     .extend(fresh.pending_handlers.iter().cloned());
                 self.facts = Some(fresh);
             }
-            Some(known) => {
-                known.files.extend(fresh.files);
-                known.packages.extend(fresh.packages);
-                known.units.extend(fresh.units);
-                known.sysctls.extend(fresh.sysctls);
-            }
+            Some(known) => known.merge_items(fresh),
         }
         Ok(ridden)
     }

@@ -7,7 +7,8 @@
 
 use super::*;
 
-fn file(path: &str, content: bool) -> FactRequest {
+/// A request for `path`'s state (and with `content`, its bytes).
+pub(super) fn file(path: &str, content: bool) -> FactRequest {
     FactRequest::File {
         path: path.into(),
         content,

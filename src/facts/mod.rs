@@ -2,11 +2,10 @@
 
 #[cfg(test)]
 mod fixture_tests;
-mod items;
+mod kinds;
 #[cfg(all(test, target_os = "linux"))]
 mod live_tests;
 mod model;
-mod network;
 mod parse;
 pub mod pending;
 pub mod rider;

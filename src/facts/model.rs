@@ -298,6 +298,17 @@ impl Facts {
         self.units.retain(|name, _| name.ends_with(".swap"));
     }
 
+    /// Take the asked-for items (files, packages, units, sysctls) a later
+    /// gather found, keeping the rest of what is known. Its units hold the
+    /// swap units' states too, read again with its base facts: they replace
+    /// the known ones as the asked-for units do.
+    pub fn merge_items(&mut self, fresh: Facts) {
+        self.files.extend(fresh.files);
+        self.packages.extend(fresh.packages);
+        self.units.extend(fresh.units);
+        self.sysctls.extend(fresh.sysctls);
+    }
+
     /// Whether `req` is already answered by these facts.
     pub fn has(&self, req: &FactRequest) -> bool {
         match req {
@@ -323,6 +334,38 @@ mod tests {
             kind: k,
             ..FileState::default()
         }
+    }
+
+    /// A later gather's items replace the known ones of the same names and
+    /// add new ones; its base facts are not taken.
+    #[test]
+    fn later_items_merge_over_known_ones() {
+        let mut known = Facts {
+            hostname: "first".into(),
+            ..Facts::default()
+        };
+        known.files.insert("/a".into(), kind(FileKind::File));
+        known.files.insert("/b".into(), kind(FileKind::Missing));
+        known.sysctls.insert("k".into(), None);
+        let mut fresh = Facts {
+            hostname: "second".into(),
+            ..Facts::default()
+        };
+        fresh.files.insert("/b".into(), kind(FileKind::Directory));
+        fresh
+            .packages
+            .insert("sudo".into(), PackageState::default());
+        fresh
+            .units
+            .insert("dev-sdb2.swap".into(), UnitState::default());
+        fresh.sysctls.insert("k".into(), Some("1".into()));
+        known.merge_items(fresh);
+        assert_eq!(known.hostname, "first");
+        assert_eq!(known.files["/a"].kind, FileKind::File);
+        assert_eq!(known.files["/b"].kind, FileKind::Directory);
+        assert!(known.packages.contains_key("sudo"));
+        assert!(known.units.contains_key("dev-sdb2.swap"));
+        assert_eq!(known.sysctls["k"].as_deref(), Some("1"));
     }
 
     /// (what, known before, the update, what the facts say afterwards)

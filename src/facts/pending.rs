@@ -13,6 +13,9 @@
 
 use std::collections::BTreeSet;
 
+use super::kinds::Kind;
+use super::model::{FactRequest, Facts};
+use super::sections::{body, Section};
 use crate::ssh::shell_quote;
 
 /// Where the record lives on the host (next to the run lock).
@@ -87,9 +90,21 @@ fn remove_script_at(path: &str, names: &BTreeSet<String>) -> (String, Option<Vec
     (script, Some(lines(names)))
 }
 
-/// The gather script's line that prints the record as its own section.
-pub(super) fn gather_line() -> String {
-    format!("m pending-handlers; r {}\n", shell_quote(PATH))
+/// The gather script's section that carries the record.
+const SECTION: &str = "pending-handlers";
+
+/// The record as a fact kind: the gather prints it as its own section.
+pub(super) struct Pending;
+
+impl Kind for Pending {
+    fn script(&self, _: &[FactRequest], s: &mut String) {
+        s.push_str(&format!("m {SECTION}; r {}\n", shell_quote(PATH)));
+    }
+
+    fn read(&self, s: &[Section], _: &[FactRequest], f: &mut Facts) -> Result<(), String> {
+        f.pending_handlers = parse(body(s, SECTION));
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! status come back in a `rider` section after the facts. The rider runs in
 //! its own `/bin/sh -c`, so its `set -e` or `exit` cannot end the gather.
 
+use super::script::tail;
 use super::sections::split;
 use crate::ssh::shell_quote;
 
@@ -15,13 +16,16 @@ pub struct RiderOutput {
     pub output: Vec<u8>,
 }
 
+/// The section the rider's report comes back in: `rider <exit status>`.
+const SECTION: &str = "rider";
+
 /// `gather` (the script from [`super::gather_script`]) with `rider` run
 /// before it and reported after it.
 pub fn with_rider(gather: &str, rider: &str) -> String {
-    let end = "m end\nexit 0\n";
-    let facts = gather.strip_suffix(end).unwrap_or(gather);
+    let end = tail();
+    let facts = gather.strip_suffix(&end).unwrap_or(gather);
     format!(
-        "ks_rider=$(/bin/sh -c {} 2>&1); ks_rider_rc=$?\n{facts}m rider \"$ks_rider_rc\"\nprintf '%s\\n' \"$ks_rider\"\n{end}",
+        "ks_rider=$(/bin/sh -c {} 2>&1); ks_rider_rc=$?\n{facts}m {SECTION} \"$ks_rider_rc\"\nprintf '%s\\n' \"$ks_rider\"\n{end}",
         shell_quote(rider)
     )
 }
@@ -29,9 +33,12 @@ pub fn with_rider(gather: &str, rider: &str) -> String {
 /// The rider's result from the gather's output; None when there was none.
 pub fn rider_output(output: &[u8]) -> Option<RiderOutput> {
     let sections = split(output).ok()?;
-    let s = sections.iter().find(|s| s.name.starts_with("rider "))?;
-    let status = s.name["rider ".len()..].trim().parse().ok()?;
-    let mut out = s.body.to_vec();
+    let (status, body) = sections.iter().find_map(|s| {
+        let status = s.name.strip_prefix(SECTION)?.strip_prefix(' ')?;
+        Some((status, s.body))
+    })?;
+    let status = status.trim().parse().ok()?;
+    let mut out = body.to_vec();
     // printf added one newline after the captured text (which $() stripped).
     if out.last() == Some(&b'\n') {
         out.pop();

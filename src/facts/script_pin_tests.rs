@@ -4,14 +4,8 @@
 //! that moves here is a change of behaviour: review a failing snapshot as
 //! one, never accept it blindly.
 
+use super::fixture_tests::file;
 use super::*;
-
-fn file(path: &str, content: bool) -> FactRequest {
-    FactRequest::File {
-        path: path.into(),
-        content,
-    }
-}
 
 /// Every kind of request, with names the script must quote or leave out.
 fn every_kind() -> Vec<FactRequest> {

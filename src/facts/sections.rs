@@ -1,6 +1,11 @@
 //! Splitting the gather script's output into its named sections.
 
-use super::script::MARK;
+/// First bytes of every section marker line.
+pub(crate) const MARK: &[u8] = b"\x1eKS:";
+
+/// The first section (`begin <format>`) and the last, around every kind's.
+pub(crate) const BEGIN: &str = "begin";
+pub(crate) const END: &str = "end";
 
 /// One section: its name (`os-release`, `content 3`, …) and its raw body.
 #[derive(Debug)]
@@ -42,14 +47,14 @@ pub(crate) fn split(output: &[u8]) -> Result<Vec<Section<'_>>, String> {
         });
     }
     match sections.first() {
-        Some(s) if s.name.starts_with("begin") => {}
+        Some(s) if s.name.starts_with(BEGIN) => {}
         _ => {
             return Err(
                 "fact output: no `begin` section: not the output of the gather script".into(),
             )
         }
     }
-    if !sections.iter().any(|s| s.name == "end") {
+    if !sections.iter().any(|s| s.name == END) {
         return Err("fact output: no `end` section: the output was cut short".into());
     }
     Ok(sections)
@@ -61,6 +66,27 @@ pub(crate) fn body<'a>(sections: &[Section<'a>], name: &str) -> &'a [u8] {
         .iter()
         .find(|s| s.name == name)
         .map_or(&[], |s| s.body)
+}
+
+/// The first line of section `name`, trimmed; empty when absent.
+pub(crate) fn first_line(s: &[Section<'_>], name: &str) -> String {
+    lines(body(s, name))
+        .next()
+        .map(|l| l.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// A section holding one number; empty means unknown (0).
+pub(crate) fn number<T: std::str::FromStr + Default>(
+    s: &[Section<'_>],
+    name: &str,
+) -> Result<T, String> {
+    let text = first_line(s, name);
+    if text.is_empty() {
+        return Ok(T::default());
+    }
+    text.parse()
+        .map_err(|_| format!("fact section `{name}`: expected a number, got {text:?}"))
 }
 
 /// The body as text, lines without their newline.

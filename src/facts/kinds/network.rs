@@ -1,7 +1,37 @@
-//! Interfaces and routes, from `ip -j addr` and `ip -j route` (`-6` for IPv6).
+//! Interfaces, routes and nameservers, from `ip -j addr`, `ip -j route` (`-6` for IPv6) and resolv.conf.
 
-use super::model::{Interface, Route, RouteEntry};
+use super::Kind;
+use crate::facts::model::{FactRequest, Facts, Interface, Route, RouteEntry};
+use crate::facts::sections::{body, lines, Section};
 use serde::Deserialize;
+
+const IP_ADDR: &str = "ip-addr";
+const IP_ROUTE: &str = "ip-route";
+const IP_ROUTE6: &str = "ip-route6";
+const RESOLV: &str = "resolv";
+
+pub(crate) struct Network;
+
+impl Kind for Network {
+    fn script(&self, _: &[FactRequest], s: &mut String) {
+        s.push_str(&format!(
+            "m {IP_ADDR}; ip -j addr show 2>/dev/null\n\
+             m {IP_ROUTE}; ip -j route show 2>/dev/null\n\
+             m {IP_ROUTE6}; ip -j -6 route show 2>/dev/null\n\
+             m {RESOLV}; [ -r /etc/resolv.conf ] && while read -r k v _; do [ \"$k\" = nameserver ] && printf '%s\\n' \"$v\"; done < /etc/resolv.conf\n"
+        ));
+    }
+
+    fn read(&self, s: &[Section], _: &[FactRequest], f: &mut Facts) -> Result<(), String> {
+        let mut routes = self::routes(body(s, IP_ROUTE), IP_ROUTE)?;
+        routes.extend(self::routes(body(s, IP_ROUTE6), IP_ROUTE6)?);
+        f.interfaces = interfaces(body(s, IP_ADDR))?;
+        f.default_route = default_route(&routes);
+        f.routes = routes;
+        f.dns = lines(body(s, RESOLV)).collect();
+        Ok(())
+    }
+}
 
 #[derive(Deserialize)]
 struct Link {
@@ -37,7 +67,7 @@ pub(crate) fn interfaces(body: &[u8]) -> Result<Vec<Interface>, String> {
         return Ok(Vec::new());
     }
     let links: Vec<Link> = serde_json::from_slice(body)
-        .map_err(|e| format!("fact section `ip-addr`: not the JSON of `ip -j addr`: {e}"))?;
+        .map_err(|e| format!("fact section `{IP_ADDR}`: not the JSON of `ip -j addr`: {e}"))?;
     Ok(links
         .into_iter()
         // Some iproute2 versions print `{}` for links of other namespaces.
@@ -167,5 +197,59 @@ mod tests {
         assert!(routes(b"nope", "ip-route6")
             .unwrap_err()
             .contains("`ip-route6`"));
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::super::test_kit::read;
+    use super::*;
+
+    /// (sections, interface names, default gateway, route count, nameservers)
+    #[test]
+    fn network_sections_from_fixtures() {
+        type Row<'a> = (
+            &'a [(&'a str, &'a str)],
+            &'a [&'a str],
+            Option<&'a str>,
+            usize,
+            &'a [&'a str],
+        );
+        let table: &[Row] = &[
+            (&[], &[], None, 0, &[]),
+            (
+                &[
+                    (
+                        IP_ADDR,
+                        r#"[{"ifname":"lo","flags":["UP"]},{"ifname":"eth0","flags":["UP"],"addr_info":[{"local":"10.0.0.5","prefixlen":24}]}]"#,
+                    ),
+                    (
+                        IP_ROUTE,
+                        r#"[{"dst":"default","gateway":"10.0.0.1","dev":"eth0"}]"#,
+                    ),
+                    (IP_ROUTE6, r#"[{"dst":"fe80::/64","dev":"eth0"}]"#),
+                    (RESOLV, "10.0.0.2\n1.1.1.1\n"),
+                ],
+                &["lo", "eth0"],
+                Some("10.0.0.1"),
+                2,
+                &["10.0.0.2", "1.1.1.1"],
+            ),
+        ];
+        for (sections, names, gateway, routes, dns) in table {
+            let f = read(&Network, sections, &[]).unwrap();
+            let got: Vec<&str> = f.interfaces.iter().map(|i| i.name.as_str()).collect();
+            assert_eq!(&got, names);
+            assert_eq!(
+                f.default_route.as_ref().map(|r| r.gateway.as_str()),
+                *gateway
+            );
+            assert_eq!(f.routes.len(), *routes);
+            assert_eq!(&f.dns, dns);
+        }
+        for bad in [IP_ADDR, IP_ROUTE, IP_ROUTE6] {
+            let err = read(&Network, &[(bad, "{\n")], &[]).unwrap_err();
+            assert!(err.contains(&format!("`{bad}`")), "{err}");
+        }
     }
 }
