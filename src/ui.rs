@@ -5,12 +5,14 @@ use std::io::IsTerminal;
 pub mod still_running;
 
 /// Send tracing logs to stderr: warnings by default, more with each -v
-/// (-v info, -vv debug, -vvv trace including russh's protocol logs).
+/// (-v info, -vv debug, -vvv trace). russh logs through the `log` crate,
+/// which is not bridged into tracing: its protocol traces print payload
+/// bytes as numbers, which no text masking could catch, so they stay off.
 pub fn init_logging(verbosity: u8) {
     let filter = match verbosity {
         0 => "warn",
-        1 => "info,russh=warn",
-        2 => "debug,russh=info",
+        1 => "info",
+        2 => "debug",
         _ => "trace",
     };
     let _ = tracing_subscriber::fmt()
@@ -32,8 +34,8 @@ fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool 
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// stderr for log lines, every known secret masked (russh's trace logs
-/// show the bytes sent, a sudo password among them). tracing writes each
+/// stderr for log lines, every known secret masked (a command or an
+/// error that names one, whatever a playbook says). tracing writes each
 /// event with one `write_all`, so a secret is never split across calls.
 struct RedactingStderr;
 
