@@ -30,6 +30,15 @@
 # naming host and path.
 # Where kubestrap's time goes: the `timings` section of its JSON reports
 # (connect, gather, each task, handlers, recap), medians per N in the table.
+# apply no-op (for 3 and 10 hosts whatever the N list, after the rows
+# above; BENCH_APPLY=0 skips it): N systemd lab hosts (not sshd-only: kubeadm,
+# kubelet and containerd need systemd; the lab's stand-ins and apt repo),
+# node1 the control plane, the others workers (the lab's inventory.yaml),
+# `kubestrap apply` once to converge (not timed, must exit 0), then
+# BENCH_REPS times the floor on those hosts and the no-op re-run, which
+# must exit 0 with every host in its --report and changed=0 on each; the
+# table gives the most SSH commands one host ran (`ssh_execs` in the
+# report's stats). That lab is torn down on exit, whatever happened.
 #
 # Environment: BENCH_REPS (3), BENCH_ANSIBLE_MAX_N (150), BENCH_PYINFRA_MAX_N
 # (500), BENCH_ANSIBLE_VERSION (the `ansible` PyPI package, default 12.3.0 =
@@ -37,7 +46,11 @@
 # (bench/out/DATE), BENCH_LAB (/tmp/kubestrap-bench-lab), BENCH_BRIDGE
 # (ksbr5), BENCH_NET24 (10.99.5, the lab's /24 for N <= 200), BENCH_NET16
 # (10.100, its /16 above), BENCH_NO_BUILD=1 (use target/release/kubestrap as
-# it is), BENCH_KUBESTRAP (a kubestrap binary to use instead, not built).
+# it is), BENCH_KUBESTRAP (a kubestrap binary to use instead, not built),
+# BENCH_APPLY (1; 0 skips the apply rows), BENCH_APPLY_LAB, BENCH_APPLY_BRIDGE,
+# BENCH_APPLY_NET (the systemd lab's directory, bridge and /24; default the
+# sshd-only lab's, which is down by then), LAB_BOOT_TIMEOUT (lab.sh's, for a
+# loaded machine).
 # Needs root, cargo, python3 with venv, network access to PyPI (once) and
 # to the Debian mirror (once, for the lab's root file system and `time`).
 # The results table is printed and written to $BENCH_OUT/results.md.
@@ -59,6 +72,11 @@ BRIDGE=${BENCH_BRIDGE:-ksbr5}
 NET24=${BENCH_NET24:-10.99.5}
 NET16=${BENCH_NET16:-10.100}
 KS=${BENCH_KUBESTRAP:-$ROOT/target/release/kubestrap}
+APPLY=${BENCH_APPLY:-1}
+APPLY_Ns=(3 10)
+APPLY_LAB=${BENCH_APPLY_LAB:-$LABDIR}
+APPLY_BRIDGE=${BENCH_APPLY_BRIDGE:-$BRIDGE}
+APPLY_NET=${BENCH_APPLY_NET:-$NET24}
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -306,6 +324,52 @@ for n in "${Ns[@]}"; do
 done
 "$LAB" down "$LABDIR" >"$OUT/lab-down.log" 2>&1 || log "lab down failed (see $OUT/lab-down.log)"
 
+# ------------------------------------------------------------ apply no-op
+# The apply rows' systemd lab: down on any exit once booted, and its state
+# directories (they hold the cluster CA's key) removed with it.
+apply_lab_down() {
+    "$LAB" down "$APPLY_LAB" >>"$OUT/apply-lab-down.log" 2>&1 ||
+        log "apply lab down failed (see $OUT/apply-lab-down.log)"
+    rm -rf "$APPLY_LAB"/state-n*
+}
+# A no-op re-run's report: every host in it, none changed, failed or
+# unreachable; prints the most SSH commands one host ran (ssh_execs).
+apply_noop_report() { # apply_noop_report JSON N
+    /usr/bin/python3 - "$1" "$2" <<'EOF' || die "$1: not every host came through unchanged"
+import json, sys
+stats = json.load(open(sys.argv[1], encoding="utf-8"))["stats"]
+bad = sorted(h for h, s in stats.items() if s["changed"] or s["failed"] or s["unreachable"])
+if len(stats) != int(sys.argv[2]) or bad:
+    sys.exit(f"report: {len(stats)} of {sys.argv[2]} hosts; changed, failed or unreachable: {' '.join(bad) or '-'}")
+print(max(s["ssh_execs"] for s in stats.values()))
+EOF
+}
+run_apply() { # run_apply N LABEL: one apply on the lab's cluster, must exit 0
+    timed "$2" "$KS" apply -i "$APPLY_LAB/inventory.yaml" --known-hosts "$APPLY_LAB/known_hosts" \
+        --state-dir "$APPLY_LAB/state-n$1" --report "$OUT/$2.json"
+}
+if [[ $APPLY == 1 ]]; then
+    trap 'close_all_masters; apply_lab_down' EXIT
+    LABDIR=$APPLY_LAB # the hosts floor_run connects to
+    for n in "${APPLY_Ns[@]}"; do
+        log "N=$n: booting $n systemd lab hosts on $APPLY_BRIDGE ($APPLY_NET) for apply"
+        LAB_BRIDGE=$APPLY_BRIDGE LAB_NET=$APPLY_NET "$LAB" up "$APPLY_LAB" "$n" >"$OUT/apply-lab-up-$n.log" 2>&1 ||
+            { tail -n 20 "$OUT/apply-lab-up-$n.log" >&2; die "apply lab up $n failed"; }
+        log "N=$n: apply to converge (not timed)"
+        run_apply "$n" "apply-n$n-converge"
+        for ((r = 1; r <= REPS; r++)); do
+            timed "apply-n$n-floor-$r" bash -c floor_run
+            record "$n" apply-floor connect "$r" "apply-n$n-floor-$r"
+            run_apply "$n" "apply-n$n-noop-$r"
+            record "$n" apply noop "$r" "apply-n$n-noop-$r"
+            execs=$(apply_noop_report "$OUT/apply-n$n-noop-$r.json" "$n")
+            printf '%s\t%s\n' "$n" "$execs" >>"$OUT/apply-ssh.tsv"
+        done
+    done
+    apply_lab_down
+    trap close_all_masters EXIT
+fi
+
 # ------------------------------------------------------------ the table
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.1f", a / b }'; }
 # verdict TEXT OK(0|1|-) FIGURES: one row of the targets table.
@@ -321,19 +385,38 @@ cmp() { awk -v a="$1" -v b="$3" -v op="$2" 'BEGIN {
     if (a == "-" || b == "-") { print "-"; exit }
     print (op == "<=") ? (a + 0 <= b + 0) : (a + 0 >= b + 0) }'; }
 both() { if [[ $1 == - || $2 == - ]]; then echo -; else echo $(($1 && $2)); fi; }
+# table_row N TOOL PHASE LABEL FLOOR-WALL [EXTRA-CELL]: the medians of one
+# run, nothing when it was not measured.
+table_row() {
+    local w
+    w=$(median "$1" "$2" "$3" wall)
+    [[ $w == - ]] && return 0
+    echo "| $1 | $4 | $w | $(median "$1" "$2" "$3" cpu) | $(median "$1" "$2" "$3" rss) | $(ratio "$w" "$5")x |${6:+ $6 |}"
+}
 {
     echo "| N | run | wall s | CPU s (user+sys) | peak RSS MB | wall / floor |"
     echo "|---:|---|---:|---:|---:|---:|"
     for n in "${Ns[@]}"; do
         fl=$(median "$n" floor connect wall)
-        for row in "floor connect" "kubestrap first" "kubestrap noop" "pyinfra first" "pyinfra noop" "ansible first" "ansible noop"; do
-            read -r tool phase <<<"$row"
-            w=$(median "$n" "$tool" "$phase" wall)
-            [[ $w == - ]] && continue
+        for run in "floor connect" "kubestrap first" "kubestrap noop" "pyinfra first" "pyinfra noop" "ansible first" "ansible noop"; do
+            read -r tool phase <<<"$run"
             label=$tool; [[ $tool == floor ]] && label="floor (ssh true)" || label="$tool $phase"
-            echo "| $n | $label | $w | $(median "$n" "$tool" "$phase" cpu) | $(median "$n" "$tool" "$phase" rss) | $(ratio "$w" "$fl")x |"
+            table_row "$n" "$tool" "$phase" "$label" "$fl"
         done
     done
+    if [[ $APPLY == 1 ]]; then
+        echo
+        echo "apply no-op re-run on a converged cluster (N systemd lab hosts: 1 control plane, N-1 workers):"
+        echo
+        echo "| N | run | wall s | CPU s (user+sys) | peak RSS MB | wall / floor | SSH commands per host (max) |"
+        echo "|---:|---|---:|---:|---:|---:|---:|"
+        for n in "${APPLY_Ns[@]}"; do
+            fl=$(median "$n" apply-floor connect wall)
+            table_row "$n" apply-floor connect "floor (ssh true)" "$fl" 1
+            table_row "$n" apply noop "kubestrap apply noop" "$fl" \
+                "$(awk -F'\t' -v n="$n" '$1 == n && $2 > m { m = $2 } END { print m + 0 }' "$OUT/apply-ssh.tsv")"
+        done
+    fi
     for tool in pyinfra ansible; do
         echo
         echo "$tool / kubestrap (median wall):"
@@ -375,7 +458,7 @@ both() { if [[ $1 == - || $2 == - ]]; then echo -; else echo $(($1 && $2)); fi; 
 {
     echo
     echo "kubestrap $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src || echo '+local changes') ($KS), $(ssh -V 2>&1), $("$VENV/bin/ansible" --version 2>/dev/null | head -n1 || true), pyinfra $("$VENV/bin/pyinfra" --version 2>/dev/null | awk '{ print $2 }'), $(nproc) cores, $(uname -r), $(date -u '+%Y-%m-%d %H:%M UTC')"
-    echo "command: bench/run.sh ${Ns[*]} (BENCH_REPS=$REPS BENCH_PYINFRA_MAX_N=$PYINFRA_MAX_N BENCH_ANSIBLE_MAX_N=$ANSIBLE_MAX_N)"
+    echo "command: bench/run.sh ${Ns[*]} (BENCH_REPS=$REPS BENCH_PYINFRA_MAX_N=$PYINFRA_MAX_N BENCH_ANSIBLE_MAX_N=$ANSIBLE_MAX_N BENCH_APPLY=$APPLY)"
     echo "end state: every first run left the same files, modes, owners and runtime state as kubestrap's first (bench/endstate.sh)"
 } >>"$OUT/results.md"
 cat "$OUT/results.md"
