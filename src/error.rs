@@ -20,8 +20,8 @@ pub enum Error {
     #[error("{0}")]
     Pattern(String),
     /// An `-e` argument that is neither key=value, YAML nor a readable @file.
-    #[error("{0}")]
-    ExtraVars(String),
+    #[error(transparent)]
+    ExtraVars(#[from] crate::render::ExtraVarsError),
     /// A `--skip-preflight` name that is no check.
     #[error("{0}")]
     SkipPreflight(String),

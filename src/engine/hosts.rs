@@ -11,6 +11,7 @@ use super::session::HostSession;
 use super::task_run::{scope, RunEnv};
 use crate::playbook::{Play, Playbook};
 use crate::render::vars::Scope;
+use crate::render::RenderError;
 use crate::report::{Event, Outcome};
 use crate::ssh::run_as::as_root;
 use crate::ssh::Connection;
@@ -172,7 +173,7 @@ pub(super) fn resolve_vars(
     env: &RunEnv,
     s: &mut HostSession,
     raw: &Map<String, Json>,
-) -> (Map<String, Json>, Vec<(String, String)>) {
+) -> (Map<String, Json>, Vec<(String, RenderError)>) {
     s.play_vars = Map::new();
     let mut pending: Vec<(&String, &Json)> = raw.iter().collect();
     let mut failures = Vec::new();

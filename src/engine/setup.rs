@@ -57,7 +57,7 @@ impl Session {
         let limit = pattern::select(&inv, &req.limit).map_err(Error::Pattern)?;
         let mut extra = Map::new();
         for e in &req.extra_vars {
-            extra.extend(parse_extra_vars(e).map_err(Error::ExtraVars)?);
+            extra.extend(parse_extra_vars(e)?);
         }
         let sessions: Vec<Option<HostSession>> = targets
             .into_iter()

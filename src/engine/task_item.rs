@@ -69,15 +69,17 @@ pub(super) async fn run_item(
     // before the next await.
     let plan = {
         let facts = session.facts.clone().unwrap_or_default();
+        // Modules take the failure as their message (it becomes the task's `msg`).
         let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
-            let text = load_template(&env.base_dir, name)?;
-            if extra.is_empty() {
+            let text = load_template(&env.base_dir, name).map_err(|e| e.to_string())?;
+            let rendered = if extra.is_empty() {
                 env.renderer.render_text(name, &text, &vars)
             } else {
                 let mut s = scope.clone();
                 s.layer(extra);
                 env.renderer.render_text(name, &text, &s.value())
-            }
+            };
+            rendered.map_err(|e| e.to_string())
         };
         let check = |facts: &crate::facts::Facts| {
             let ctx = Context {

@@ -8,6 +8,7 @@ use super::session::HostSession;
 use super::task_item::run_item;
 use crate::playbook::Task;
 use crate::render::vars::Scope;
+use crate::render::RenderError;
 use crate::render::Renderer;
 use crate::report::Outcome;
 pub use crate::report::TaskResult;
@@ -70,7 +71,11 @@ pub(super) fn at(task: &Task) -> String {
 }
 
 /// Build the variable scope of `session` for `task`.
-pub fn scope(env: &RunEnv, session: &HostSession, task: Option<&Task>) -> Result<Scope, String> {
+pub fn scope(
+    env: &RunEnv,
+    session: &HostSession,
+    task: Option<&Task>,
+) -> Result<Scope, RenderError> {
     let mut s = Scope::default();
     s.layer(&session.inventory_vars);
     s.set("groups", env.groups.clone());
@@ -250,7 +255,7 @@ pub(super) fn all_true(
     env: &RunEnv,
     exprs: &[String],
     scope: &minijinja::Value,
-) -> Result<bool, String> {
+) -> Result<bool, RenderError> {
     for e in exprs {
         if !env.renderer.eval_bool(e, scope)? {
             return Ok(false);

@@ -39,7 +39,9 @@ pub fn render(name: &str, extra: &Map<String, Value>) -> Result<String, String> 
         return Err(format!("template {name} not found"));
     };
     let vars = crate::render::map_to_jinja(extra);
-    crate::render::Renderer::new().render_text(name, &text, &vars)
+    crate::render::Renderer::new()
+        .render_text(name, &text, &vars)
+        .map_err(|e| e.to_string())
 }
 
 /// Call `f` with the context of host `node1` holding `facts`, its playbook in `base`.

@@ -7,6 +7,8 @@ use minijinja::value::ValueKind;
 use serde_json::{Map, Number, Value as Json};
 use std::collections::BTreeMap;
 
+use super::error::RenderError;
+
 /// YAML as loaded by serde_yaml → JSON. Tags are dropped (`!unsafe x` is `x`).
 pub fn yaml_to_json(v: &serde_yaml::Value) -> Json {
     use serde_yaml::Value as Y;
@@ -92,9 +94,9 @@ pub fn map_to_jinja(m: &Map<String, Json>) -> minijinja::Value {
 
 /// A minijinja value → JSON. Undefined is an error (it means a template
 /// produced nothing); callables and other objects become their text.
-pub fn from_jinja(v: &minijinja::Value) -> Result<Json, String> {
+pub fn from_jinja(v: &minijinja::Value) -> Result<Json, RenderError> {
     Ok(match v.kind() {
-        ValueKind::Undefined => return Err("the expression produced an undefined value".into()),
+        ValueKind::Undefined => return Err(RenderError::UndefinedResult),
         ValueKind::None => Json::Null,
         ValueKind::Bool => Json::Bool(v.is_true()),
         ValueKind::Number => number(v),
@@ -103,13 +105,13 @@ pub fn from_jinja(v: &minijinja::Value) -> Result<Json, String> {
             Json::String(String::from_utf8_lossy(v.as_bytes().unwrap_or_default()).into_owned())
         }
         ValueKind::Seq | ValueKind::Iterable => {
-            let items = v.try_iter().map_err(|e| e.to_string())?;
+            let items = v.try_iter().map_err(RenderError::Convert)?;
             Json::Array(items.map(|i| from_jinja(&i)).collect::<Result<_, _>>()?)
         }
         ValueKind::Map => {
             let mut out = Map::new();
-            for key in v.try_iter().map_err(|e| e.to_string())? {
-                let item = v.get_item(&key).map_err(|e| e.to_string())?;
+            for key in v.try_iter().map_err(RenderError::Convert)? {
+                let item = v.get_item(&key).map_err(RenderError::Convert)?;
                 let name = match key.as_str() {
                     Some(s) => s.to_string(),
                     None => key.to_string(),

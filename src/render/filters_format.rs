@@ -19,7 +19,8 @@ pub fn register(env: &mut Environment<'static>) {
 
 fn json_of(state: &State, v: &Value) -> Result<Json, Error> {
     defined(state, v)?;
-    from_jinja(v).map_err(invalid)
+    // minijinja errors carry a message: the filter fails with ours.
+    from_jinja(v).map_err(|e| invalid(e.to_string()))
 }
 
 /// Python's `json.dumps` layout (`{"a": 1, "b": [1, 2]}`), which is what

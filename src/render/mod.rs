@@ -1,6 +1,7 @@
 //! Rendering: the minijinja environment with Ansible's filters and tests, variables and their precedence.
 
 mod convert;
+mod error;
 mod filters;
 mod filters_format;
 mod filters_text;
@@ -14,4 +15,5 @@ mod render_tests;
 #[cfg(test)]
 pub use convert::map_to_jinja;
 pub use convert::{from_jinja, to_jinja, yaml_key, yaml_to_json};
+pub use error::{ExtraVarsError, RenderError};
 pub use renderer::{check_expression, check_template, has_template, strip_braces, Renderer, OMIT};

@@ -8,10 +8,11 @@
 //! - `trim_blocks` and a kept final newline, as Ansible's template module;
 //! - `omit` removes an argument, and Ansible's filters and tests exist.
 
-use minijinja::{Environment, ErrorKind, UndefinedBehavior};
+use minijinja::{Environment, UndefinedBehavior};
 use serde_json::Value as Json;
 
 use super::convert::from_jinja;
+use super::error::RenderError;
 use super::{filters, jtests};
 
 /// The value of `omit`: an argument rendering to exactly this is dropped.
@@ -57,7 +58,7 @@ impl Renderer {
     /// Render every string inside `v`. A string that is one `{{ expr }}`
     /// gives the expression's native value; map entries that render to
     /// `omit` are dropped.
-    pub fn render_value(&self, v: &Json, vars: &minijinja::Value) -> Result<Json, String> {
+    pub fn render_value(&self, v: &Json, vars: &minijinja::Value) -> Result<Json, RenderError> {
         match v {
             Json::String(s) => self.render_str(s, vars),
             Json::Array(items) => items
@@ -82,13 +83,13 @@ impl Renderer {
 
     /// Evaluate a condition (`when`, `changed_when`, `failed_when`): a bare
     /// expression, or one wrapped in `{{ }}`, with Jinja's truthiness.
-    pub fn eval_bool(&self, expr: &str, vars: &minijinja::Value) -> Result<bool, String> {
+    pub fn eval_bool(&self, expr: &str, vars: &minijinja::Value) -> Result<bool, RenderError> {
         let inner = strip_braces(expr);
         let compiled = self
             .env
             .compile_expression(inner)
-            .map_err(|e| describe(&e))?;
-        let value = compiled.eval(vars.clone()).map_err(|e| describe(&e))?;
+            .map_err(RenderError::from)?;
+        let value = compiled.eval(vars.clone()).map_err(RenderError::from)?;
         if value.is_undefined() {
             return Err(self.undefined_in(inner, vars));
         }
@@ -101,22 +102,23 @@ impl Renderer {
         name: &str,
         text: &str,
         vars: &minijinja::Value,
-    ) -> Result<String, String> {
+    ) -> Result<String, RenderError> {
         self.env
             .render_named_str(name, text, vars.clone())
-            .map_err(|e| match e.line() {
-                Some(line) => format!("{name}:{line}: {}", describe(&e)),
-                None => format!("{name}: {}", describe(&e)),
+            .map_err(|e| RenderError::InTemplate {
+                template: name.to_string(),
+                line: e.line(),
+                source: Box::new(RenderError::from(&e)),
             })
     }
 
-    fn render_str(&self, s: &str, vars: &minijinja::Value) -> Result<Json, String> {
+    fn render_str(&self, s: &str, vars: &minijinja::Value) -> Result<Json, RenderError> {
         if !has_template(s) {
             return Ok(Json::String(s.to_string()));
         }
         if let Some(expr) = single_expression(s) {
             if let Ok(compiled) = self.env.compile_expression(expr) {
-                let value = compiled.eval(vars.clone()).map_err(|e| describe(&e))?;
+                let value = compiled.eval(vars.clone()).map_err(RenderError::from)?;
                 if value.is_undefined() {
                     return Err(self.undefined_in(expr, vars));
                 }
@@ -126,24 +128,26 @@ impl Renderer {
         self.render_text_inline(s, vars).map(Json::String)
     }
 
-    fn render_text_inline(&self, s: &str, vars: &minijinja::Value) -> Result<String, String> {
+    fn render_text_inline(&self, s: &str, vars: &minijinja::Value) -> Result<String, RenderError> {
         if !has_template(s) {
             return Ok(s.to_string());
         }
         self.env
             .render_str(s, vars.clone())
-            .map_err(|e| describe(&e))
+            .map_err(RenderError::from)
     }
 
     /// The error for an expression that evaluated to undefined: printing it
     /// makes minijinja name the variable.
-    fn undefined_in(&self, expr: &str, vars: &minijinja::Value) -> String {
+    fn undefined_in(&self, expr: &str, vars: &minijinja::Value) -> RenderError {
         match self
             .env
             .render_str(&format!("{{{{ {expr} }}}}"), vars.clone())
         {
-            Err(e) => describe(&e),
-            Ok(_) => format!("undefined value in `{expr}`"),
+            Err(e) => RenderError::from(&e),
+            Ok(_) => RenderError::UndefinedIn {
+                expr: expr.to_string(),
+            },
         }
     }
 }
@@ -172,46 +176,20 @@ pub fn strip_braces(expr: &str) -> &str {
 }
 
 /// Syntax check of a template string, before anything runs.
-pub fn check_template(text: &str) -> Result<(), String> {
+pub fn check_template(text: &str) -> Result<(), RenderError> {
     if !has_template(text) {
         return Ok(());
     }
     let env = Environment::new();
     env.template_from_str(text)
         .map(|_| ())
-        .map_err(|e| describe(&e))
+        .map_err(RenderError::from)
 }
 
 /// Syntax check of a condition, before anything runs.
-pub fn check_expression(expr: &str) -> Result<(), String> {
+pub fn check_expression(expr: &str) -> Result<(), RenderError> {
     let env = Environment::new();
     env.compile_expression(expr)
         .map(|_| ())
-        .map_err(|e| describe(&e))
-}
-
-/// One line for a minijinja error; undefined variables are named plainly.
-pub fn describe(e: &minijinja::Error) -> String {
-    let detail = e.detail().unwrap_or_default();
-    match e.kind() {
-        ErrorKind::UndefinedError => match undefined_name(detail) {
-            Some(name) => format!("undefined variable `{name}`"),
-            // `mandatory('why')` brings its own message.
-            None if !detail.is_empty() && !detail.contains("is undefined") => detail.to_string(),
-            None => match (e.template_source(), e.range()) {
-                (Some(src), Some(r)) if src.get(r.clone()).is_some() => {
-                    format!("undefined value in `{}`", &src[r])
-                }
-                _ => "undefined value".into(),
-            },
-        },
-        ErrorKind::SyntaxError => format!("syntax error: {detail}"),
-        _ if detail.is_empty() => e.kind().to_string(),
-        _ => format!("{}: {detail}", e.kind()),
-    }
-}
-
-/// `x` from minijinja's "`x` is undefined".
-fn undefined_name(detail: &str) -> Option<&str> {
-    detail.strip_prefix('`')?.strip_suffix("` is undefined")
+        .map_err(RenderError::from)
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use minijinja::Value;
 use serde_json::{Map, Value as Json};
 
+use super::error::ExtraVarsError;
 use crate::inventory::{ClusterSpec, Host, Inventory, Role};
 
 /// Inventory-derived variables of one host: its own vars, the connection
@@ -150,10 +151,13 @@ impl Scope {
 
 /// Parse one `-e` argument: `@file.yaml`, a YAML/JSON mapping, or
 /// `key=value` pairs separated by spaces (values stay strings, as Ansible's are).
-pub fn parse_extra_vars(arg: &str) -> Result<Map<String, Json>, String> {
+pub fn parse_extra_vars(arg: &str) -> Result<Map<String, Json>, ExtraVarsError> {
     let text;
     let src = if let Some(path) = arg.strip_prefix('@') {
-        text = std::fs::read_to_string(path).map_err(|e| format!("-e @{path}: {e}"))?;
+        text = std::fs::read_to_string(path).map_err(|source| ExtraVarsError::File {
+            path: path.to_string(),
+            source,
+        })?;
         text.as_str()
     } else {
         arg
@@ -161,20 +165,27 @@ pub fn parse_extra_vars(arg: &str) -> Result<Map<String, Json>, String> {
     let trimmed = src.trim_start();
     if arg.starts_with('@') || trimmed.starts_with('{') {
         let v: serde_yaml::Value =
-            serde_yaml::from_str(src).map_err(|e| format!("-e {arg}: not a YAML mapping: {e}"))?;
+            serde_yaml::from_str(src).map_err(|source| ExtraVarsError::Yaml {
+                arg: arg.to_string(),
+                source,
+            })?;
         return match serde_json::to_value(v) {
             Ok(Json::Object(m)) => Ok(m),
             Ok(Json::Null) => Ok(Map::new()),
-            _ => Err(format!("-e {arg}: extra vars must be a mapping")),
+            _ => Err(ExtraVarsError::NotMapping {
+                arg: arg.to_string(),
+            }),
         };
     }
     let mut out = Map::new();
     for pair in src.split_whitespace() {
-        let (k, v) = pair.split_once('=').ok_or_else(|| {
-            format!("-e {pair:?}: expected key=value, @file.yaml or a YAML mapping")
+        let (k, v) = pair.split_once('=').ok_or_else(|| ExtraVarsError::Pair {
+            pair: pair.to_string(),
         })?;
         if k.is_empty() {
-            return Err(format!("-e {pair:?}: empty variable name"));
+            return Err(ExtraVarsError::EmptyName {
+                pair: pair.to_string(),
+            });
         }
         out.insert(k.to_string(), Json::from(v));
     }
@@ -195,9 +206,11 @@ mod tests {
         assert_eq!(yaml["y"], Json::from(true));
         assert!(parse_extra_vars("novalue")
             .unwrap_err()
+            .to_string()
             .contains("expected key=value"));
         assert!(parse_extra_vars("@/nonexistent/x.yaml")
             .unwrap_err()
+            .to_string()
             .starts_with("-e @/nonexistent/x.yaml:"));
     }
 
