@@ -17,8 +17,8 @@ pub enum Error {
     #[error("{}", .0.join("\n"))]
     Playbook(Vec<String>),
     /// A host pattern (`--limit`) that selects nothing it can name.
-    #[error("{0}")]
-    Pattern(String),
+    #[error(transparent)]
+    Pattern(#[from] crate::pattern::PatternError),
     /// An `-e` argument that is neither key=value, YAML nor a readable @file.
     #[error(transparent)]
     ExtraVars(#[from] crate::render::ExtraVarsError),

@@ -6,12 +6,30 @@
 //! and `worker` select the workers of any inventory format (README,
 //! "Inventories"), unless the inventory has a group of that very name.
 
+use std::path::PathBuf;
+
 use crate::inventory::{Inventory, Role, CONTROL_PLANE_GROUPS, WORKER_GROUPS};
+
+/// A host pattern that selects nothing it can name.
+#[derive(Debug, thiserror::Error)]
+pub enum PatternError {
+    #[error("host pattern {pattern:?} is empty")]
+    Empty { pattern: String },
+    /// One part of the pattern names no host or group of the inventory.
+    #[error("host pattern {part:?} matches no host or group in {} (groups: {})",
+        .inventory.display(),
+        if .groups.is_empty() { "none".to_string() } else { .groups.join(", ") })]
+    NoMatch {
+        part: String,
+        inventory: PathBuf,
+        groups: Vec<String>,
+    },
+}
 
 /// The inventory's host names selected by `pattern`, in inventory order.
 /// A pattern that names nothing is an error: a typo in `--limit` must not
 /// silently run on no host.
-pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, String> {
+pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, PatternError> {
     let mut chosen: Vec<bool> = vec![false; inv.hosts.len()];
     let mut parts: Vec<&str> = pattern
         .split([',', ':'])
@@ -19,7 +37,9 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, String> {
         .filter(|p| !p.is_empty())
         .collect();
     if parts.is_empty() {
-        return Err(format!("host pattern {pattern:?} is empty"));
+        return Err(PatternError::Empty {
+            pattern: pattern.to_string(),
+        });
     }
     // Ansible applies plain patterns first, then intersections, then exclusions.
     parts.sort_by_key(|p| match p.chars().next() {
@@ -39,16 +59,11 @@ pub fn select(inv: &Inventory, pattern: &str) -> Result<Vec<String>, String> {
             .map(|h| matches(inv, name, &h.name))
             .collect();
         if !hits.iter().any(|&x| x) {
-            let groups: Vec<&str> = inv.groups.keys().map(String::as_str).collect();
-            return Err(format!(
-                "host pattern {name:?} matches no host or group in {} (groups: {})",
-                inv.source.display(),
-                if groups.is_empty() {
-                    "none".to_string()
-                } else {
-                    groups.join(", ")
-                }
-            ));
+            return Err(PatternError::NoMatch {
+                part: name.to_string(),
+                inventory: inv.source.clone(),
+                groups: inv.groups.keys().cloned().collect(),
+            });
         }
         for (c, hit) in chosen.iter_mut().zip(hits) {
             match op {
@@ -203,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_pattern_matching_nothing_is_an_error_listing_the_groups() {
-        let err = select(&inv(), "nodee1").unwrap_err();
+        let err = select(&inv(), "nodee1").unwrap_err().to_string();
         assert_eq!(
             err,
             "host pattern \"nodee1\" matches no host or group in inv.yaml (groups: control_plane, worker)"

@@ -28,7 +28,7 @@ pub struct ExecRequest {
 /// Run the command on every selected host; the exit code says how it went.
 pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    let names = pattern::select(&inv, &args.limit).map_err(Error::Pattern)?;
+    let names = pattern::select(&inv, &args.limit)?;
     let (opts, targets) = args.ssh.reach(&inv, &names)?;
     let command = args.command.join(" ");
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -54,7 +54,7 @@ impl Session {
         playbook: Playbook,
         base_dir: PathBuf,
     ) -> Result<Session, Error> {
-        let limit = pattern::select(&inv, &req.limit).map_err(Error::Pattern)?;
+        let limit = pattern::select(&inv, &req.limit)?;
         let mut extra = Map::new();
         for e in &req.extra_vars {
             extra.extend(parse_extra_vars(e)?);
