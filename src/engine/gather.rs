@@ -90,11 +90,11 @@ impl Runner {
                     }
                     Some(e.to_string())
                 }
-                Err(GatherError::Failed(m)) => {
+                Err(e) => {
                     s.failed = true;
                     s.worst = s.worst.max(ExitCode::HostFailed);
                     s.stats.record(Outcome::Failed);
-                    Some(m)
+                    Some(e.to_string())
                 }
             };
             let host = s.name.clone();
@@ -136,7 +136,7 @@ impl Runner {
         &mut self,
         hosts: &[usize],
         requests: Vec<FactRequest>,
-    ) -> Vec<(usize, Result<i64, String>)> {
+    ) -> Vec<(usize, Result<i64, GatherError>)> {
         self.gather_riding(hosts, requests, HashMap::new())
             .await
             .into_iter()
@@ -152,7 +152,7 @@ impl Runner {
         hosts: &[usize],
         requests: Vec<FactRequest>,
         riders: HashMap<String, String>,
-    ) -> Vec<(usize, Result<i64, String>, Option<RiderOutput>)> {
+    ) -> Vec<(usize, Result<i64, GatherError>, Option<RiderOutput>)> {
         let env = self.env.clone();
         let reporter = self.reporter.clone();
         let requests = Arc::new(requests);
@@ -192,9 +192,9 @@ impl Runner {
                                 s.worst = s.worst.max(e.exit_code());
                                 s.unreachable = Some(e.to_string());
                             }
-                            Err(e.to_string())
+                            Err(GatherError::Ssh(e))
                         }
-                        Err(GatherError::Failed(m)) => Err(m),
+                        Err(e) => Err(e),
                     };
                     (s, (r, ridden))
                 }
@@ -205,7 +205,7 @@ impl Runner {
             .collect::<Vec<_>>();
         for &i in hosts.iter().filter(|i| !reachable.contains(i)) {
             if let Some(why) = &self.session(i).unreachable {
-                out.push((i, Err(why.clone()), None));
+                out.push((i, Err(GatherError::Unreachable(why.clone())), None));
             }
         }
         self.refresh_hostvars();

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use super::error::RecordError;
 use super::session::{sh_c, HostSession};
 use super::task_run::RunEnv;
 use crate::facts::pending;
@@ -139,20 +140,16 @@ async fn run(
     script: &str,
     stdin: Option<Vec<u8>>,
     who: Option<&str>,
-) -> Result<(), String> {
-    let conn = session.conn.as_ref().ok_or("not connected")?;
-    let out = conn
-        .run_with(&sh_c(script), stdin, who, &env.opts)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<(), RecordError> {
+    let conn = session.conn.as_ref().ok_or(RecordError::NotConnected)?;
+    let out = conn.run_with(&sh_c(script), stdin, who, &env.opts).await?;
     if out.success() {
         Ok(())
     } else {
-        Err(format!(
-            "rc={}: {}",
-            out.rc(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(RecordError::Failed {
+            rc: out.rc(),
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 

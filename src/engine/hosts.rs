@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 
+use super::error::CommandError;
 use super::play_run::{say_status, Runner};
 use super::session::HostSession;
 use super::task_run::{scope, RunEnv};
@@ -32,20 +33,21 @@ impl Runner {
         &self,
         host: &str,
         command: &str,
-    ) -> Result<crate::ssh::Output, String> {
+    ) -> Result<crate::ssh::Output, CommandError> {
         let s = self
             .sessions
             .iter()
             .flatten()
             .find(|s| s.name == host)
-            .ok_or_else(|| format!("{host}: no such host"))?;
-        let conn = s
-            .conn
-            .as_ref()
-            .ok_or_else(|| format!("{host}: not connected"))?;
-        conn.run_with(command, None, as_root(), &self.env.opts)
-            .await
-            .map_err(|e| e.to_string())
+            .ok_or_else(|| CommandError::NoSuchHost {
+                host: host.to_string(),
+            })?;
+        let conn = s.conn.as_ref().ok_or_else(|| CommandError::NotConnected {
+            host: host.to_string(),
+        })?;
+        Ok(conn
+            .run_with(command, None, as_root(), &self.env.opts)
+            .await?)
     }
 
     /// Run another playbook next with the same hosts, connections and facts.

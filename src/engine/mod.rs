@@ -4,6 +4,7 @@
 //! honours interrupts. It knows nothing of the command line, of commands or
 //! of host locks: those are layers above it (see docs/architecture.md).
 
+pub mod error;
 pub mod fan_out;
 mod gather;
 mod handlers;

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::error::PlayError;
 use super::handlers;
 use super::session::HostSession;
 use super::tags::selected;
@@ -100,8 +101,8 @@ impl Runner {
             if crate::interrupt::interrupted() {
                 break;
             }
-            if let Err(message) = self.run_play(index, play, budget).await {
-                self.emit(Event::Error(message));
+            if let Err(e) = self.run_play(index, play, budget).await {
+                self.emit(Event::Error(e.to_string()));
                 return ExitCode::BadInput;
             }
             if self.aborted {
@@ -120,13 +121,7 @@ impl Runner {
 
     /// Indices of the sessions a play runs on: its pattern, within --limit,
     /// still active.
-    fn play_hosts(&self, play: &Play) -> Result<Vec<usize>, String> {
-        let at = format!(
-            "{}:{}: play {:?}",
-            self.playbook.path.display(),
-            play.line,
-            play.name
-        );
+    fn play_hosts(&self, play: &Play) -> Result<Vec<usize>, PlayError> {
         // `hosts:` may be a template; like Ansible, only extra vars and
         // `groups` are known at that point, no host's own vars.
         let mut scope = Scope::default();
@@ -139,9 +134,22 @@ impl Runner {
         {
             Ok(Json::String(p)) => p,
             Ok(other) => other.to_string(),
-            Err(e) => return Err(format!("{at}: hosts: {e}")),
+            Err(source) => {
+                return Err(PlayError::Hosts {
+                    playbook: self.playbook.path.clone(),
+                    line: play.line,
+                    play: play.name.clone(),
+                    source: Box::new(source),
+                })
+            }
         };
-        let names = pattern::select(&self.inventory, &pattern).map_err(|e| format!("{at}: {e}"))?;
+        let names =
+            pattern::select(&self.inventory, &pattern).map_err(|source| PlayError::Pattern {
+                playbook: self.playbook.path.clone(),
+                line: play.line,
+                play: play.name.clone(),
+                source: Box::new(source),
+            })?;
         Ok(self
             .sessions
             .iter()
@@ -157,7 +165,7 @@ impl Runner {
         index: usize,
         play: &Play,
         budget: &RunBudget,
-    ) -> Result<(), String> {
+    ) -> Result<(), PlayError> {
         let hosts = self.play_hosts(play)?;
         self.emit(Event::PlayStart {
             name: play.name.clone(),

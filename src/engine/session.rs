@@ -99,10 +99,7 @@ impl HostSession {
         opts: &Options,
         rider: Option<&str>,
     ) -> Result<Option<RiderOutput>, GatherError> {
-        let conn = self
-            .conn
-            .as_ref()
-            .ok_or_else(|| GatherError::Failed("not connected".into()))?;
+        let conn = self.conn.as_ref().ok_or(GatherError::NotConnected)?;
         let requests = facts::needed(requests);
         let mut script = facts::gather_script(&requests);
         if let Some(rider) = rider {
@@ -110,16 +107,14 @@ impl HostSession {
         }
         let out = conn
             .run_with(&sh_c(&script), None, become_user, opts)
-            .await
-            .map_err(GatherError::Ssh)?;
+            .await?;
         if !out.success() {
-            return Err(GatherError::Failed(format!(
-                "gathering facts failed (rc={}): {}",
-                out.rc(),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )));
+            return Err(GatherError::Script {
+                rc: out.rc(),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
         }
-        let fresh = facts::parse(&out.stdout, &requests).map_err(GatherError::Failed)?;
+        let fresh = facts::parse(&out.stdout, &requests).map_err(GatherError::Parse)?;
         let ridden = rider.and_then(|_| facts::rider::rider_output(&out.stdout));
         match &mut self.facts {
             None => {
@@ -151,10 +146,22 @@ pub fn fact_values(f: &Facts) -> BTreeMap<String, minijinja::Value> {
     vars
 }
 
-/// Why facts could not be had.
+/// Why facts could not be had on a host.
+#[derive(Debug, thiserror::Error)]
 pub enum GatherError {
-    Ssh(SshError),
-    Failed(String),
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    #[error("not connected")]
+    NotConnected,
+    /// The gather script failed: its exit status and what it said.
+    #[error("gathering facts failed (rc={rc}): {stderr}")]
+    Script { rc: i64, stderr: String },
+    /// The script's output that the facts parser refused.
+    #[error("{0}")]
+    Parse(String),
+    /// The host could not be reached earlier in the run; why.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 /// `script` as one `/bin/sh -c` command line, so it runs the same whatever

@@ -60,7 +60,7 @@ pub(super) async fn run_item(
             return match e {
                 GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
                 GatherError::Ssh(e) => item_fail(e.to_string()),
-                GatherError::Failed(m) => item_fail(format!("{}{m}", at(task))),
+                e => item_fail(format!("{}{e}", at(task))),
             };
         }
     }

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use serde_json::{json, Map, Value as Json};
 
+use super::error::TemplateError;
 use super::session::HostSession;
 use super::task_item::run_item;
 use crate::playbook::Task;
@@ -271,26 +272,26 @@ pub(super) const MIN_NO_LOG_VALUE: usize = 6;
 /// Read a template as Ansible finds it: `templates/NAME` next to the
 /// playbook, then `NAME` relative to the playbook; then the shipped one. A
 /// shipped playbook has an empty `base` and sees only shipped templates.
-pub fn load_template(base: &Path, name: &str) -> Result<String, String> {
+pub fn load_template(base: &Path, name: &str) -> Result<String, TemplateError> {
     if !base.as_os_str().is_empty() {
         for path in [base.join("templates").join(name), base.join(name)] {
             if path.is_file() {
                 return std::fs::read_to_string(&path)
-                    .map_err(|e| format!("template {}: {e}", path.display()));
+                    .map_err(|source| TemplateError::Unreadable { path, source });
             }
         }
     }
     crate::bundle::template(name)
         .map(str::to_string)
         .ok_or_else(|| {
+            let name = name.to_string();
             if base.as_os_str().is_empty() {
-                format!("template {name:?} is not among the shipped templates")
+                TemplateError::NotShipped { name }
             } else {
-                format!(
-                    "template {name:?} not found in {}/templates, {} or the shipped templates",
-                    base.display(),
-                    base.display()
-                )
+                TemplateError::NotFound {
+                    name,
+                    base: base.to_path_buf(),
+                }
             }
         })
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::engine::session::GatherError;
 use crate::engine::{RunBudget, Runner};
 use crate::phases::cluster_plan::plan::ClusterPlan;
 use crate::phases::lock::{Locks, Refused};
@@ -33,7 +34,7 @@ pub struct ClusterRun<'r> {
     /// Hosts whose lock could not be taken with the facts, and why.
     pub refused: Vec<Refused>,
     /// Per host index: preflight's facts gather (clock skew, or why not).
-    pub gathered: Vec<(usize, Result<i64, String>)>,
+    pub gathered: Vec<(usize, Result<i64, GatherError>)>,
     /// When failures stop the run (set by the first stage that runs).
     pub budget: RunBudget,
     /// Playbooks run so far (the budget is checked between them).

@@ -1,16 +1,19 @@
 //! Phase: decide the cluster plan from facts (who inits, who joins, the secrets) and hand it to the cluster stage's playbooks.
 
+pub mod error;
 pub mod plan;
 
 use std::path::Path;
 
 use crate::cluster::state::StateDir;
+use crate::engine::session::GatherError;
 use crate::engine::Runner;
 use crate::phases::cluster_run::ClusterRun;
 use crate::phases::gather::cluster_requests;
 use crate::phases::manager::{Flow, Phase, PhaseFuture};
 use crate::report::Event;
 use crate::ExitCode;
+use error::PlanError;
 use plan as cluster;
 
 pub struct ClusterPlan;
@@ -51,7 +54,7 @@ impl<'r> Phase<ClusterRun<'r>> for ClusterPlan {
 /// package install or command in the prepared stage made kubestrap forget
 /// them (they may have changed), so the hosts that lack them are asked
 /// again. A run that changed nothing costs no round trip here.
-async fn refresh_cluster_facts(runner: &mut Runner) -> Result<(), String> {
+async fn refresh_cluster_facts(runner: &mut Runner) -> Result<(), PlanError> {
     let wanted = cluster_requests();
     let stale: Vec<usize> = runner
         .sessions
@@ -66,22 +69,19 @@ async fn refresh_cluster_facts(runner: &mut Runner) -> Result<(), String> {
     if stale.is_empty() {
         return Ok(());
     }
-    let failed: Vec<String> = runner
+    let failed: Vec<(String, GatherError)> = runner
         .gather_for_preflight(&stale, wanted)
         .await
         .into_iter()
         .filter_map(|(i, r)| {
-            let name = &runner.sessions[i].as_ref()?.name;
-            r.err().map(|e| format!("{name}: {e}"))
+            let name = runner.sessions[i].as_ref()?.name.clone();
+            r.err().map(|e| (name, e))
         })
         .collect();
     if failed.is_empty() {
         Ok(())
     } else {
-        Err(format!(
-            "cannot read the cluster's files again before planning it: {}",
-            failed.join("; ")
-        ))
+        Err(PlanError::Refresh { failed })
     }
 }
 
@@ -91,7 +91,7 @@ fn prepare_cluster(
     runner: &mut Runner,
     state_path: &Path,
     name: &str,
-) -> Result<cluster::ClusterPlan, String> {
+) -> Result<cluster::ClusterPlan, PlanError> {
     let inv = runner.inventory.clone();
     let facts_of = |n: &str| {
         runner
@@ -108,8 +108,7 @@ fn prepare_cluster(
         StateDir::open_dry(state_path)
     } else {
         StateDir::open(state_path)
-    }
-    .map_err(|e| e.to_string())?;
+    }?;
     let ca = cluster::cluster_ca(&state, &plan, facts_of(&plan.first_control_plane), name)?;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

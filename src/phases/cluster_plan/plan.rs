@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value as Json};
 
+use super::error::PlanError;
 use crate::cluster::pin::ca_cert_hash;
 use crate::cluster::pki::Ca;
 use crate::cluster::state::StateDir;
@@ -55,7 +56,7 @@ pub fn plan<'a>(
     inv: &Inventory,
     facts: impl Fn(&str) -> Option<&'a Facts>,
     changing: &[String],
-) -> Result<ClusterPlan, String> {
+) -> Result<ClusterPlan, PlanError> {
     let control_planes: Vec<&str> = inv
         .hosts
         .iter()
@@ -67,7 +68,7 @@ pub fn plan<'a>(
         .find(|n| present(facts(n), ADMIN_CONF));
     let first = initialised
         .or(control_planes.first())
-        .ok_or("the inventory has no control plane")?
+        .ok_or(PlanError::NoControlPlane)?
         .to_string();
     let init_needed = initialised.is_none();
     let joins: Vec<String> = inv
@@ -105,9 +106,7 @@ pub fn plan<'a>(
                 .cloned(),
         )
         .collect();
-    let first_host = inv
-        .host(&first)
-        .ok_or("first control plane not in the inventory")?;
+    let first_host = inv.host(&first).ok_or(PlanError::FirstNotInInventory)?;
     let first_ip = first_host
         .ip
         .map(|i| i.to_string())
@@ -155,39 +154,37 @@ pub fn cluster_ca(
     plan: &ClusterPlan,
     first_facts: Option<&Facts>,
     name: &str,
-) -> Result<Ca, String> {
+) -> Result<Ca, PlanError> {
     let running = first_facts
         .and_then(|f| f.files.get(CA_CERT))
         .and_then(|s| s.content.clone())
         .filter(|_| !plan.init_needed);
-    let known = state.ca().map_err(|e| e.to_string())?;
+    let known = state.ca()?;
     match (known, running) {
         (Some(ca), Some(pem)) => {
-            let theirs = ca_cert_hash(&pem).map_err(|e| e.to_string())?;
+            let theirs = ca_cert_hash(&pem)?;
             if theirs != ca.hash {
-                return Err(format!(
-                    "the CA in {} ({}) is not the CA of the running cluster on {} ({theirs}); refusing to use it",
-                    state.path().display(),
-                    ca.hash,
-                    plan.first_control_plane
-                ));
+                return Err(PlanError::CaMismatch {
+                    state_dir: state.path().to_path_buf(),
+                    ours: ca.hash,
+                    host: plan.first_control_plane.clone(),
+                    theirs,
+                });
             }
             Ok(ca)
         }
         (Some(ca), None) => Ok(ca),
         (None, Some(pem)) => {
-            let text = String::from_utf8(pem)
-                .map_err(|_| format!("{CA_CERT} on {} is not text", plan.first_control_plane))?;
-            state
-                .store_recovered_ca_cert(&text)
-                .map_err(|e| e.to_string())
+            let text = String::from_utf8(pem).map_err(|_| PlanError::CaNotText {
+                host: plan.first_control_plane.clone(),
+            })?;
+            Ok(state.store_recovered_ca_cert(&text)?)
         }
-        (None, None) if plan.init_needed => state.create_ca(name).map_err(|e| e.to_string()),
-        (None, None) => Err(format!(
-            "{} is initialised but its CA certificate could not be read, and {} has none",
-            plan.first_control_plane,
-            state.path().display()
-        )),
+        (None, None) if plan.init_needed => Ok(state.create_ca(name)?),
+        (None, None) => Err(PlanError::CaUnreadable {
+            host: plan.first_control_plane.clone(),
+            state_dir: state.path().to_path_buf(),
+        }),
     }
 }
 
@@ -198,17 +195,16 @@ pub fn vars(
     plan: &ClusterPlan,
     ca: &Ca,
     now: i64,
-) -> Result<Map<String, Json>, String> {
+) -> Result<Map<String, Json>, PlanError> {
     if plan.init_needed && ca.key_pem.is_none() {
-        return Err(format!(
-            "{} must be initialised, but {} holds only the CA certificate, not its key",
-            plan.first_control_plane,
-            state.path().display()
-        ));
+        return Err(PlanError::NoCaKey {
+            host: plan.first_control_plane.clone(),
+            state_dir: state.path().to_path_buf(),
+        });
     }
     let joining = plan.init_needed || !plan.joins.is_empty();
     let (token, ttl, fresh) = if joining {
-        let (t, fresh) = state.token(now, TOKEN_TTL).map_err(|e| e.to_string())?;
+        let (t, fresh) = state.token(now, TOKEN_TTL)?;
         (
             t.token().expose().to_string(),
             format!("{}s", t.remaining(now).max(60)),
@@ -218,12 +214,7 @@ pub fn vars(
         (String::new(), String::new(), false)
     };
     let certificate_key = if plan.init_needed || !plan.control_plane_joins.is_empty() {
-        state
-            .certificate_key()
-            .map_err(|e| e.to_string())?
-            .0
-            .expose()
-            .to_string()
+        state.certificate_key()?.0.expose().to_string()
     } else {
         String::new()
     };

@@ -61,7 +61,7 @@ fn preflight(ctx: &mut ClusterRun<'_>) -> Option<ExitCode> {
             });
             let (skew, err) = match r {
                 Ok(skew) => (Some(*skew), None),
-                Err(e) => (None, Some(e.clone())),
+                Err(e) => (None, Some(e.to_string())),
             };
             HostFacts {
                 name: s.name.clone(),

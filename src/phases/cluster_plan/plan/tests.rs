@@ -188,7 +188,9 @@ fn a_foreign_state_ca_is_refused_and_a_lost_one_recovered() {
     // A state directory from another cluster is refused.
     let foreign = StateDir::open(dir.path().join("foreign")).unwrap();
     foreign.create_ca("mine").unwrap();
-    let err = cluster_ca(&foreign, &p, facts.get("cp1"), "t").unwrap_err();
+    let err = cluster_ca(&foreign, &p, facts.get("cp1"), "t")
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("is not the CA of the running cluster"),
         "{err}"
