@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use super::config::{ConfigError, SshConfig};
-use super::target::{home_dir, local_user, Resolver};
+use super::target::{home_dir, local_user, Resolver, TargetError};
 use super::{Options, Target};
 use crate::inventory::Inventory;
 
@@ -18,7 +18,8 @@ pub enum HostsError {
         file: std::path::PathBuf,
         line: usize,
         host: String,
-        why: String,
+        #[source]
+        why: TargetError,
     },
 }
 

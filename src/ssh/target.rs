@@ -8,6 +8,14 @@ use crate::inventory::Host;
 /// How deep ProxyJump chains may go before we call it a loop.
 const MAX_JUMPS: usize = 8;
 
+/// A host whose settings give no usable target.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// `alias` is where the chain went past [`MAX_JUMPS`].
+    #[error("ProxyJump chain through {alias} is deeper than {MAX_JUMPS}; is there a loop in ~/.ssh/config?")]
+    JumpsTooDeep { alias: String },
+}
+
 /// Everything needed to open one SSH connection, fully resolved.
 ///
 /// Precedence follows OpenSSH with Ansible's inventory acting as command-line
@@ -60,7 +68,7 @@ pub struct Resolver<'a> {
 
 impl Resolver<'_> {
     /// Resolve an inventory host into a connection target.
-    pub fn resolve(&self, host: &Host) -> Result<Target, String> {
+    pub fn resolve(&self, host: &Host) -> Result<Target, TargetError> {
         let alias = host.ssh_target();
         let mut target = self.resolve_alias(
             alias,
@@ -82,11 +90,11 @@ impl Resolver<'_> {
         port: Option<u16>,
         identity: Option<PathBuf>,
         depth: usize,
-    ) -> Result<Target, String> {
+    ) -> Result<Target, TargetError> {
         if depth > MAX_JUMPS {
-            return Err(format!(
-                "ProxyJump chain through {alias} is deeper than {MAX_JUMPS}; is there a loop in ~/.ssh/config?"
-            ));
+            return Err(TargetError::JumpsTooDeep {
+                alias: alias.to_string(),
+            });
         }
         let cfg = self.config.resolve(alias);
         let mut identity_files: Vec<PathBuf> = identity.into_iter().collect();
