@@ -23,8 +23,8 @@ pub enum Error {
     #[error(transparent)]
     ExtraVars(#[from] crate::render::ExtraVarsError),
     /// A `--skip-preflight` name that is no check.
-    #[error("{0}")]
-    SkipPreflight(String),
+    #[error(transparent)]
+    SkipPreflight(#[from] crate::cluster::preflight::UnknownChecks),
     #[error("--until {given:?}: no such stage (stages: {})", .known.join(", "))]
     UnknownStage { given: String, known: Vec<String> },
     /// ssh_config unreadable, or a host it and the inventory cannot place.

@@ -23,7 +23,11 @@ pub enum CertError {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CaError {
     #[error("cluster {cluster}: cannot make a CA: {why}")]
-    Make { cluster: String, why: String },
+    Make {
+        cluster: String,
+        #[source]
+        why: MakeCaError,
+    },
     #[error("CA certificate: {0}")]
     Certificate(#[from] CertError),
     #[error("CA certificate: not a CA (no basicConstraints CA:TRUE)")]
@@ -40,6 +44,21 @@ pub enum CaError {
     KeyEncrypted,
     #[error("CA key: no private key PEM block (found: {})", if .found.is_empty() { "nothing".to_string() } else { .found.join(", ") })]
     NoKey { found: Vec<String> },
+}
+
+/// Why a new CA could not be made.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum MakeCaError {
+    #[error("the system clock is before 1970")]
+    ClockBefore1970,
+    #[error("the operating system's random number generator failed")]
+    Random,
+    /// rcgen could not make the key or sign the certificate.
+    #[error("{0}")]
+    Rcgen(#[from] rcgen::Error),
+    /// What rcgen made does not read back as a CA.
+    #[error("{0}")]
+    Unreadable(#[source] Box<CaError>),
 }
 
 /// A bootstrap token or certificate key that cannot be made or read back.

@@ -4,7 +4,7 @@
 //! making its own, so making it here fixes the discovery hash before any
 //! host is touched.
 
-use super::error::CaError;
+use super::error::{CaError, MakeCaError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rcgen::{
@@ -54,10 +54,10 @@ pub fn new_ca(cluster_name: &str) -> Result<Ca, CaError> {
     })
 }
 
-fn make_ca(now: SystemTime) -> Result<Ca, String> {
+fn make_ca(now: SystemTime) -> Result<Ca, MakeCaError> {
     let since_epoch = now
         .duration_since(UNIX_EPOCH)
-        .map_err(|_| "the system clock is before 1970".to_string())?;
+        .map_err(|_| MakeCaError::ClockBefore1970)?;
     let epoch = rcgen::date_time_ymd(1970, 1, 1);
 
     let mut params = CertificateParams::default();
@@ -75,17 +75,18 @@ fn make_ca(now: SystemTime) -> Result<Ca, String> {
     params.not_after = epoch + since_epoch + CA_VALIDITY;
     params.serial_number = Some(random_serial()?);
 
-    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).map_err(|e| e.to_string())?;
-    let cert = params.self_signed(&key).map_err(|e| e.to_string())?;
-    parse_ca(&cert.pem(), Some(Secret::new(key.serialize_pem()))).map_err(|e| e.to_string())
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
+    let cert = params.self_signed(&key)?;
+    parse_ca(&cert.pem(), Some(Secret::new(key.serialize_pem())))
+        .map_err(|e| MakeCaError::Unreadable(Box::new(e)))
 }
 
 /// A positive 127-bit serial: unique per CA, as RFC 5280 asks.
-fn random_serial() -> Result<SerialNumber, String> {
+fn random_serial() -> Result<SerialNumber, MakeCaError> {
     let mut bytes = [0u8; 16];
     SystemRandom::new()
         .fill(&mut bytes)
-        .map_err(|_| "the operating system's random number generator failed".to_string())?;
+        .map_err(|_| MakeCaError::Random)?;
     bytes[0] &= 0x7f;
     Ok(SerialNumber::from_slice(&bytes))
 }

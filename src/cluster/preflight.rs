@@ -83,22 +83,26 @@ pub fn check_names() -> &'static [&'static str] {
     CHECKS
 }
 
+/// `--skip-preflight` names that are no check; its Display lists the valid ones.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("--skip-preflight: unknown check {}; valid names: {}, or {ALL}",
+    .unknown.iter().map(|u| format!("{u:?}")).collect::<Vec<_>>().join(", "),
+    CHECKS.join(", "))]
+pub struct UnknownChecks {
+    pub unknown: Vec<String>,
+}
+
 /// Every name in `skip` is a check; otherwise an error listing the valid names.
-pub fn validate_skip(skip: &[String]) -> Result<(), String> {
-    let unknown: Vec<&str> = skip
+pub fn validate_skip(skip: &[String]) -> Result<(), UnknownChecks> {
+    let unknown: Vec<String> = skip
         .iter()
-        .map(String::as_str)
-        .filter(|s| !CHECKS.contains(s) && *s != ALL)
+        .filter(|s| !CHECKS.contains(&s.as_str()) && *s != ALL)
+        .cloned()
         .collect();
     if unknown.is_empty() {
         return Ok(());
     }
-    let quoted: Vec<String> = unknown.iter().map(|u| format!("{u:?}")).collect();
-    Err(format!(
-        "--skip-preflight: unknown check {}; valid names: {}, or {ALL}",
-        quoted.join(", "),
-        CHECKS.join(", ")
-    ))
+    Err(UnknownChecks { unknown })
 }
 
 /// A host with what was gathered from it, for the checks.
@@ -159,11 +163,11 @@ pub fn preflight(inv: &Inventory, hosts: &[HostFacts], skip: &[String]) -> Vec<P
 
     let skip_all = skip.iter().any(|s| s == ALL);
     problems.retain(|p| !skip_all && !skip.iter().any(|s| s == p.check));
-    if let Err(message) = validate_skip(skip) {
+    if let Err(e) = validate_skip(skip) {
         problems.push(PreflightProblem {
             check: SKIP,
             host: None,
-            message,
+            message: e.to_string(),
         });
     }
     let host_rank = |p: &PreflightProblem| match &p.host {

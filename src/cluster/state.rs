@@ -351,7 +351,7 @@ impl StateDir {
 
 /// `kubeconfig` with every `server:` set to `server` (kubeadm's admin.conf
 /// names the first control plane; the cluster endpoint survives losing it).
-pub fn kubeconfig_with_server(kubeconfig: &str, server: &str) -> Result<String, String> {
+pub fn kubeconfig_with_server(kubeconfig: &str, server: &str) -> Result<String, NoServer> {
     let mut found = false;
     let mut out = String::with_capacity(kubeconfig.len());
     for line in kubeconfig.split_inclusive('\n') {
@@ -370,9 +370,14 @@ pub fn kubeconfig_with_server(kubeconfig: &str, server: &str) -> Result<String, 
     if found {
         Ok(out)
     } else {
-        Err("the kubeconfig names no server".into())
+        Err(NoServer)
     }
 }
+
+/// A kubeconfig without a `server:` line to point at the endpoint.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("the kubeconfig names no server")]
+pub struct NoServer;
 
 /// Writes `bytes` to `path` as a 0600 file, atomically: a temp file beside
 /// it, fsync, rename, fsync of the directory.

@@ -555,7 +555,9 @@ fn skip_names_are_validated() {
     let all: Vec<String> = check_names().iter().map(|c| c.to_string()).collect();
     assert_eq!(validate_skip(&all), Ok(()));
     assert_eq!(validate_skip(&["all".into()]), Ok(()));
-    let err = validate_skip(&["ports".into(), "Ports".into(), "al".into()]).unwrap_err();
+    let err = validate_skip(&["ports".into(), "Ports".into(), "al".into()])
+        .unwrap_err()
+        .to_string();
     assert!(
         err.starts_with(
             "--skip-preflight: unknown check \"Ports\", \"al\"; valid names: facts, sudo,"

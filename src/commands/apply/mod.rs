@@ -119,7 +119,7 @@ pub struct ApplyRequest {
 pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
     let verbose = args.verbose;
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    preflight::validate_skip(&args.skip_preflight).map_err(Error::SkipPreflight)?;
+    preflight::validate_skip(&args.skip_preflight)?;
     let names = playbooks_until(args.until.as_deref())?;
     let mut books = Vec::new();
     for &(stage, name) in &names {
