@@ -8,7 +8,7 @@
 use super::collect::{Located, Problems};
 use super::model::{ClusterSpec, Format, Host, Inventory};
 use super::roles::roles_of;
-use super::values;
+use super::values::{self, ValueError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
@@ -229,7 +229,7 @@ impl AnsibleTree {
             for v in merged.values().filter(|v| v.from_group) {
                 located.mark_shared(v.line);
             }
-            let fail = |var: &Var, msg: String, problems: &mut Problems| {
+            let fail = |var: &Var, msg: ValueError, problems: &mut Problems| {
                 if var.from_group {
                     problems.push_once(var.line, msg);
                 } else {

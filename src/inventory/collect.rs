@@ -26,19 +26,19 @@ impl Problems {
         }
     }
 
-    pub fn push(&mut self, line: usize, host: Option<&str>, message: impl Into<String>) {
+    pub fn push(&mut self, line: usize, host: Option<&str>, message: impl ToString) {
         self.list.push(Problem {
             file: self.file.clone(),
             line,
             host: host.map(str::to_string),
-            message: message.into(),
+            message: message.to_string(),
         });
     }
 
     /// For a setting shared by many hosts (defaults, group vars): report it
     /// once, on its own line, rather than once per host.
-    pub fn push_once(&mut self, line: usize, message: impl Into<String>) {
-        let message = message.into();
+    pub fn push_once(&mut self, line: usize, message: impl ToString) {
+        let message = message.to_string();
         let seen = self
             .list
             .iter()

@@ -5,6 +5,17 @@
 
 use std::net::IpAddr;
 
+/// Why a text is no `ADDR/PREFIX`.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CidrError {
+    #[error("missing /PREFIX")]
+    NoPrefix,
+    #[error("{addr:?} is not an IP address")]
+    NotIp { addr: String },
+    #[error("prefix length must be 0-{max}")]
+    PrefixLength { max: u8 },
+}
+
 /// An address block such as `10.233.64.0/18`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cidr {
@@ -15,17 +26,15 @@ pub struct Cidr {
 impl Cidr {
     /// Parse `ADDR/PREFIX`; host bits may be set (`10.0.0.11/24` names an
     /// interface address as well as its network).
-    pub fn parse(s: &str) -> Result<Cidr, String> {
-        let (addr, prefix) = s
-            .split_once('/')
-            .ok_or_else(|| "missing /PREFIX".to_string())?;
-        let addr: IpAddr = addr
-            .parse()
-            .map_err(|_| format!("{addr:?} is not an IP address"))?;
+    pub fn parse(s: &str) -> Result<Cidr, CidrError> {
+        let (addr, prefix) = s.split_once('/').ok_or(CidrError::NoPrefix)?;
+        let addr: IpAddr = addr.parse().map_err(|_| CidrError::NotIp {
+            addr: addr.to_string(),
+        })?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix: u8 = match prefix.parse() {
             Ok(p) if p <= max => p,
-            _ => return Err(format!("prefix length must be 0-{max}")),
+            _ => return Err(CidrError::PrefixLength { max }),
         };
         Ok(Cidr { addr, prefix })
     }

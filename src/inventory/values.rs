@@ -8,6 +8,24 @@ use serde_json::Value;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+/// An inventory value that is not what its key takes; `shown` is the value
+/// as [`describe`] writes it.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ValueError {
+    #[error("port {shown} is not a number")]
+    PortNotNumber { shown: String },
+    #[error("port {0} is out of range (1-65535)")]
+    PortOutOfRange(i64),
+    #[error("port {shown} is not a whole number")]
+    PortNotWhole { shown: String },
+    #[error("{key} {shown} is not a boolean (use true or false)")]
+    NotBoolean { key: String, shown: String },
+    #[error("{key} must be a string, got {shown}")]
+    NotString { key: String, shown: String },
+    #[error("{key} {value:?} is not an IP address")]
+    NotIp { key: String, value: String },
+}
+
 /// Convert a YAML value into the JSON value model vars are kept in.
 ///
 /// Non-string keys become their YAML text, as Ansible's templating would show
@@ -62,24 +80,32 @@ pub fn describe(v: &Value) -> String {
 }
 
 /// A TCP port, 1-65535; numbers written as strings are accepted as Ansible does.
-pub fn port(v: &Value) -> Result<u16, String> {
+pub fn port(v: &Value) -> Result<u16, ValueError> {
     let n = match v {
-        Value::Number(n) => n.as_i64(),
         Value::String(s) => match s.trim().parse::<i64>() {
             Ok(n) => Some(n),
-            Err(_) => return Err(format!("port {s:?} is not a number")),
+            Err(_) => return Err(ValueError::PortNotNumber { shown: describe(v) }),
         },
-        other => return Err(format!("port {} is not a number", describe(other))),
+        Value::Number(n) => n.as_i64(),
+        other => {
+            return Err(ValueError::PortNotNumber {
+                shown: describe(other),
+            })
+        }
     };
     match n {
         Some(n) if (1..=65535).contains(&n) => Ok(n as u16),
-        Some(n) => Err(format!("port {n} is out of range (1-65535)")),
-        None => Err(format!("port {} is not a whole number", describe(v))),
+        Some(n) => Err(ValueError::PortOutOfRange(n)),
+        None => Err(ValueError::PortNotWhole { shown: describe(v) }),
     }
 }
 
 /// Ansible's truthiness for booleans written as words (`yes`, `on`, `1`, …).
-pub fn boolean(key: &str, v: &Value) -> Result<bool, String> {
+pub fn boolean(key: &str, v: &Value) -> Result<bool, ValueError> {
+    let not_boolean = || ValueError::NotBoolean {
+        key: key.to_string(),
+        shown: describe(v),
+    };
     match v {
         Value::Bool(b) => Ok(*b),
         Value::Number(n) if n.as_i64() == Some(1) => Ok(true),
@@ -87,30 +113,31 @@ pub fn boolean(key: &str, v: &Value) -> Result<bool, String> {
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
             "yes" | "on" | "1" | "true" | "y" | "t" => Ok(true),
             "no" | "off" | "0" | "false" | "n" | "f" | "" => Ok(false),
-            _ => Err(format!("{key} {s:?} is not a boolean (use true or false)")),
+            _ => Err(not_boolean()),
         },
-        other => Err(format!(
-            "{key} {} is not a boolean (use true or false)",
-            describe(other)
-        )),
+        _ => Err(not_boolean()),
     }
 }
 
 /// A plain string setting; numbers are accepted because YAML turns `user: 1000` into one.
-pub fn string(key: &str, v: &Value) -> Result<String, String> {
+pub fn string(key: &str, v: &Value) -> Result<String, ValueError> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
-        other => Err(format!("{key} must be a string, got {}", describe(other))),
+        other => Err(ValueError::NotString {
+            key: key.to_string(),
+            shown: describe(other),
+        }),
     }
 }
 
 /// An IP address setting (`ip`, gateway, dns).
-pub fn ip(key: &str, v: &Value) -> Result<IpAddr, String> {
+pub fn ip(key: &str, v: &Value) -> Result<IpAddr, ValueError> {
     let s = string(key, v)?;
-    s.trim()
-        .parse()
-        .map_err(|_| format!("{key} {s:?} is not an IP address"))
+    s.trim().parse().map_err(|_| ValueError::NotIp {
+        key: key.to_string(),
+        value: s,
+    })
 }
 
 /// Expand `~` and make a relative path relative to the inventory's directory,
@@ -141,6 +168,7 @@ mod tests {
 
     #[test]
     fn ports() {
+        let port = |v: &Value| port(v).map_err(|e| e.to_string());
         assert_eq!(port(&json!(22)), Ok(22));
         assert_eq!(port(&json!("2222")), Ok(2222));
         assert_eq!(
