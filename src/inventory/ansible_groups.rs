@@ -81,6 +81,14 @@ struct HostDef {
     vars: BTreeMap<String, Var>,
 }
 
+/// A group made a child of itself or of one of its descendants.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("adding group {child:?} as a child of {parent:?} creates a loop")]
+pub struct GroupLoop {
+    pub parent: String,
+    pub child: String,
+}
+
 /// Groups and hosts as an Ansible inventory source declares them.
 pub struct AnsibleTree {
     groups: BTreeMap<String, Group>,
@@ -121,13 +129,14 @@ impl AnsibleTree {
     }
 
     /// Make `child` a subgroup of `parent`; refuses loops, as Ansible does.
-    pub fn add_child(&mut self, parent: &str, child: &str) -> Result<(), String> {
+    pub fn add_child(&mut self, parent: &str, child: &str) -> Result<(), GroupLoop> {
         self.add_group(parent);
         self.add_group(child);
         if parent == child || self.is_ancestor(child, parent) {
-            return Err(format!(
-                "adding group {child:?} as a child of {parent:?} creates a loop"
-            ));
+            return Err(GroupLoop {
+                parent: parent.to_string(),
+                child: child.to_string(),
+            });
         }
         if let Some(p) = self.groups.get_mut(parent) {
             if !p.children.iter().any(|c| c == child) {

@@ -162,10 +162,17 @@ fn declare(
     }
 }
 
+/// A `[...]` line that is no section header.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid section header {line:?}: group names cannot contain spaces, ':' or ']'")]
+struct BadHeader {
+    line: String,
+}
+
 /// `[name]` or `[name:kind]`, trailing comment allowed; returns (name, kind).
-fn section(line: &str) -> Result<(&str, &str), String> {
-    let invalid = || {
-        format!("invalid section header {line:?}: group names cannot contain spaces, ':' or ']'")
+fn section(line: &str) -> Result<(&str, &str), BadHeader> {
+    let invalid = || BadHeader {
+        line: line.to_string(),
     };
     let close = match line.find(']') {
         Some(close) if line.starts_with('[') => close,

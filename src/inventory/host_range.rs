@@ -10,21 +10,57 @@ use serde_json::Value;
 /// from eating the operator's memory.
 const MAX_HOSTS: usize = 10_000;
 
+/// A host range that stands for no list of hosts.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("bad host range {pattern:?}: {problem}")]
+pub struct RangeError {
+    pub pattern: String,
+    pub problem: RangeProblem,
+}
+
+/// What is wrong with a host range.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RangeProblem {
+    #[error("'[' without a closing ']'")]
+    Unclosed,
+    #[error("a range is [begin:end] or [begin:end:step]")]
+    Shape,
+    #[error("the range has no end value")]
+    NoEnd,
+    #[error("the step must be a positive whole number")]
+    Step,
+    #[error("begin must not come after end")]
+    LettersReversed,
+    #[error("begin and end must both be numbers or both single letters")]
+    Mixed,
+    #[error("begin must not be greater than end")]
+    NumbersReversed,
+    #[error("zero-padded begin and end must have the same width")]
+    Width,
+    #[error("expands to more than {MAX_HOSTS} hosts")]
+    TooMany,
+}
+
 /// Every host name a pattern stands for; a pattern without `[` is itself.
-pub fn expand(pattern: &str) -> Result<Vec<String>, String> {
+pub fn expand(pattern: &str) -> Result<Vec<String>, RangeError> {
     let mut out = Vec::new();
     expand_into(pattern, pattern, &mut out)?;
     Ok(out)
 }
 
-fn expand_into(whole: &str, pattern: &str, out: &mut Vec<String>) -> Result<(), String> {
+fn expand_into(whole: &str, pattern: &str, out: &mut Vec<String>) -> Result<(), RangeError> {
     let Some(open) = pattern.find('[') else {
         out.push(pattern.to_string());
         return Ok(());
     };
-    let bad = |why: &str| Err(format!("bad host range {whole:?}: {why}"));
+    let bad = |problem| {
+        Err(RangeError {
+            pattern: whole.to_string(),
+            problem,
+        })
+    };
     let Some(close_rel) = pattern[open..].find(']') else {
-        return bad("'[' without a closing ']'");
+        return bad(RangeProblem::Unclosed);
     };
     let close = open + close_rel;
     let (head, spec, tail) = (
@@ -34,24 +70,24 @@ fn expand_into(whole: &str, pattern: &str, out: &mut Vec<String>) -> Result<(), 
     );
     let bounds: Vec<&str> = spec.split(':').collect();
     if bounds.len() != 2 && bounds.len() != 3 {
-        return bad("a range is [begin:end] or [begin:end:step]");
+        return bad(RangeProblem::Shape);
     }
     let beg = if bounds[0].is_empty() { "0" } else { bounds[0] };
     let end = bounds[1];
     if end.is_empty() {
-        return bad("the range has no end value");
+        return bad(RangeProblem::NoEnd);
     }
     let step = match bounds.get(2) {
         None => 1,
         Some(s) => match s.parse::<usize>() {
             Ok(n) if n > 0 => n,
-            _ => return bad("the step must be a positive whole number"),
+            _ => return bad(RangeProblem::Step),
         },
     };
     let items: Vec<String> = if is_letter(beg) && is_letter(end) {
         let (b, e) = (beg.as_bytes()[0], end.as_bytes()[0]);
         if letter_index(b) > letter_index(e) {
-            return bad("begin must not come after end");
+            return bad(RangeProblem::LettersReversed);
         }
         // Ansible walks string.ascii_letters, so [x:B] runs on into capitals.
         LETTERS[letter_index(b)..=letter_index(e)]
@@ -61,22 +97,22 @@ fn expand_into(whole: &str, pattern: &str, out: &mut Vec<String>) -> Result<(), 
             .collect()
     } else {
         let (Ok(b), Ok(e)) = (beg.parse::<u64>(), end.parse::<u64>()) else {
-            return bad("begin and end must both be numbers or both single letters");
+            return bad(RangeProblem::Mixed);
         };
         if b > e {
-            return bad("begin must not be greater than end");
+            return bad(RangeProblem::NumbersReversed);
         }
         // A leading zero asks for zero-padded names of the same width.
         let width = if beg.len() > 1 && beg.starts_with('0') {
             if beg.len() != end.len() {
-                return bad("zero-padded begin and end must have the same width");
+                return bad(RangeProblem::Width);
             }
             beg.len()
         } else {
             0
         };
         if (e - b) / step as u64 >= MAX_HOSTS as u64 {
-            return bad(&format!("expands to more than {MAX_HOSTS} hosts"));
+            return bad(RangeProblem::TooMany);
         }
         (b..=e)
             .step_by(step)
@@ -85,7 +121,7 @@ fn expand_into(whole: &str, pattern: &str, out: &mut Vec<String>) -> Result<(), 
     };
     for item in items {
         if out.len() >= MAX_HOSTS {
-            return bad(&format!("expands to more than {MAX_HOSTS} hosts"));
+            return bad(RangeProblem::TooMany);
         }
         expand_into(whole, &format!("{head}{item}{tail}"), out)?;
     }
@@ -156,7 +192,7 @@ mod tests {
     #[test]
     fn rejects_bad_ranges() {
         assert_eq!(
-            expand("node[3:1]").unwrap_err(),
+            expand("node[3:1]").unwrap_err().to_string(),
             "bad host range \"node[3:1]\": begin must not be greater than end"
         );
         assert!(expand("n[1:2:0]").is_err());
