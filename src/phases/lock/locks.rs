@@ -8,7 +8,7 @@ use super::{taken, Me, Refused, COMMAND_BOUND, HEARTBEAT, HELD, LEASE};
 use crate::engine::{BetweenTasks, Runner};
 use crate::report::{Event, Reporter};
 use crate::ssh::run_as::as_root;
-use crate::ssh::{shell_quote, Connection, Options};
+use crate::ssh::{shell_quote, Connection, Options, SshError};
 
 /// The locks a run holds, and the heartbeat that keeps them.
 pub struct Locks {
@@ -22,13 +22,22 @@ pub struct Locks {
     reporter: Arc<dyn Reporter>,
 }
 
+/// Why a lock script got no output from a host.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error(transparent)]
+    Ssh(#[from] SshError),
+    #[error("no answer within {} s", .within.as_secs())]
+    NoAnswer { within: std::time::Duration },
+}
+
 /// Run `script` as root on each connection at once, each bounded; per host
 /// its output or why not.
 async fn on_all(
     conns: Vec<(String, Arc<Connection>)>,
     script: String,
     opts: &Options,
-) -> Vec<(String, Result<crate::ssh::Output, String>)> {
+) -> Vec<(String, Result<crate::ssh::Output, ScriptError>)> {
     let mut set = tokio::task::JoinSet::new();
     for (name, conn) in conns {
         let (script, opts) = (script.clone(), opts.clone());
@@ -37,8 +46,10 @@ async fn on_all(
             let run = conn.run_with(&command, None, as_root(), &opts);
             let r = match tokio::time::timeout(COMMAND_BOUND, run).await {
                 Ok(Ok(out)) => Ok(out),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {} s", COMMAND_BOUND.as_secs())),
+                Ok(Err(e)) => Err(ScriptError::Ssh(e)),
+                Err(_) => Err(ScriptError::NoAnswer {
+                    within: COMMAND_BOUND,
+                }),
             };
             (name, r)
         });
@@ -85,7 +96,7 @@ impl Locks {
         for (name, r) in results {
             let verdict = match r {
                 Ok(out) => taken(&name, out.exit_status, &out.stdout, &out.stderr),
-                Err(e) => Err(Refused::Failed(name.clone(), e)),
+                Err(e) => Err(Refused::Failed(name.clone(), e.to_string())),
             };
             match verdict {
                 Ok(()) => {
