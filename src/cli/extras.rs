@@ -118,9 +118,11 @@ fn render_subcommand(
     Ok(())
 }
 
-/// Write `bytes` to stdout; a closed pipe (`| head`) ends kubestrap quietly.
+/// Show `bytes` (a completion script, the man page) as a document on
+/// stdout; a closed pipe (`| head`) ends kubestrap quietly.
 pub fn print(bytes: &[u8]) -> Result<ExitCode, Error> {
-    crate::report::stdout::print_bytes(bytes);
+    let text = String::from_utf8_lossy(bytes).into_owned();
+    crate::report::say(crate::report::Event::Document(text));
     Ok(ExitCode::Ok)
 }
 
