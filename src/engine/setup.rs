@@ -51,9 +51,10 @@ impl Session {
         req: RunRequest,
         (opts, targets): (Options, Vec<Target>),
         inv: Inventory,
-        playbook: Playbook,
+        playbook: impl Into<Arc<Playbook>>,
         base_dir: PathBuf,
     ) -> Result<Session, Error> {
+        let playbook = playbook.into();
         let limit = pattern::select(&inv, &req.limit)?;
         let mut extra = Map::new();
         for e in &req.extra_vars {
@@ -97,7 +98,7 @@ impl Session {
         });
         let runner = Runner {
             env: Arc::new(env),
-            playbook: Arc::new(playbook),
+            playbook,
             inventory: Arc::new(inv),
             sessions,
             reporter: Arc::new(reporter),

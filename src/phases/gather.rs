@@ -16,6 +16,7 @@ use super::manager::{Flow, Phase, PhaseFuture};
 use crate::facts::FactRequest;
 use crate::phases::cluster_plan::plan as cluster;
 use crate::phases::lock;
+use crate::ssh::run_as::run_as;
 use crate::ExitCode;
 
 pub struct Gather;
@@ -44,8 +45,8 @@ impl<'r> Phase<ClusterRun<'r>> for Gather {
     fn run<'a>(&'a mut self, ctx: &'a mut ClusterRun<'r>) -> PhaseFuture<'a, Flow> {
         Box::pin(async move {
             let mut requests = cluster_requests();
-            let books: Vec<_> = ctx.books.iter().map(|b| b.book.clone()).collect();
-            let books: Vec<&crate::playbook::Playbook> = books.iter().map(|b| &**b).collect();
+            let books: Vec<&crate::playbook::Playbook> =
+                ctx.books.iter().map(|b| &*b.book).collect();
             for r in ctx.runner.predicted_needs(&books) {
                 if !requests.contains(&r) {
                     requests.push(r);
@@ -98,12 +99,9 @@ impl<'r> Phase<ClusterRun<'r>> for Gather {
     }
 }
 
-/// The gather runs as root (logged in as root, or become root): the lock
-/// file is root's, so only then can the lock ride along.
+/// The gather runs as root (logged in as root, or become root, by the one
+/// run-as rule the gather itself follows): the lock file is root's, so only
+/// then can the lock ride along.
 fn gathers_as_root(t: &crate::ssh::Target) -> bool {
-    if t.become_ {
-        t.become_user == "root"
-    } else {
-        t.user == "root"
-    }
+    run_as(t, &[]).as_deref().unwrap_or(&t.user) == "root"
 }

@@ -43,8 +43,16 @@ pub const STAGES: &[(&str, &[&str])] = &[
     ("cluster", &["control-plane.yaml", "nodes.yaml", "cni.yaml"]),
 ];
 
-/// The stages' names, in order (what `--until` takes).
-const STAGE_NAMES: &[&str] = &["prepared", "cluster"];
+/// The stages' names, in order (what `--until` takes), read from [`STAGES`].
+const STAGE_NAMES: &[&str] = &{
+    let mut names = [""; STAGES.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = STAGES[i].0;
+        i += 1;
+    }
+    names
+};
 
 /// apply, phase by phase.
 fn phases<'p, 'r: 'p>() -> Vec<Box<dyn Phase<ClusterRun<'r>> + 'p>> {
@@ -153,9 +161,9 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
         verbose,
     };
     // The runner starts on the first playbook; each stage switches to its own.
-    let first = load_playbook(names[0].1, args.playbooks.as_deref())?;
+    let (first, first_base) = (books[0].book.clone(), books[0].base.clone());
     let reach = args.ssh.reach_all(&inv)?;
-    let session = Session::with_inventory(req, reach, inv, first.0, first.1)?;
+    let session = Session::with_inventory(req, reach, inv, first, first_base)?;
     let until = args.until.clone();
     session.finish(async move |runner| {
         let opts = runner.env.opts.clone();
