@@ -4,7 +4,8 @@
 # them, so kubestrap installs them exactly as it would install the real ones:
 #
 #   kubeadm_<V>-1.1_amd64.deb   /usr/bin/kubeadm (kubeadm.py), $LIB/kubeadm/apiserver.py
-#                               (the stand-in API server init starts), and the kubelet
+#                               (the stand-in API server init starts), kubeadm_certs.py
+#                               (`kubeadm certs`), and the kubelet
 #                               drop-in /usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf
 #                               Depends: cri-tools (>= 1.30.0)        [as the real 1.30/1.31]
 #   kubelet_<V>-1.1_amd64.deb   /usr/bin/kubelet (kubelet.py), kubelet.service,
@@ -94,6 +95,7 @@ for v in $VERSIONS; do
     tool "$r" kubeadm "$v"
     # the stand-in kube-apiserver that `kubeadm init` / control-plane joins run
     install -D -m 0644 "$HERE/apiserver.py" "$r$LIB/kubeadm/apiserver.py"
+    install -D -m 0644 "$HERE/kubeadm_certs.py" "$r$LIB/kubeadm/kubeadm_certs.py"
     install -D -m 0644 "$HERE/pkg/10-kubeadm.conf" "$r/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
     deps=""; ((minor < 32)) && deps="cri-tools (>= 1.30.0)"
     control "$r" kubeadm "$v-$REV" admin "$deps" "" "Command-line utility for administering a Kubernetes cluster"

@@ -24,6 +24,7 @@ sys.dont_write_bytecode = True  # leave no __pycache__ in the package directorie
 sys.path[:0] = [os.path.dirname(os.path.realpath(__file__)), "/usr/lib/kubestrap-standin/kubeadm"]
 import standin as s  # noqa: E402
 from standin import Command, Flag, UsageError  # noqa: E402
+import kubeadm_certs  # noqa: E402
 
 DEFAULT_REPOSITORY = "registry.k8s.io"
 # What the kubeadm binary of each minor release hard-codes (constants.go of
@@ -1770,7 +1771,8 @@ def build():
                                           Flag("skip-phases", "list"), Flag("cert-dir"), Flag("cri-socket"), Flag("config"),
                                           Flag("cleanup-tmp-dir", "bool"), Flag("dry-run", "bool"), Flag("kubeconfig", default="")],
                      short="Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'"))
-    for name in ("upgrade", "certs", "kubeconfig", "alpha", "completion"):
+    root.add(kubeadm_certs.command(sys.modules[__name__]))
+    for name in ("upgrade", "kubeconfig", "alpha", "completion"):
         root.add(Command(name, not_implemented, args="loose"))
     return root
 

@@ -631,6 +631,8 @@ def _needs_quotes(s):
         return True
     if re.fullmatch(r"[-+]?(\.?[0-9][0-9_]*(\.[0-9_]*)?([eE][-+]?[0-9]+)?|0x[0-9a-fA-F]+|0o[0-7]+|\.inf|\.nan)", s):
         return True
+    if re.fullmatch(r"\d{4}-\d\d?-\d\d?([Tt ].*)?", s):  # a YAML 1.1 timestamp (kubectl quotes them)
+        return True
     if s[0] in "-?:,[]{}#&*!|>'\"%@`" and not (s[0] == "-" and len(s) > 1 and s[1] not in " "):
         return True
     return ": " in s or " #" in s or s.endswith(":") or "\t" in s or s.startswith("- ")
@@ -726,6 +728,52 @@ def go_duration(sec):
     if m:
         return "%dm%ds" % (m, se)
     return "%ds" % se
+
+
+def short_human_duration(sec):
+    """apimachinery's duration.ShortHumanDuration: 59s, 5m, 23h, 364d, 9y; "0s"
+    just past zero, "<invalid>" below -1 s."""
+    sec = int(sec)
+    if sec < -1:
+        return "<invalid>"
+    if sec < 0:
+        return "0s"
+    if sec < 60:
+        return "%ds" % sec
+    if sec < 3600:
+        return "%dm" % (sec // 60)
+    hours = sec // 3600
+    if hours < 24:
+        return "%dh" % hours
+    if hours < 24 * 365:
+        return "%dd" % (hours // 24)
+    return "%dy" % int(sec / 3600 / 24 / 365)
+
+
+def tabwrite(lines, minwidth=10, padding=3):
+    """Go's text/tabwriter (tabwidth 4, padchar ' ', no flags) over lines of
+    tab-separated cells: a cell ended by a tab is padded to its column's
+    width (widest cell + padding, at least minwidth) across the run of
+    adjacent lines that have that column; a line's last cell is printed as is."""
+    rows = [line.split("\t") for line in lines]
+    widths = [[0] * (len(r) - 1) for r in rows]
+    col = 0
+    while True:
+        have = [i for i, r in enumerate(rows) if len(r) - 1 > col]
+        if not have:
+            break
+        run = []
+        for i in range(len(rows) + 1):
+            if i < len(rows) and len(rows[i]) - 1 > col:
+                run.append(i)
+                continue
+            if run:
+                w = max([minwidth] + [len(rows[j][col]) + padding for j in run])
+                for j in run:
+                    widths[j][col] = w
+                run = []
+        col += 1
+    return ["".join(c.ljust(widths[i][k]) for k, c in enumerate(r[:-1])) + r[-1] for i, r in enumerate(rows)]
 
 
 TOKEN_RE = re.compile(r"^([a-z0-9]{6})\.([a-z0-9]{16})$")
@@ -844,6 +892,46 @@ def csr_subject(csr_pem):
         elif k == "O":
             orgs.append(v)
     return cn, orgs
+
+
+def cert_info(pem):
+    """What a renewal keeps and a check reads of a PEM certificate: {"cn",
+    "orgs", "dns", "ips", "usage" ("client"|"server"|"both"|None), "ca",
+    "not_after" (epoch seconds)}."""
+    import calendar
+    data = pem.encode() if isinstance(pem, str) else pem
+    out = openssl("x509", "-noout", "-subject", "-nameopt", "RFC2253", "-enddate", "-ext",
+                  "subjectAltName,extendedKeyUsage,basicConstraints", stdin=data).decode()
+    info = {"cn": None, "orgs": [], "dns": [], "ips": [], "usage": None, "ca": False, "not_after": None}
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("subject="):
+            for part in re.split(r"(?<!\\),", line[len("subject="):].strip()):
+                k, _, v = part.strip().partition("=")
+                if k == "CN":
+                    info["cn"] = v
+                elif k == "O":
+                    info["orgs"].append(v)
+        elif line.startswith("notAfter="):
+            info["not_after"] = calendar.timegm(time.strptime(" ".join(line[len("notAfter="):].split()), "%b %d %H:%M:%S %Y GMT"))
+        elif "Subject Alternative Name" in line and i + 1 < len(lines):
+            for san in lines[i + 1].split(","):
+                k, _, v = san.strip().partition(":")
+                if k == "DNS":
+                    info["dns"].append(v)
+                elif k == "IP Address":
+                    info["ips"].append(v)
+        elif "Extended Key Usage" in line and i + 1 < len(lines):
+            u = lines[i + 1]
+            server, client = "Server Authentication" in u, "Client Authentication" in u
+            info["usage"] = "both" if server and client else "server" if server else "client" if client else None
+        elif "CA:TRUE" in line:
+            info["ca"] = True
+    info["orgs"].reverse()  # RFC 2253 lists the last RDN first
+    # openssl prints IPv6 SANs expanded (0:0:0:0:0:0:0:1); keep them as written
+    import ipaddress
+    info["ips"] = [str(ipaddress.ip_address(a)) for a in info["ips"]]
+    return info
 
 
 def pubkey_pin(cert_pem):
