@@ -43,6 +43,9 @@
 #   - CSR signing: a CertificateSigningRequest from a bootstrap token for
 #     CN=system:node:<name>, O=system:nodes is approved and signed with the CA
 #     at once (status.certificate)
+#   - /version: the tag of the image in kube-apiserver.yaml (the version
+#     deployed), copied at start to STATEDIR/manifest.running, which the
+#     stand-in kubelet compares to the manifest to recreate the "Pod"
 #   - computed status: Node Ready once a CNI DaemonSet (calico-node,
 #     kube-flannel-ds, cilium, weave-net) has existed for 5 s and the node's
 #     kubelet posted status within 40 s; DaemonSet/Deployment status from the
@@ -80,6 +83,8 @@ CLUSTER_SCOPED = {"nodes", "namespaces", "persistentvolumes", "clusterroles", "c
                   "csidrivers", "csinodes", "runtimeclasses", "certificatesigningrequests", "volumeattachments",
                   "podsecuritypolicies", "validatingadmissionpolicies", "validatingadmissionpolicybindings"}
 
+MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+VERSION_INFO = s.version_info()
 LOCK = threading.RLock()
 CONFIG = {}
 STATE = {"objects": {}, "rv": 1}
@@ -356,8 +361,7 @@ def handle(method, path, query, body, ident):
     if path in ("/healthz", "/readyz", "/livez"):
         return 200, "ok"
     if path == "/version":
-        info = s.version_info()
-        return 200, info
+        return 200, VERSION_INFO
     p = parse_path(path)
     if p is None:
         return status(404, "NotFound", "the server could not find the requested resource")
@@ -590,10 +594,39 @@ def hold_port(host, port):
     return sk
 
 
+def deployed_version(manifest):
+    """/version as the control plane is deployed: the tag of the static Pod's
+    image (registry.k8s.io/kube-apiserver:v1.32.0), as a real API server
+    reports the version of the image it runs; the package's version when the
+    manifest names none."""
+    import hashlib
+    info = s.version_info()
+    try:
+        pod = s.load_yaml_all(manifest.decode())[0]
+        image = pod["spec"]["containers"][0]["image"]
+    except (ValueError, s.YAMLError, IndexError, KeyError, TypeError, AttributeError):
+        return info
+    tag = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else ""
+    v = s.semver(tag)
+    if not v:
+        return info
+    info.update({"major": str(v[0]), "minor": str(v[1]), "gitVersion": tag,
+                 "gitCommit": hashlib.sha1(("kubestrap-lab-standin %s" % tag).encode()).hexdigest()})
+    return info
+
+
 def main(argv):
-    global STATEDIR, CONFIG, STATE
+    global STATEDIR, CONFIG, STATE, VERSION_INFO
     if argv:
         STATEDIR = argv[0]
+    # What the kubelet started: it recreates this "Pod" when the manifest differs.
+    try:
+        with open(MANIFEST, "rb") as f:
+            manifest = f.read()
+        s.write_private(os.path.join(STATEDIR, "manifest.running"), manifest)
+        VERSION_INFO = deployed_version(manifest)
+    except OSError:
+        pass
     with open(os.path.join(STATEDIR, "config.json")) as f:
         CONFIG = json.load(f)
     if not CONFIG.get("upstream"):

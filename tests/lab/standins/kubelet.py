@@ -18,7 +18,11 @@
 #     port 10250, registers its Node with the client certificate of
 #     kubelet.conf and posts status every 10 s; plays the static Pods the lab
 #     can play: starts kubestrap-standin-apiserver.service while
-#     kube-apiserver.yaml exists, and kube-vip (kube-vip.yaml: env address or
+#     kube-apiserver.yaml exists (stops it when the file goes, restarts it
+#     when the file differs from the one it runs; checked every second, or
+#     every fileCheckFrequency of config.yaml when that is shorter: the real
+#     kubelet watches the directory and relists it every fileCheckFrequency,
+#     default 20s), and kube-vip (kube-vip.yaml: env address or
 #     vip_address + vip_interface): the first control plane with a local API
 #     server takes the VIP as /32 when nobody answers on it.
 import os
@@ -152,6 +156,12 @@ def main(argv):
     s.klog("I", "kubelet.go:1688", '"Started kubelet" (TEST STAND-IN: runs static Pods as the lab\'s stand-ins only)')
     node = Node(fl, doc)
     static_dir = doc.get("staticPodPath") or fl.get("pod-manifest-path") or ""
+    # The real kubelet watches staticPodPath (inotify) and relists it every
+    # fileCheckFrequency (default 20s); the stand-in looks every second, or
+    # more often when fileCheckFrequency is shorter, so a manifest moved out
+    # for fileCheckFrequency (the documented way to restart a static Pod) is
+    # always seen gone.
+    check = min(1.0, s.parse_duration(doc.get("fileCheckFrequency") or "20s") or 20.0)
     last = 0.0
     while not stop:
         try:
@@ -162,7 +172,7 @@ def main(argv):
                 node.sync()
         except Exception as e:  # a stand-in loop must not die on one bad pass
             s.klog("E", "kubelet.go:2400", '"Stand-in sync failed" err="%s"' % e)
-        time.sleep(1)
+        time.sleep(check)
     for srv in servers:
         srv.shutdown()
     s.klog("I", "kubelet.go:1700", '"Shutting down kubelet"')
@@ -219,18 +229,40 @@ def systemctl(*args):
     return subprocess.run(["systemctl"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+# The stand-in API server copies the manifest it started from here (what the
+# real kubelet keeps as the running Pod's spec hash).
+RUNNING_MANIFEST = "/var/lib/kubestrap-standin/apiserver/manifest.running"
+
+
 def static_pods(path):
     """The static Pods the lab can play: the stand-in API server (while
-    kube-apiserver.yaml exists) and kube-vip (while kube-vip.yaml exists)."""
-    api = os.path.exists(os.path.join(path, "kube-apiserver.yaml"))
+    kube-apiserver.yaml exists; recreated when the manifest differs from the
+    one it runs, as the kubelet recreates a static Pod whose manifest changed)
+    and kube-vip (while kube-vip.yaml exists)."""
+    f = os.path.join(path, "kube-apiserver.yaml")
+    try:
+        with open(f, "rb") as fh:
+            content = fh.read()
+    except OSError:
+        content = None
     active = systemctl("is-active", APISERVER_UNIT).stdout.strip() in ("active", "activating")
-    if api and not active and os.path.exists("/etc/systemd/system/" + APISERVER_UNIT):
-        s.klog("I", "kubelet.go:2000", '"Starting static pod" pod="kube-system/kube-apiserver" (TEST STAND-IN: %s)' % APISERVER_UNIT)
-        systemctl("start", APISERVER_UNIT)
-    elif not api and active:
+    if content is not None and os.path.exists("/etc/systemd/system/" + APISERVER_UNIT):
+        try:
+            with open(RUNNING_MANIFEST, "rb") as fh:
+                running = fh.read()
+        except OSError:
+            running = None  # not started yet, or still starting
+        if not active:
+            s.klog("I", "kubelet.go:2000", '"Starting static pod" pod="kube-system/kube-apiserver" (TEST STAND-IN: %s)' % APISERVER_UNIT)
+            systemctl("start", APISERVER_UNIT)
+        elif running is not None and running != content:
+            s.klog("I", "kubelet.go:2000", '"Static pod manifest changed, recreating" pod="kube-system/kube-apiserver"')
+            os.unlink(RUNNING_MANIFEST)
+            systemctl("restart", APISERVER_UNIT)
+    elif content is None and active:
         s.klog("I", "kubelet.go:2000", '"Stopping static pod" pod="kube-system/kube-apiserver"')
         systemctl("stop", APISERVER_UNIT)
-    kube_vip(path, api)
+    kube_vip(path, content is not None)
 
 
 def kube_vip(path, local_apiserver):
