@@ -5,7 +5,7 @@
 #
 #   kubeadm_<V>-1.1_amd64.deb   /usr/bin/kubeadm (kubeadm.py), $LIB/kubeadm/apiserver.py
 #                               (the stand-in API server init starts), kubeadm_certs.py
-#                               (`kubeadm certs`), and the kubelet
+#                               (`kubeadm certs`), kubeadm_upgrade.py (`kubeadm upgrade`), and the kubelet
 #                               drop-in /usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf
 #                               Depends: cri-tools (>= 1.30.0)        [as the real 1.30/1.31]
 #   kubelet_<V>-1.1_amd64.deb   /usr/bin/kubelet (kubelet.py), kubelet.service,
@@ -14,7 +14,7 @@
 #                               kubeadm writes /var/lib/kubelet/config.yaml)
 #                               Depends: kubernetes-cni (>= 1.2.0), mount, util-linux
 #                               Recommends: iptables (>= 1.8.4)       [as the real >= 1.28]
-#   kubectl_<V>-1.1_amd64.deb   /usr/bin/kubectl (kubectl.py)
+#   kubectl_<V>-1.1_amd64.deb   /usr/bin/kubectl (kubectl.py), $LIB/kubectl/kubectl_drain.py
 #   cri-tools_<C>-1.1_amd64.deb /usr/bin/crictl stand-in (--version only)
 #   kubernetes-cni_<N>-1.1_amd64.deb  an empty /opt/cni/bin (no plugins)
 #
@@ -96,6 +96,7 @@ for v in $VERSIONS; do
     # the stand-in kube-apiserver that `kubeadm init` / control-plane joins run
     install -D -m 0644 "$HERE/apiserver.py" "$r$LIB/kubeadm/apiserver.py"
     install -D -m 0644 "$HERE/kubeadm_certs.py" "$r$LIB/kubeadm/kubeadm_certs.py"
+    install -D -m 0644 "$HERE/kubeadm_upgrade.py" "$r$LIB/kubeadm/kubeadm_upgrade.py"
     install -D -m 0644 "$HERE/pkg/10-kubeadm.conf" "$r/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
     deps=""; ((minor < 32)) && deps="cri-tools (>= 1.30.0)"
     control "$r" kubeadm "$v-$REV" admin "$deps" "" "Command-line utility for administering a Kubernetes cluster"
@@ -142,6 +143,7 @@ SH
 
     r=$WORK/kubectl-$v
     tool "$r" kubectl "$v"
+    install -D -m 0644 "$HERE/kubectl_drain.py" "$r$LIB/kubectl/kubectl_drain.py"
     control "$r" kubectl "$v-$REV" admin "" "" "Command-line utility for interacting with a Kubernetes cluster"
     build "$r"
 done

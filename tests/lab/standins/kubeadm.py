@@ -25,6 +25,7 @@ sys.path[:0] = [os.path.dirname(os.path.realpath(__file__)), "/usr/lib/kubestrap
 import standin as s  # noqa: E402
 from standin import Command, Flag, UsageError  # noqa: E402
 import kubeadm_certs  # noqa: E402
+import kubeadm_upgrade  # noqa: E402
 
 DEFAULT_REPOSITORY = "registry.k8s.io"
 # What the kubeadm binary of each minor release hard-codes (constants.go of
@@ -642,6 +643,28 @@ def preflight(checks, ignore, phase="preflight"):
                            % (phase, lines))
 
 
+def kubelet_version_check(control_plane_version=None):
+    """kubeadm's KubeletVersion check: the installed kubelet (`kubelet --version`)
+    must not be older than kubeadm supports (3 minors) nor, when the control
+    plane's version is known (init, control-plane join), of a newer minor."""
+    try:
+        out = subprocess.run(["kubelet", "--version"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    except OSError as e:
+        return ("KubeletVersion", "couldn't get kubelet version: %s" % e, False)
+    m = re.search(r"v(\d+\.\d+\.\d+\S*)", out)
+    if not m:
+        return ("KubeletVersion", "couldn't get kubelet version: cannot parse output: %s" % out.strip(), False)
+    kv = s.semver(m.group(1))
+    if kv < (s.MAJOR, s.MINOR - 3, 0):
+        return ("KubeletVersion", 'Kubelet version "%s" is lower than kubeadm can support. Please upgrade kubelet' % m.group(1), False)
+    cv = s.semver(control_plane_version) if control_plane_version else None
+    if cv and (kv[0] > cv[0] or kv[1] > cv[1]):
+        return ("KubeletVersion", 'the kubelet version is higher than the control plane version. This is not a supported version skew '
+                'and may lead to a malfunctional cluster. Kubelet version: "%s" Control plane version: "%s"'
+                % (m.group(1), control_plane_version.lstrip("v")), False)
+    return ("KubeletVersion", None, False)
+
+
 def common_checks(cri, kubelet_cfg, control_plane, manifests_check=True):
     c = []
     if os.geteuid() != 0:
@@ -1123,7 +1146,7 @@ def cmd_init(cmd, args, fl):
     say("[init] Using Kubernetes version: %s" % cfg["version"])
     if "preflight" not in cfg["skip"]:
         say("[preflight] Running pre-flight checks")
-        preflight(common_checks(cri, cfg["kubelet"], True), cfg["ignore"])
+        preflight(common_checks(cri, cfg["kubelet"], True) + [kubelet_version_check(cfg["version"])], cfg["ignore"])
         say("[preflight] Pulling images required for setting up a Kubernetes cluster\n"
             "[preflight] This might take a minute or two, depending on the speed of your internet connection\n"
             "[preflight] You can also perform this action beforehand using 'kubeadm config images pull'")
@@ -1321,7 +1344,7 @@ def cmd_join(cmd, args, fl):
     # preflight
     if "preflight" not in skip:
         say("[preflight] Running pre-flight checks")
-        checks = common_checks(cri, {}, False)
+        checks = common_checks(cri, {}, False) + [kubelet_version_check()]
         checks.append(("FileAvailable--etc-kubernetes-kubelet.conf", KDIR + "/kubelet.conf already exists" if os.path.exists(KDIR + "/kubelet.conf") else None, False))
         checks.append(("FileAvailable--etc-kubernetes-bootstrap-kubelet.conf", KDIR + "/bootstrap-kubelet.conf already exists" if os.path.exists(KDIR + "/bootstrap-kubelet.conf") else None, False))
         if cp is None:
@@ -1353,7 +1376,7 @@ def cmd_join(cmd, args, fl):
                              "* The certificates that must be shared among control plane instances are provided.\n")
         say("[preflight] Running pre-flight checks before initializing the new control plane instance")
         if "preflight" not in skip:
-            preflight(common_checks(cri, {}, True), ignore)
+            preflight(common_checks(cri, {}, True) + [kubelet_version_check(cluster.get("kubernetesVersion"))], ignore)
         net = cluster.get("networking") or {}
         cfg = {"cluster": dict(cluster, _version="v1beta4"), "name": name, "adv": adv, "port": int((cp.get("localAPIEndpoint") or {}).get("bindPort") or 6443),
                "cpe": cluster["controlPlaneEndpoint"], "svc": net.get("serviceSubnet") or "10.96.0.0/12", "pod": net.get("podSubnet") or "",
@@ -1772,7 +1795,8 @@ def build():
                                           Flag("cleanup-tmp-dir", "bool"), Flag("dry-run", "bool"), Flag("kubeconfig", default="")],
                      short="Performs a best effort revert of changes made to this host by 'kubeadm init' or 'kubeadm join'"))
     root.add(kubeadm_certs.command(sys.modules[__name__]))
-    for name in ("upgrade", "kubeconfig", "alpha", "completion"):
+    root.add(kubeadm_upgrade.command(sys.modules[__name__]))
+    for name in ("kubeconfig", "alpha", "completion"):
         root.add(Command(name, not_implemented, args="loose"))
     return root
 
