@@ -46,6 +46,8 @@
 #   - /version: the tag of the image in kube-apiserver.yaml (the version
 #     deployed), copied at start to STATEDIR/manifest.running, which the
 #     stand-in kubelet compares to the manifest to recreate the "Pod"
+#   - the Pod eviction subresource, refused (429) while a selecting
+#     PodDisruptionBudget allows no disruption
 #   - computed status: Node Ready once a CNI DaemonSet (calico-node,
 #     kube-flannel-ds, cilium, weave-net) has existed for 5 s and the node's
 #     kubelet posted status within 40 s; DaemonSet/Deployment status from the
@@ -372,6 +374,8 @@ def handle(method, path, query, body, ident):
     verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
     if not allowed(user, groups, verb, group, res, ns, name, sub):
         return forbidden(user, verb, group, res, ns, name)
+    if method == "POST" and group == "" and res == "pods" and sub == "eviction":
+        return evict(ns, name)
     if method == "GET" and not name:
         items = [present(k, o) for k, o in sorted(objects(group, res, ns if ns else None))]
         sel = query.get("fieldSelector", [""])[0]
@@ -454,6 +458,61 @@ def handle(method, path, query, body, ident):
     save()
     controllers()
     return (201 if method == "POST" else 200), present(key, o)
+
+
+def selects(selector, labels):
+    """A LabelSelector (matchLabels, matchExpressions) against labels; {} selects everything."""
+    selector = selector or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for e in selector.get("matchExpressions") or []:
+        k, op, vals = e.get("key"), e.get("operator"), e.get("values") or []
+        if (op == "In" and labels.get(k) not in vals) or (op == "NotIn" and k in labels and labels[k] in vals) or \
+                (op == "Exists" and k not in labels) or (op == "DoesNotExist" and k in labels):
+            return False
+    return True
+
+
+def scaled(v, total, round_up):
+    """An IntOrString of a PodDisruptionBudget ("50%" or 2) against total pods."""
+    import math
+    if isinstance(v, str) and v.endswith("%"):
+        f = int(v[:-1]) * total / 100.0
+        return math.ceil(f) if round_up else math.floor(f)
+    return int(v)
+
+
+def evict(ns, name):
+    """The eviction subresource: deletes the Pod unless a PodDisruptionBudget
+    selecting it allows no disruption (computed as the disruption controller
+    does: healthy matching Pods minus the desired healthy count), then 429."""
+    key = key_of("", "pods", ns, name)
+    pod = STATE["objects"].get(key)
+    if pod is None:
+        return not_found("pods", name)
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    pdbs = [o for _, o in objects("policy", "poddisruptionbudgets", ns) if selects((o.get("spec") or {}).get("selector"), labels)]
+    if len(pdbs) > 1:
+        return status(500, "InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
+    if pdbs:
+        spec = pdbs[0].get("spec") or {}
+        pods = [o for _, o in objects("", "pods", ns) if selects(spec.get("selector"), (o.get("metadata") or {}).get("labels") or {})]
+        healthy = len([o for o in pods if (o.get("status") or {}).get("phase", "Running") == "Running"])
+        if spec.get("minAvailable") is not None:
+            desired = scaled(spec["minAvailable"], len(pods), True)
+        elif spec.get("maxUnavailable") is not None:
+            desired = len(pods) - scaled(spec["maxUnavailable"], len(pods), True)
+        else:
+            desired = len(pods)
+        if healthy - desired <= 0:
+            pdb = pdbs[0]["metadata"]["name"]
+            return status(429, "TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.",
+                          {"causes": [{"reason": "DisruptionBudget",
+                                       "message": "The disruption budget %s needs %d healthy pods and has %d currently" % (pdb, desired, healthy)}]})
+    STATE["objects"].pop(key)
+    STATE["rv"] += 1
+    save()
+    return 201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
 
 def sign_csr(o, user, groups):

@@ -3,7 +3,8 @@
 #
 # Installed as /usr/bin/kubectl by the lab's stand-in "kubectl" package
 # (tests/lab/standins/build-debs.sh). Implemented: `version [--client]`,
-# `get`, `apply -f`, `rollout status`, `wait --for=condition=...`, `delete`
+# `get`, `apply -f`, `rollout status`, `wait --for=condition=...`, `delete`,
+# `cordon`, `uncordon`, `drain` (kubectl_drain.py)
 # against the lab's stand-in API server (apiserver.py), with the kubeconfig of
 # --kubeconfig / $KUBECONFIG / ~/.kube/config (no default to admin.conf, as
 # the real kubectl: otherwise localhost:8080 is refused). The server
@@ -18,6 +19,7 @@ sys.dont_write_bytecode = True  # leave no __pycache__ in the package directorie
 sys.path[:0] = [os.path.dirname(os.path.realpath(__file__)), "/usr/lib/kubestrap-standin/kubectl"]
 import standin as s  # noqa: E402
 from standin import Command, Flag, UsageError  # noqa: E402
+import kubectl_drain  # noqa: E402
 
 KUSTOMIZE = {30: "v5.0.4-0.20230601165947-6ce0bf390ce3", 31: "v5.4.2", 32: "v5.5.0", 33: "v5.6.0"}
 
@@ -619,8 +621,9 @@ def build():
     root.add(Command("delete", cmd_delete, [Flag("filename", "list", short="f"), Flag("wait", "bool", True),
                                             Flag("ignore-not-found", "bool"), Flag("timeout", default="0s")],
                      short="Delete resources by file names, stdin, resources and names, or by resources and label selector"))
+    root.add(*kubectl_drain.commands(sys.modules[__name__]))
     for name in ("create", "describe", "logs", "exec",
-                 "cluster-info", "config", "drain", "cordon", "uncordon", "label", "annotate", "patch",
+                 "cluster-info", "config", "label", "annotate", "patch",
                  "taint", "api-resources", "auth", "top", "edit", "replace", "scale", "run", "expose"):
         root.add(Command(name, not_implemented, args="loose"))
     return root
