@@ -28,6 +28,7 @@ pub mod secret;
 pub mod shlex;
 pub mod ssh;
 pub mod ui;
+pub mod utc;
 pub mod yaml_pos;
 
 pub use error::Error;
