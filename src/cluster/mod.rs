@@ -5,6 +5,7 @@
 
 pub mod defaults;
 pub mod error;
+pub mod expiration;
 pub mod pin;
 pub mod pki;
 pub mod preflight;
