@@ -53,6 +53,11 @@ pub struct Facts {
     /// Handlers an earlier run notified here and never ran (see
     /// [`super::pending`]); kept current as this run writes the record.
     pub pending_handlers: BTreeSet<String>,
+    /// When asked for ([`FactRequest::CertExpiry`]): the kubeadm
+    /// certificates on the host, by kubeadm's name (`apiserver`,
+    /// `admin.conf`, `etcd-ca` …), each with its notAfter in seconds since
+    /// the epoch. Empty when the host has none or no openssl to read them.
+    pub cert_expiry: Option<BTreeMap<String, i64>>,
 }
 
 impl Default for Facts {
@@ -83,6 +88,7 @@ impl Default for Facts {
             sysctls: BTreeMap::new(),
             unit_files_changed: false,
             pending_handlers: BTreeSet::new(),
+            cert_expiry: None,
         }
     }
 }
@@ -196,6 +202,8 @@ pub enum FactRequest {
     Package(String),
     Unit(String),
     Sysctl(String),
+    /// The expiry of every kubeadm certificate on the host (apply's warning).
+    CertExpiry,
 }
 
 /// What a change did to the facts, so later tasks see the host as it now is
@@ -307,6 +315,9 @@ impl Facts {
         self.packages.extend(fresh.packages);
         self.units.extend(fresh.units);
         self.sysctls.extend(fresh.sysctls);
+        if fresh.cert_expiry.is_some() {
+            self.cert_expiry = fresh.cert_expiry;
+        }
     }
 
     /// Whether `req` is already answered by these facts.
@@ -321,6 +332,7 @@ impl Facts {
             FactRequest::Package(n) => self.packages.contains_key(n),
             FactRequest::Unit(n) => self.units.contains_key(n),
             FactRequest::Sysctl(k) => self.sysctls.contains_key(k),
+            FactRequest::CertExpiry => self.cert_expiry.is_some(),
         }
     }
 }

@@ -25,6 +25,7 @@ fn every_kind() -> Vec<FactRequest> {
         FactRequest::Sysctl("net.ipv4.ip_forward".into()),
         FactRequest::Sysctl("net.ipv4.conf.eth0/10.rp_filter".into()),
         FactRequest::Sysctl("/../../etc/shadow".into()),
+        FactRequest::CertExpiry,
     ]
 }
 

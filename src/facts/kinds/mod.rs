@@ -11,6 +11,7 @@ use super::model::{FactRequest, Facts};
 use super::sections::Section;
 use crate::ssh::shell_quote;
 
+mod certs;
 mod clock;
 mod commands;
 mod files;
@@ -62,6 +63,7 @@ pub(crate) const KINDS: &[&dyn Kind] = &[
     &packages::Packages,
     &units::Units,
     &sysctls::Sysctls,
+    &certs::CertExpiry,
 ];
 
 #[cfg(test)]
