@@ -1,5 +1,6 @@
 //! A command's steps as small phase values, and the manager that runs a list of them.
 
+pub mod certs;
 pub mod cluster_plan;
 pub mod cluster_run;
 pub mod connect;

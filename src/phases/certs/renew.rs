@@ -1,0 +1,218 @@
+//! Phase: `kubeadm certs renew all` on each control plane in turn, its static Pods restarted as kubeadm's documentation says, then a bounded wait until its API server answers.
+//!
+//! One control plane at a time, so the others keep serving; the first
+//! failure stops the command (naming host and step) before the next
+//! control plane is touched. A manifest moved out of the kubelet's
+//! directory is put back by the clean-up, whatever stopped the run.
+
+use std::time::{Duration, Instant};
+
+use super::restart::{self, move_back_script, move_out_script, HOLDING, MANIFESTS};
+use super::step::{self, StepError};
+use super::CertsRun;
+use crate::interrupt;
+use crate::phases::cluster_plan::plan::ADMIN_CONF;
+use crate::phases::manager::{Flow, Phase, PhaseFuture};
+use crate::report::Event;
+use crate::ExitCode;
+
+pub const RENEW: &str = "kubeadm certs renew all";
+/// Answers once the API server serves again, with the renewed admin.conf.
+pub fn api_check() -> String {
+    format!("kubectl --kubeconfig {ADMIN_CONF} --request-timeout=5s get nodes")
+}
+/// The wait for the API server: this many tries, a pause between them,
+/// and no longer than this in all.
+const API_TRIES: u32 = 60;
+const API_PAUSE: Duration = Duration::from_secs(3);
+const API_DEADLINE: Duration = Duration::from_secs(240);
+/// How often a long wait says it is still waiting.
+const NOTICE_EVERY: Duration = Duration::from_secs(15);
+
+pub struct Renew;
+
+impl<'r> Phase<CertsRun<'r>> for Renew {
+    fn title(&self) -> &'static str {
+        "renew"
+    }
+
+    fn runs_in_check(&self) -> bool {
+        false
+    }
+
+    fn run<'a>(&'a mut self, ctx: &'a mut CertsRun<'r>) -> PhaseFuture<'a, Flow> {
+        Box::pin(async move {
+            let unreachable = ctx.unreachable();
+            if !unreachable.is_empty() {
+                ctx.runner.emit(Event::Error(format!(
+                    "not renewing: every control plane must answer, and {} did not; nothing was changed",
+                    unreachable.join(", ")
+                )));
+                return Flow::Stop(ExitCode::Unreachable);
+            }
+            let mut done = Vec::new();
+            for host in ctx.control_planes.clone() {
+                if interrupt::interrupted() {
+                    break;
+                }
+                let result = renew_one(ctx, &host).await;
+                ctx.runner.emit(Event::HostDone { host: host.clone() });
+                match result {
+                    Ok(line) => done.push(line),
+                    Err(e) => {
+                        ctx.runner.emit(Event::Error(e.to_string()));
+                        ctx.runner.emit(Event::Section {
+                            title: "RENEW".into(),
+                            lines: done,
+                        });
+                        return Flow::Stop(e.exit_code());
+                    }
+                }
+            }
+            ctx.runner.emit(Event::Section {
+                title: "RENEW".into(),
+                lines: done,
+            });
+            Flow::Next(ExitCode::Ok)
+        })
+    }
+
+    fn clean_up<'a>(&'a mut self, ctx: &'a mut CertsRun<'r>) -> PhaseFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(host) = ctx.manifests_out.take() else {
+                return;
+            };
+            if let Err(e) = step::run(
+                ctx.runner,
+                &host,
+                "put the manifests back",
+                &move_back_script(),
+            )
+            .await
+            {
+                ctx.runner.emit(Event::Error(format!(
+                    "{e}; the static Pod manifests wait in {HOLDING}: move them back to {MANIFESTS} (mv {HOLDING}/*.yaml {MANIFESTS}/)"
+                )));
+            }
+        })
+    }
+}
+
+/// Renew, restart and wait on one control plane; the line it reports.
+async fn renew_one(ctx: &mut CertsRun<'_>, host: &str) -> Result<String, StepError> {
+    status(ctx, host, "kubeadm certs renew all");
+    step::run(ctx.runner, host, "renew", RENEW).await?;
+
+    status(ctx, host, "moving the static Pod manifests out");
+    // Set first: a move that fails halfway may still have moved some.
+    ctx.manifests_out = Some(host.to_string());
+    let out = step::run(
+        ctx.runner,
+        host,
+        "move the static Pod manifests out",
+        &move_out_script(),
+    )
+    .await?;
+    let (frequency, names) = restart::moved(&out);
+    status(
+        ctx,
+        host,
+        &format!(
+            "waiting {}s (fileCheckFrequency) for the kubelet to stop the static Pods",
+            frequency.as_secs()
+        ),
+    );
+    if !pause(frequency).await {
+        return Err(interrupted(host));
+    }
+    status(ctx, host, "moving the static Pod manifests back");
+    step::run(
+        ctx.runner,
+        host,
+        "move the static Pod manifests back",
+        &move_back_script(),
+    )
+    .await?;
+    ctx.manifests_out = None;
+
+    let waited = wait_for_api(ctx, host).await?;
+    Ok(format!(
+        "{host}: renewed; restarted {} ({} out for {}s); the API server answered after {}s",
+        names
+            .iter()
+            .map(|n| n.trim_end_matches(".yaml"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        MANIFESTS,
+        frequency.as_secs(),
+        waited.as_secs()
+    ))
+}
+
+/// Until the API server answers with the renewed admin.conf: bounded in
+/// tries and time, saying so while it waits.
+async fn wait_for_api(ctx: &CertsRun<'_>, host: &str) -> Result<Duration, StepError> {
+    let started = Instant::now();
+    let mut last_notice = started;
+    let check = api_check();
+    let mut last = String::new();
+    for _ in 0..API_TRIES {
+        status(ctx, host, "waiting for the API server to answer");
+        match step::run(ctx.runner, host, "wait for the API server", &check).await {
+            Ok(_) => return Ok(started.elapsed()),
+            Err(e @ StepError::Ssh { .. }) => return Err(e),
+            Err(e) => last = e.to_string(),
+        }
+        if started.elapsed() + API_PAUSE > API_DEADLINE {
+            break;
+        }
+        if last_notice.elapsed() >= NOTICE_EVERY {
+            last_notice = Instant::now();
+            ctx.runner.emit(Event::StillRunning {
+                task: "waiting for the API server after the restart".into(),
+                hosts: vec![host.to_string()],
+                elapsed: started.elapsed(),
+            });
+        }
+        if !pause(API_PAUSE).await {
+            return Err(interrupted(host));
+        }
+    }
+    Err(StepError::Output {
+        host: host.to_string(),
+        step: "wait for the API server",
+        problem: format!(
+            "no answer within {}s ({API_TRIES} tries at most); last: {last}",
+            started.elapsed().as_secs()
+        ),
+    })
+}
+
+fn status(ctx: &CertsRun<'_>, host: &str, what: &str) {
+    ctx.runner.emit(Event::HostStatus {
+        host: host.into(),
+        status: what.into(),
+    });
+}
+
+/// Sleep `d`; false when SIGINT came first.
+async fn pause(d: Duration) -> bool {
+    tokio::select! {
+        _ = tokio::time::sleep(d) => !interrupt::interrupted(),
+        _ = until_interrupted() => false,
+    }
+}
+
+async fn until_interrupted() {
+    while !interrupt::interrupted() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn interrupted(host: &str) -> StepError {
+    StepError::Output {
+        host: host.to_string(),
+        step: "restart",
+        problem: "interrupted".into(),
+    }
+}
