@@ -49,6 +49,8 @@ pub enum Error {
     /// `kubeconfig` before `apply` made what it prints.
     #[error("{what}; run `kubestrap apply -i {}` first: it stores the admin kubeconfig once the control plane is up", .inventory.display())]
     NotAppliedYet { what: String, inventory: PathBuf },
+    #[error("{}: no host has the role control_plane: there are no kubeadm certificates to look at", .0.display())]
+    NoControlPlane(PathBuf),
     #[error("internal: no shipped playbook {0}")]
     NoShippedPlaybook(String),
     #[error("cannot start the async runtime: {0}")]
@@ -82,7 +84,8 @@ impl Error {
             | Error::Unreadable { .. }
             | Error::Certificate { .. }
             | Error::State(_)
-            | Error::NotAppliedYet { .. } => ExitCode::BadInput,
+            | Error::NotAppliedYet { .. }
+            | Error::NoControlPlane(_) => ExitCode::BadInput,
         }
     }
 }

@@ -22,6 +22,7 @@ Examples:
   kubestrap apply -i inventory.yaml --check --diff
   kubestrap apply -i inventory.yaml
   kubestrap kubeconfig -i inventory.yaml -o ~/.kube/config
+  kubestrap certs -i inventory.yaml
   kubestrap run site.yaml -i hosts.ini --limit workers
   kubestrap completions bash \\
       > ~/.local/share/bash-completion/completions/kubestrap
@@ -138,6 +139,19 @@ The kubeconfig holds cluster-admin credentials: -o writes it with mode 0600.")]
         #[arg(long, value_name = "DIR")]
         state_dir: Option<PathBuf>,
     },
+    /// List every control plane's kubeadm certificates and CAs with the days they have left; `certs renew` renews them.
+    #[command(after_help = "Examples:
+  kubestrap certs -i inventory.yaml
+  kubestrap certs renew -i inventory.yaml --check
+  kubestrap certs renew -i inventory.yaml
+
+`certs` runs `kubeadm certs check-expiration` on every control plane (role
+control_plane) and prints one table, the soonest expiry first: host,
+certificate (kubeadm's names: apiserver, admin.conf, etcd-server ...), expiry
+date, days left and the CA that signed it. kubeadm's certificates last one
+year, its CAs ten; `kubestrap apply` warns when one has fewer than 30 days left.
+`certs renew --help` tells what a renewal does.")]
+    Certs(CertsCommand),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:
   kubestrap completions bash \\
@@ -154,6 +168,76 @@ The kubeconfig holds cluster-admin credentials: -o writes it with mode 0600.")]
   kubestrap man > ~/.local/share/man/man1/kubestrap.1
   kubestrap man | man -l -")]
     Man,
+}
+
+/// `kubestrap certs [renew]`: listing is the command itself, renewing its subcommand.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct CertsCommand {
+    #[command(subcommand)]
+    pub action: Option<CertsAction>,
+    #[command(flatten)]
+    pub args: CertsArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertsAction {
+    /// Renew every control plane's certificates, restart its static Pods and refresh the stored kubeconfig.
+    #[command(after_help = "Examples:
+  kubestrap certs renew -i inventory.yaml --check
+  kubestrap certs renew -i inventory.yaml
+  kubestrap kubeconfig -i inventory.yaml -o ~/.kube/lab.conf
+
+On each control plane in turn, one at a time so the others keep serving:
+`kubeadm certs renew all` (every leaf certificate, one more year, from the
+cluster's own CAs); then, as kubeadm's documentation says, the static Pod
+manifests leave /etc/kubernetes/manifests for the kubelet's fileCheckFrequency
+(20s by default) so the control-plane Pods stop, and come back so they start
+with the new certificates; then kubestrap waits (at most 4 minutes) until the
+API server answers with the renewed admin.conf. Last, the certificate table
+is printed again and the admin kubeconfig in the state directory is replaced
+by the renewed one: fetch it again with `kubestrap kubeconfig`.
+The first failure stops the renewal, naming the host and the step; a manifest
+moved out is always put back. The CAs themselves are not renewed.")]
+    Renew {
+        #[command(flatten)]
+        args: CertsArgs,
+        /// Say what would be done on each control plane, change nothing.
+        #[arg(short = 'C', long)]
+        check: bool,
+    },
+}
+
+/// What `certs` and `certs renew` both take.
+#[derive(Debug, Args)]
+pub struct CertsArgs {
+    /// The inventory `kubestrap apply` built the cluster from.
+    #[arg(short, long, value_name = "FILE", required = true)]
+    pub inventory: Option<PathBuf>,
+    /// The cluster's state directory, where renew stores the new admin
+    /// kubeconfig (default: <inventory dir>/.kubestrap/<cluster name>).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+impl CertsCommand {
+    fn request(self, verbose: bool) -> commands::certs::CertsRequest {
+        let (args, renew, check) = match self.action {
+            Some(CertsAction::Renew { args, check }) => (args, true, check),
+            None => (self.args, false, false),
+        };
+        commands::certs::CertsRequest {
+            // clap requires it unless a subcommand, which has its own, is given.
+            inventory: args.inventory.unwrap_or_default(),
+            state_dir: args.state_dir,
+            renew,
+            check,
+            verbose,
+            ssh: args.ssh.request(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -439,6 +523,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             state_dir,
         }),
         Command::Apply(args) => commands::apply::run(args.request(verbose)),
+        Command::Certs(certs) => commands::certs::run(certs.request(verbose)),
         Command::Completions { shell } => extras::print(&extras::completions(shell)),
         Command::Man => extras::print(&extras::man_page().map_err(|e| crate::Error::Io {
             path: "<man page>".into(),

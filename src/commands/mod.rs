@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod ca_hash;
+pub mod certs;
 pub mod connect;
 pub mod exec;
 pub mod inventory;

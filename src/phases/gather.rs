@@ -32,6 +32,7 @@ pub fn cluster_requests() -> Vec<FactRequest> {
         file(cluster::ADMIN_CONF, false),
         file(cluster::CA_CERT, true),
         file(lock::LOCK_PATH, true),
+        FactRequest::CertExpiry,
     ];
     out.extend(cluster::LEFTOVERS.iter().map(|p| file(p, false)));
     out

@@ -60,6 +60,7 @@ fn phases<'p, 'r: 'p>() -> Vec<Box<dyn Phase<ClusterRun<'r>> + 'p>> {
         Box::new(Connect),
         Box::new(Gather),
         Box::new(Preflight),
+        Box::new(crate::phases::certs::warn::ExpiryWarning),
         Box::new(locking::Lock),
         Box::new(Stage("prepared")),
         Box::new(ClusterPlan),
