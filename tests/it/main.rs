@@ -17,14 +17,17 @@
 //! (handlers.rs); node53-node55 give each exit code under exec, run and
 //! apply, and node53 writes into a closed pipe (exit_codes.rs); node56 and
 //! node57 show what a log without a terminal gets (output.rs); node58 is spare;
-//! node59 is logged in to by the static release binary (release.rs), node61-node64 are spare;
+//! node59 is logged in to by the static release binary (release.rs), node62-node64 are spare;
 //! node45-node47 lose their bootstrap token on the cluster (stale_token.rs),
 //! node48 shows failures with secrets masked (redaction.rs), node49-node51
 //! lose a worker before the CNI step (faults.rs), node60 runs `apply` with
 //! its cluster playbooks replaced by tasks that echo the token and fail with
-//! it, without no_log (redaction_apply.rs).
+//! it, without no_log (redaction_apply.rs); node61 is a one-node cluster
+//! whose certificates are listed, one re-signed to end in 10 days, and
+//! renewed (certs.rs).
 
 mod become_;
+mod certs;
 mod check_mode;
 mod cluster;
 mod exec;
