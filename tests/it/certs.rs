@@ -144,7 +144,9 @@ fn certs_lists_expiries_apply_warns_and_renew_renews() {
     // One leaf re-signed to end in ten days: apply warns, naming host,
     // certificate and days; `certs` lists it first.
     lab.sh_ok(HOST, RESIGN);
-    assert_eq!(days_left(&lab, "cat /etc/kubernetes/pki/apiserver.crt"), 9);
+    // Ten days from this second: nine whole days and some, or ten.
+    let ten = [9, 10];
+    assert!(ten.contains(&days_left(&lab, "cat /etc/kubernetes/pki/apiserver.crt")));
     let warned = run(&home, &lab, &inv, &["apply"], minutes(3));
     assert_eq!(warned.code, 0, "{}", warned.all());
     let warning = warned
@@ -157,7 +159,11 @@ fn certs_lists_expiries_apply_warns_and_renew_renews() {
         warning.starts_with(&format!("[WARNING]: [{HOST}]: ")),
         "{warning}"
     );
-    assert!(warning.contains("apiserver in 9 days"), "{warning}");
+    assert!(
+        ten.iter()
+            .any(|d| warning.contains(&format!("apiserver in {d} days ("))),
+        "{warning}"
+    );
     assert!(!warning.contains("etcd-server"), "{warning}");
     let listed = run(&home, &lab, &inv, &["certs"], minutes(2));
     let rows = table(&listed);
@@ -183,7 +189,7 @@ fn certs_lists_expiries_apply_warns_and_renew_renews() {
         "{}",
         checked.all()
     );
-    assert_eq!(days_left(&lab, "cat /etc/kubernetes/pki/apiserver.crt"), 9);
+    assert!(ten.contains(&days_left(&lab, "cat /etc/kubernetes/pki/apiserver.crt")));
     assert_eq!(
         std::fs::read_to_string(state.join("kubeconfig")).unwrap(),
         first_kubeconfig

@@ -4,7 +4,7 @@ use super::step::{self, StepError};
 use super::CertsRun;
 use crate::cluster::expiration;
 use crate::phases::manager::{Flow, Phase, PhaseFuture};
-use crate::report::Event;
+use crate::report::{Event, Outcome};
 use crate::ExitCode;
 
 pub const CHECK_EXPIRATION: &str = "kubeadm certs check-expiration";
@@ -32,8 +32,12 @@ impl<'r> Phase<CertsRun<'r>> for CheckExpiration {
                 .collect();
             for host in reachable {
                 match check(ctx, &host).await {
-                    Ok(tables) => ctx.expiries.push((host, tables)),
+                    Ok(tables) => {
+                        ctx.record(&host, Outcome::Ok);
+                        ctx.expiries.push((host, tables));
+                    }
                     Err(e) => {
+                        ctx.record(&host, Outcome::Failed);
                         code = code.max(e.exit_code());
                         ctx.runner.emit(Event::Error(e.to_string()));
                     }

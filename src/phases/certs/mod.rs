@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use crate::cluster::expiration::Expirations;
 use crate::engine::Runner;
 use crate::phases::connect::Reach;
+use crate::report::Outcome;
 
 /// The state of one `certs` or `certs renew` across its phases.
 pub struct CertsRun<'r> {
@@ -65,6 +66,19 @@ impl CertsRun<'_> {
             })
             .map(|(i, _)| i)
             .collect()
+    }
+
+    /// Count a step's outcome on `host` in the PLAY RECAP that ends the run.
+    pub fn record(&mut self, host: &str, outcome: Outcome) {
+        if let Some(s) = self
+            .runner
+            .sessions
+            .iter_mut()
+            .flatten()
+            .find(|s| s.name == host)
+        {
+            s.stats.record(outcome);
+        }
     }
 
     /// The control planes that could not be connected to.

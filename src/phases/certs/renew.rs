@@ -13,7 +13,7 @@ use super::CertsRun;
 use crate::interrupt;
 use crate::phases::cluster_plan::plan::ADMIN_CONF;
 use crate::phases::manager::{Flow, Phase, PhaseFuture};
-use crate::report::Event;
+use crate::report::{Event, Outcome};
 use crate::ExitCode;
 
 pub const RENEW: &str = "kubeadm certs renew all";
@@ -58,21 +58,19 @@ impl<'r> Phase<CertsRun<'r>> for Renew {
                 let result = renew_one(ctx, &host).await;
                 ctx.runner.emit(Event::HostDone { host: host.clone() });
                 match result {
-                    Ok(line) => done.push(line),
+                    Ok(line) => {
+                        ctx.record(&host, Outcome::Changed);
+                        done.push(line);
+                    }
                     Err(e) => {
+                        ctx.record(&host, Outcome::Failed);
                         ctx.runner.emit(Event::Error(e.to_string()));
-                        ctx.runner.emit(Event::Section {
-                            title: "RENEW".into(),
-                            lines: done,
-                        });
+                        report(ctx, done);
                         return Flow::Stop(e.exit_code());
                     }
                 }
             }
-            ctx.runner.emit(Event::Section {
-                title: "RENEW".into(),
-                lines: done,
-            });
+            report(ctx, done);
             Flow::Next(ExitCode::Ok)
         })
     }
@@ -95,6 +93,16 @@ impl<'r> Phase<CertsRun<'r>> for Renew {
                 )));
             }
         })
+    }
+}
+
+/// The RENEW block: one line per control plane renewed (none: no block).
+fn report(ctx: &CertsRun<'_>, done: Vec<String>) {
+    if !done.is_empty() {
+        ctx.runner.emit(Event::Section {
+            title: "RENEW".into(),
+            lines: done,
+        });
     }
 }
 
