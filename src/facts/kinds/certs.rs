@@ -156,6 +156,53 @@ mod tests {
         );
     }
 
+    /// Every file kubeadm 1.31 keeps a certificate in, and the name
+    /// `kubeadm certs check-expiration` (so `kubestrap certs`) gives it.
+    #[test]
+    fn files_get_kubeadms_names() {
+        let table = [
+            ("/etc/kubernetes/admin.conf", "admin.conf"),
+            ("/etc/kubernetes/pki/apiserver.crt", "apiserver"),
+            (
+                "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                "apiserver-etcd-client",
+            ),
+            (
+                "/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+                "apiserver-kubelet-client",
+            ),
+            (
+                "/etc/kubernetes/controller-manager.conf",
+                "controller-manager.conf",
+            ),
+            (
+                "/etc/kubernetes/pki/etcd/healthcheck-client.crt",
+                "etcd-healthcheck-client",
+            ),
+            ("/etc/kubernetes/pki/etcd/peer.crt", "etcd-peer"),
+            ("/etc/kubernetes/pki/etcd/server.crt", "etcd-server"),
+            (
+                "/etc/kubernetes/pki/front-proxy-client.crt",
+                "front-proxy-client",
+            ),
+            ("/etc/kubernetes/scheduler.conf", "scheduler.conf"),
+            ("/etc/kubernetes/super-admin.conf", "super-admin.conf"),
+            ("/etc/kubernetes/pki/ca.crt", "ca"),
+            ("/etc/kubernetes/pki/etcd/ca.crt", "etcd-ca"),
+            ("/etc/kubernetes/pki/front-proxy-ca.crt", "front-proxy-ca"),
+        ];
+        for (path, name) in table {
+            assert_eq!(kubeadm_name(path).as_deref(), Some(name), "{path}");
+        }
+        for other in [
+            "/etc/kubernetes/kubelet.conf",
+            "/etc/kubernetes/pki/sa.pub",
+            "/tmp/x.crt",
+        ] {
+            assert_eq!(kubeadm_name(other), None, "{other}");
+        }
+    }
+
     #[test]
     fn only_asked_for_costs_a_line() {
         assert_eq!(script(&CertExpiry, &[]), "");
