@@ -1,9 +1,10 @@
-//! `kubestrap certs` and `certs renew` on a one-node cluster (node61): the expiry table, apply's warning about a certificate re-signed to end in 10 days, and the renewal with its refreshed kubeconfig.
+//! `kubestrap certs` and `certs renew` on a one-node cluster (node61): the expiry table, apply's warning about a certificate re-signed to end in 10 days, the renewal with its refreshed kubeconfig, and Ctrl-C while the manifests are out.
 
 use std::path::Path;
 use std::time::Duration;
 
 use crate::cluster::calico_settings;
+use crate::faults::{exists, wait_until, Background};
 use crate::inventories::lab_cluster;
 use crate::lab::Lab;
 use crate::support::{s, Home, Run};
@@ -22,6 +23,8 @@ const LEAVES: [&str; 11] = [
     "scheduler.conf",
     "super-admin.conf",
 ];
+/// Where `certs renew` keeps the manifests while their Pods stop.
+const HOLDING: &str = "/etc/kubernetes/manifests.kubestrap-restart";
 const CAS: [&str; 3] = ["ca", "etcd-ca", "front-proxy-ca"];
 /// Re-signs apiserver.crt with the cluster CA: same key, subject and
 /// extensions (SANs), ten days.
@@ -241,4 +244,47 @@ fn certs_lists_expiries_apply_warns_and_renew_renews() {
         &lab,
         "sed -n 's/^ *client-certificate-data: *//p' /etc/kubernetes/admin.conf | base64 -d"
     )));
+
+    // Ctrl-C while the manifests are out: the clean-up puts every one back
+    // (exit 130), and the kubelet brings the API server up again.
+    let known_hosts = lab.known_hosts();
+    let args: Vec<String> = [
+        "certs",
+        "renew",
+        "-i",
+        s(&inv),
+        "--known-hosts",
+        s(&known_hosts),
+    ]
+    .map(String::from)
+    .to_vec();
+    let renewing = Background::start(&home, &args);
+    assert!(
+        wait_until(Duration::from_secs(90), || exists(&lab, HOST, HOLDING)),
+        "the manifests never left their directory:\n{}",
+        renewing.stdout()
+    );
+    renewing.signal("INT");
+    let stopped = renewing.finish(minutes(1));
+    assert_eq!(stopped.code, 130, "{}", stopped.all());
+    assert!(
+        stopped
+            .stderr
+            .contains(&format!("{HOST}: restart: interrupted")),
+        "{}",
+        stopped.all()
+    );
+    assert!(!exists(&lab, HOST, HOLDING), "{}", stopped.all());
+    let manifests = lab.sh_ok(HOST, "ls /etc/kubernetes/manifests");
+    assert_eq!(manifests.lines().count(), 4, "{manifests}");
+    assert!(
+        wait_until(Duration::from_secs(60), || lab
+            .sh(
+                HOST,
+                "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes"
+            )
+            .status
+            .success()),
+        "the API server did not come back"
+    );
 }
