@@ -11,6 +11,8 @@ pub mod pki;
 pub mod preflight;
 pub mod state;
 pub mod token;
+pub mod upgrade;
+pub mod versions;
 
 pub(crate) use crate::inventory::net;
 

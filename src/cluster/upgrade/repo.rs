@@ -1,0 +1,110 @@
+//! The package repository of each minor release, and what kubeadm versions it lists.
+//!
+//! pkgs.k8s.io (and a mirror laid out like it) has one flat repository per
+//! minor release, the minor in its path (`core:/stable:/v1.32/deb/`): the
+//! repository of another minor is the configured URL with that path part
+//! replaced. Listings are read on a host (the hosts reach the repository;
+//! the operator's machine may not) from the repository's `Packages` index.
+
+use super::Problem;
+use crate::cluster::versions::KubeVersion;
+use crate::ssh::shell_quote;
+
+/// pkgs.k8s.io's repository of `minor` (`1.31`).
+pub fn default_repository(minor: &str) -> String {
+    format!("https://pkgs.k8s.io/core:/stable:/v{minor}/deb/")
+}
+
+/// The repository of `minor` given the one configured for `target_minor`:
+/// the last `v<target_minor>` path part replaced.
+pub fn repository_for(
+    configured: &str,
+    target_minor: &str,
+    minor: &str,
+) -> Result<String, Problem> {
+    if minor == target_minor {
+        return Ok(configured.to_string());
+    }
+    let needle = format!("v{target_minor}");
+    let at = configured
+        .match_indices(&needle)
+        .map(|(i, _)| i)
+        .filter(|&i| {
+            // Whole path part: not v1.3 inside v1.31, nor v1.31 inside v1.315.
+            let after = configured[i + needle.len()..].chars().next();
+            let before = configured[..i].chars().last();
+            !after.is_some_and(|c| c.is_ascii_digit())
+                && !before.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+        .last()
+        .ok_or_else(|| Problem::NoRepositoryUrl {
+            minor: minor.to_string(),
+            configured: configured.to_string(),
+        })?;
+    Ok(format!(
+        "{}v{minor}{}",
+        &configured[..at],
+        &configured[at + needle.len()..]
+    ))
+}
+
+/// Marks each repository's part of the listing script's output.
+const REPO_MARK: &str = "== repository ";
+
+/// One shell script that prints, for each (minor, url), the kubeadm
+/// versions its `Packages` index lists (plain or gzip), or why it could
+/// not be read. Read-only.
+pub fn listing_script(repos: &[(String, String)]) -> String {
+    let mut s = String::from("set +e\n");
+    for (minor, url) in repos {
+        let base = url.trim_end_matches('/');
+        s.push_str(&format!(
+            "echo {mark}{minor}\n\
+             if out=$(curl -fsSL --max-time 60 {plain} 2>&1) || out=$(curl -fsSL --max-time 60 {gz} 2>&1 | gzip -dc 2>&1); then\n\
+             printf '%s\\n' \"$out\" | awk '/^Package: /{{p=$2}} /^Version: / && p==\"kubeadm\"{{print \"version \" $2}}'\n\
+             else printf 'error %s\\n' \"$(printf '%s' \"$out\" | tail -n1)\"; fi\n",
+            mark = shell_quote(REPO_MARK),
+            plain = shell_quote(&format!("{base}/Packages")),
+            gz = shell_quote(&format!("{base}/Packages.gz")),
+        ));
+    }
+    s
+}
+
+/// The listing script's output: per minor, its kubeadm versions or the error.
+pub fn parse_listing(output: &str) -> Vec<(String, Result<Vec<KubeVersion>, String>)> {
+    let mut out: Vec<(String, Result<Vec<KubeVersion>, String>)> = Vec::new();
+    for line in output.lines() {
+        if let Some(minor) = line.strip_prefix(REPO_MARK) {
+            out.push((minor.trim().to_string(), Ok(Vec::new())));
+            continue;
+        }
+        let Some((_, found)) = out.last_mut() else {
+            continue;
+        };
+        if let Some(v) = line.strip_prefix("version ") {
+            if let (Ok(list), Some(v)) = (found.as_mut(), KubeVersion::from_package(v)) {
+                if !list.contains(&v) {
+                    list.push(v);
+                }
+            }
+        } else if let Some(why) = line.strip_prefix("error ") {
+            let why = why.trim();
+            *found = Err(if why.is_empty() {
+                "unreadable".to_string()
+            } else {
+                why.to_string()
+            });
+        }
+    }
+    for (_, found) in out.iter_mut() {
+        match found {
+            Ok(list) if list.is_empty() => {
+                *found = Err("its Packages index lists no kubeadm".to_string());
+            }
+            Ok(list) => list.sort(),
+            Err(_) => {}
+        }
+    }
+    out
+}
