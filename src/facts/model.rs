@@ -58,6 +58,8 @@ pub struct Facts {
     /// `admin.conf`, `etcd-ca` …), each with its notAfter in seconds since
     /// the epoch. Empty when the host has none or no openssl to read them.
     pub cert_expiry: Option<BTreeMap<String, i64>>,
+    /// The cluster as this host sees it, when asked ([`FactRequest::KubeCluster`]).
+    pub kube: Option<KubeState>,
 }
 
 impl Default for Facts {
@@ -89,6 +91,7 @@ impl Default for Facts {
             unit_files_changed: false,
             pending_handlers: BTreeSet::new(),
             cert_expiry: None,
+            kube: None,
         }
     }
 }
@@ -204,6 +207,29 @@ pub enum FactRequest {
     Sysctl(String),
     /// The expiry of every kubeadm certificate on the host (apply's warning).
     CertExpiry,
+    /// The cluster's Nodes and this host's kube-apiserver image (control planes).
+    KubeCluster,
+}
+
+/// What `kubectl get nodes` and the kube-apiserver manifest say on a control plane.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KubeState {
+    /// The manifest's image (`registry.k8s.io/kube-apiserver:v1.31.4`).
+    pub apiserver_image: Option<String>,
+    /// Every Node, when this host could list them.
+    pub nodes: Option<Vec<KubeNode>>,
+    /// Why listing them failed (admin.conf and kubectl were there).
+    pub nodes_error: Option<String>,
+}
+
+/// One Node of the cluster.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KubeNode {
+    pub name: String,
+    /// `status.nodeInfo.kubeletVersion` (`v1.31.4`).
+    pub kubelet_version: String,
+    /// `spec.unschedulable`: cordoned.
+    pub unschedulable: bool,
 }
 
 /// What a change did to the facts, so later tasks see the host as it now is
@@ -333,6 +359,7 @@ impl Facts {
             FactRequest::Unit(n) => self.units.contains_key(n),
             FactRequest::Sysctl(k) => self.sysctls.contains_key(k),
             FactRequest::CertExpiry => self.cert_expiry.is_some(),
+            FactRequest::KubeCluster => self.kube.is_some(),
         }
     }
 }

@@ -16,6 +16,7 @@ mod clock;
 mod commands;
 mod files;
 mod host;
+mod kube;
 mod modules;
 mod network;
 mod packages;
@@ -64,6 +65,7 @@ pub(crate) const KINDS: &[&dyn Kind] = &[
     &units::Units,
     &sysctls::Sysctls,
     &certs::CertExpiry,
+    &kube::Kube,
 ];
 
 #[cfg(test)]
