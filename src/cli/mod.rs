@@ -333,6 +333,10 @@ pub struct ApplyArgs {
     /// the apply stops; any control-plane failure stops it.
     #[arg(long, value_name = "PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u32).range(0..=100))]
     pub max_worker_failure_percent: u32,
+    /// Upgrades: how many workers are drained and upgraded at once (control
+    /// planes always go one at a time, the first one first).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_unavailable: u32,
     #[command(flatten)]
     pub ssh: SshArgs,
 }
@@ -460,6 +464,7 @@ impl ApplyArgs {
             report: self.report,
             force_unlock: self.force_unlock,
             max_worker_failure_percent: self.max_worker_failure_percent,
+            max_unavailable: self.max_unavailable as usize,
             verbose,
             ssh: self.ssh.request(),
         }

@@ -41,6 +41,10 @@ pub struct ClusterRun<'r> {
     pub books_run: usize,
     /// Made before the cluster stage.
     pub plan: Option<ClusterPlan>,
+    /// Workers upgraded at once (`--max-unavailable`).
+    pub max_unavailable: usize,
+    /// The upgrade this run carries out, decided before anything changes.
+    pub upgrade: Option<crate::phases::upgrade::UpgradeWork>,
 }
 
 impl ClusterRun<'_> {

@@ -33,6 +33,8 @@ pub fn cluster_requests() -> Vec<FactRequest> {
         file(cluster::CA_CERT, true),
         file(lock::LOCK_PATH, true),
         FactRequest::CertExpiry,
+        // The versions an upgrade starts from.
+        FactRequest::KubeCluster,
     ];
     out.extend(cluster::LEFTOVERS.iter().map(|p| file(p, false)));
     out

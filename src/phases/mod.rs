@@ -13,3 +13,4 @@ pub mod manager;
 pub mod plays;
 pub mod preflight;
 pub mod stage;
+pub mod upgrade;

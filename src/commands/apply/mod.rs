@@ -28,8 +28,14 @@ use crate::phases::cluster_run::{ClusterRun, StageBook};
 use crate::phases::lock::{self, Locks};
 use crate::phases::manager::{self, Manager, Phase};
 use crate::phases::{
-    cluster_plan::ClusterPlan, connect::Connect, gather::Gather, kubeconfig::Kubeconfig, locking,
-    preflight::Preflight, stage::Stage,
+    cluster_plan::ClusterPlan,
+    connect::Connect,
+    gather::Gather,
+    kubeconfig::Kubeconfig,
+    locking,
+    preflight::Preflight,
+    stage::Stage,
+    upgrade::{check::UpgradeCheck, run::Upgrade},
 };
 use crate::playbook::{load, load_str, Playbook, PlaybookError};
 use crate::{bundle, inventory, Error, ExitCode};
@@ -55,14 +61,16 @@ const STAGE_NAMES: &[&str] = &{
 };
 
 /// apply, phase by phase.
-fn phases<'p, 'r: 'p>() -> Vec<Box<dyn Phase<ClusterRun<'r>> + 'p>> {
+fn phases<'p, 'r: 'p>(upgrade: Upgrade) -> Vec<Box<dyn Phase<ClusterRun<'r>> + 'p>> {
     vec![
         Box::new(Connect),
         Box::new(Gather),
         Box::new(Preflight),
         Box::new(crate::phases::certs::warn::ExpiryWarning),
+        Box::new(UpgradeCheck),
         Box::new(locking::Lock),
         Box::new(Stage("prepared")),
+        Box::new(upgrade),
         Box::new(ClusterPlan),
         Box::new(Stage("cluster")),
         Box::new(Kubeconfig),
@@ -120,6 +128,8 @@ pub struct ApplyRequest {
     pub report: Option<PathBuf>,
     pub force_unlock: bool,
     pub max_worker_failure_percent: u32,
+    /// Workers upgraded at once.
+    pub max_unavailable: usize,
     pub verbose: bool,
     pub ssh: SshRequest,
 }
@@ -161,6 +171,11 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
         report: args.report.clone(),
         verbose,
     };
+    let (upgrade_book, upgrade_base) = load_playbook("upgrade.yaml", args.playbooks.as_deref())?;
+    let upgrade = Upgrade {
+        book: Arc::new(upgrade_book),
+        base: upgrade_base,
+    };
     // The runner starts on the first playbook; each stage switches to its own.
     let (first, first_base) = (books[0].book.clone(), books[0].base.clone());
     let reach = args.ssh.reach_all(&inv)?;
@@ -184,8 +199,10 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
             budget: Default::default(),
             books_run: 0,
             plan: None,
+            max_unavailable: args.max_unavailable,
+            upgrade: None,
         };
-        let manager = Manager::new(STAGE_NAMES, phases())
+        let manager = Manager::new(STAGE_NAMES, phases(upgrade))
             .check(args.check)
             .until(until.as_deref())
             .expect("--until was checked when the playbooks were loaded");
