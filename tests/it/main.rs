@@ -24,7 +24,9 @@
 //! its cluster playbooks replaced by tasks that echo the token and fail with
 //! it, without no_log (redaction_apply.rs); node61 is a one-node cluster
 //! whose certificates are listed, one re-signed to end in 10 days, and
-//! renewed (certs.rs).
+//! renewed (certs.rs); node65-node74 are upgraded by
+//! apply (upgrade.rs: one control plane and two workers, three control
+//! planes, an interrupted upgrade, refusals and a two-minor walk).
 
 mod become_;
 mod certs;
@@ -51,3 +53,4 @@ mod secrets;
 mod stale_token;
 mod static_ip;
 mod support;
+mod upgrade;

@@ -81,11 +81,21 @@ const NOT_HERE: &[(&str, &str)] = &[
 const EXIT_CODES: &[(&str, i32)] = &[("kubestrap inventory check -i docs/examples/bad.yaml", 2)];
 
 /// What README says a command shows, beyond its exit code: text its stdout must hold.
-const PRINTS: &[(&str, &[&str])] = &[(
-    "cargo run -q -- exec -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts \
-     --limit control_plane -- kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes",
-    &["node23   Ready", "node24   Ready", "node25   Ready"],
-)];
+const PRINTS: &[(&str, &[&str])] = &[
+    (
+        "cargo run -q -- exec -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts \
+         --limit control_plane -- kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes",
+        &["node23   Ready", "node24   Ready", "node25   Ready"],
+    ),
+    (
+        "kubestrap apply -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts --diff --check",
+        &[
+            "to 1.32.1 in 1 step (1.32.1), control plane first, workers 1 at a time",
+            "  1. node23 1.31.4 → 1.32.1 (control plane, kubeadm upgrade apply)",
+            "  3. node25 1.31.4 → 1.32.1 (workers, kubeadm upgrade node)",
+        ],
+    ),
+];
 
 /// One command README shows.
 #[derive(Debug)]
@@ -188,8 +198,9 @@ fn plan(command: &str) -> Result<Plan, String> {
                 program(step),
                 // kubestrap itself; directories under the test's private $HOME;
                 // the Vagrant inventory generator (it only prints YAML); the
-                // static binary's libraries.
-                "kubestrap" | "mkdir" | "vagrant/inventory.sh" | "ldd"
+                // static binary's libraries; the inventory edited in place
+                // (Upgrading).
+                "kubestrap" | "mkdir" | "vagrant/inventory.sh" | "ldd" | "sed"
             );
         if !runnable {
             return Err(format!(

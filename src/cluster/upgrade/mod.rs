@@ -61,10 +61,6 @@ pub enum Problem {
         running: KubeVersion,
         target: KubeVersion,
     },
-    NoRepositoryUrl {
-        minor: String,
-        configured: String,
-    },
     NoRepository {
         minor: String,
         url: String,
@@ -95,10 +91,6 @@ impl fmt::Display for Problem {
             Problem::MajorChange { running, target } => write!(
                 f,
                 "the cluster runs {running}; kubernetes_version {target} is another major release, which kubeadm cannot upgrade to"
-            ),
-            Problem::NoRepositoryUrl { minor, configured } => write!(
-                f,
-                "no package repository for {minor}: kubernetes_packages.repository {configured} names no minor release (v1.NN) to replace"
             ),
             Problem::NoRepository { minor, url, why } => {
                 write!(f, "no package repository for {minor} at {url}: {why}")

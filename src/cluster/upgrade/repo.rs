@@ -2,11 +2,10 @@
 //!
 //! pkgs.k8s.io (and a mirror laid out like it) has one flat repository per
 //! minor release, the minor in its path (`core:/stable:/v1.32/deb/`): the
-//! repository of another minor is the configured URL with that path part
-//! replaced. Listings are read on a host (the hosts reach the repository;
+//! repository of a release is the configured URL with that path part
+//! replaced by the release's minor. Listings are read on a host (the hosts reach the repository;
 //! the operator's machine may not) from the repository's `Packages` index.
 
-use super::Problem;
 use crate::cluster::versions::KubeVersion;
 use crate::ssh::shell_quote;
 
@@ -15,37 +14,38 @@ pub fn default_repository(minor: &str) -> String {
     format!("https://pkgs.k8s.io/core:/stable:/v{minor}/deb/")
 }
 
-/// The repository of `minor` given the one configured for `target_minor`:
-/// the last `v<target_minor>` path part replaced.
-pub fn repository_for(
-    configured: &str,
-    target_minor: &str,
-    minor: &str,
-) -> Result<String, Problem> {
-    if minor == target_minor {
-        return Ok(configured.to_string());
+/// The repository of `minor` (`1.32`) given the configured one: its last
+/// `v<major>.<minor>` path part replaced, so a mirror set up for 1.31 is
+/// asked for 1.32 where pkgs.k8s.io keeps it. A URL that names no minor
+/// release is one repository for every release and is used as it is.
+pub fn repository_for(configured: &str, minor: &str) -> String {
+    let bytes = configured.as_bytes();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let mut found = None;
+    for (i, _) in configured.match_indices('v') {
+        let boundary_before = i == 0 || !bytes[i - 1].is_ascii_alphanumeric();
+        let major = digits(i + 1);
+        if !boundary_before || major == 0 || bytes.get(i + 1 + major) != Some(&b'.') {
+            continue;
+        }
+        let minor_len = digits(i + 2 + major);
+        let end = i + 2 + major + minor_len;
+        let boundary_after = bytes
+            .get(end)
+            .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'.');
+        if minor_len > 0 && boundary_after {
+            found = Some((i, end));
+        }
     }
-    let needle = format!("v{target_minor}");
-    let at = configured
-        .match_indices(&needle)
-        .map(|(i, _)| i)
-        .filter(|&i| {
-            // Whole path part: not v1.3 inside v1.31, nor v1.31 inside v1.315.
-            let after = configured[i + needle.len()..].chars().next();
-            let before = configured[..i].chars().last();
-            !after.is_some_and(|c| c.is_ascii_digit())
-                && !before.is_some_and(|c| c.is_ascii_alphanumeric())
-        })
-        .last()
-        .ok_or_else(|| Problem::NoRepositoryUrl {
-            minor: minor.to_string(),
-            configured: configured.to_string(),
-        })?;
-    Ok(format!(
-        "{}v{minor}{}",
-        &configured[..at],
-        &configured[at + needle.len()..]
-    ))
+    match found {
+        Some((start, end)) => format!("{}v{minor}{}", &configured[..start], &configured[end..]),
+        None => configured.to_string(),
+    }
 }
 
 /// Marks each repository's part of the listing script's output.

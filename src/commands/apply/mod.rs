@@ -182,6 +182,7 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
     let session = Session::with_inventory(req, reach, inv, first, first_base)?;
     let until = args.until.clone();
     session.finish(async move |runner| {
+        runner.add_extra_vars(crate::phases::upgrade::repository_vars(&runner.inventory));
         let opts = runner.env.opts.clone();
         let reporter = runner.reporter.clone();
         let mut ctx = ClusterRun {

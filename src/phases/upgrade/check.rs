@@ -124,14 +124,6 @@ fn members(ctx: &ClusterRun<'_>, first: &str) -> Vec<Member> {
         .collect()
 }
 
-/// The configured repository (or pkgs.k8s.io's) of the target's minor.
-fn configured_repository(runner: &Runner, target: &KubeVersion) -> String {
-    runner.inventory.cluster.extra["kubernetes_packages"]["repository"]
-        .as_str()
-        .map(String::from)
-        .unwrap_or_else(|| repo::default_repository(&target.minor_name()))
-}
-
 /// The whole plan; None when the cluster runs the inventory's version.
 async fn plan(ctx: &mut ClusterRun<'_>) -> Result<Option<UpgradeWork>, Vec<Problem>> {
     let Some(first) = first_control_plane(ctx.runner) else {
@@ -146,21 +138,20 @@ async fn plan(ctx: &mut ClusterRun<'_>) -> Result<Option<UpgradeWork>, Vec<Probl
     let Some(steps) = upgrade::walk(target, &first, &members)? else {
         return Ok(None);
     };
-    let configured = configured_repository(ctx.runner, &target);
-    let mut repositories = BTreeMap::new();
-    let mut problems = Vec::new();
-    for s in &steps {
-        let minor = s.minor_name();
-        match repo::repository_for(&configured, &target.minor_name(), &minor) {
-            Ok(url) => {
-                repositories.insert(minor, url);
-            }
-            Err(p) => problems.push(p),
-        }
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+    let configured = ctx.runner.inventory.cluster.extra["kubernetes_packages"]["repository"]
+        .as_str()
+        .map_or_else(
+            || repo::default_repository(&target.minor_name()),
+            String::from,
+        );
+    let repositories: BTreeMap<String, String> = steps
+        .iter()
+        .map(|s| {
+            let minor = s.minor_name();
+            let url = repo::repository_for(&configured, &minor);
+            (minor, url)
+        })
+        .collect();
     let listing = read_repositories(ctx.runner, &first, &repositories).await?;
     let versions = upgrade::resolve(&steps, |minor| {
         let url = repositories[minor].clone();

@@ -33,6 +33,33 @@ pub struct UpgradeWork {
 /// How long one node's drain may wait for its evictions.
 pub const DRAIN_TIMEOUT: &str = "300s";
 
+/// The variable that gives packages.yaml the repository of the release it
+/// installs: the configured one with its minor replaced (see
+/// [`crate::cluster::upgrade::repo::repository_for`]).
+pub const REPOSITORY_VAR: &str = "kubestrap_kubernetes_repository";
+
+/// [`REPOSITORY_VAR`] for the inventory's version.
+pub fn repository_vars(
+    inv: &crate::inventory::Inventory,
+) -> serde_json::Map<String, serde_json::Value> {
+    use crate::cluster::upgrade::repo;
+    let version = inv
+        .cluster
+        .kubernetes_version
+        .as_deref()
+        .unwrap_or(crate::cluster::defaults::KUBERNETES_VERSION);
+    let mut vars = serde_json::Map::new();
+    if let Some(target) = crate::cluster::versions::KubeVersion::parse(version) {
+        let minor = target.minor_name();
+        let url = match inv.cluster.extra["kubernetes_packages"]["repository"].as_str() {
+            Some(configured) => repo::repository_for(configured, &minor),
+            None => repo::default_repository(&minor),
+        };
+        vars.insert(REPOSITORY_VAR.into(), url.into());
+    }
+    vars
+}
+
 /// The per-host variable that tells packages.yaml to leave a host's
 /// Kubernetes packages to the upgrade.
 pub const UPGRADING_VAR: &str = "kubestrap_upgrading";
