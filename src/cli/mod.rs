@@ -63,11 +63,12 @@ pub enum Command {
 
 Each host's output is printed under its name, then a PLAY RECAP line per host.")]
     Exec(ExecArgs),
-    /// Bootstrap the cluster: preflight on every host, then the shipped playbooks.
+    /// Bootstrap the cluster, or bring it to the inventory's version: preflight, then the shipped playbooks.
     #[command(after_help = "Examples:
   kubestrap apply -i inventory.yaml
   kubestrap apply -i inventory.yaml --until prepared
   kubestrap apply -i inventory.yaml --check --diff
+  kubestrap apply -i inventory.yaml --max-unavailable 2
   kubestrap apply -i hosts.ini --skip-preflight memory \\
       --playbooks ./my-playbooks
   kubestrap apply -i inventory.yaml --accept-new-host-keys \\
@@ -80,7 +81,13 @@ Stages, in order:
             node Ready (the default: apply runs every stage)
 Preflight checks every host before anything changes and lists every problem;
 a failing preflight changes nothing (exit 3). Running apply again changes
-nothing; hosts added to the inventory are prepared and joined.")]
+nothing; hosts added to the inventory are prepared and joined.
+Upgrades: when kubernetes_version is newer than the running cluster, apply
+upgrades it as kubeadm documents, one minor release at a time: the first
+control plane (kubeadm upgrade apply), each other control plane, then the
+workers --max-unavailable at a time, each drained, upgraded, Ready at the
+new version and uncordoned. --check --diff shows the plan; a downgrade or a
+missing repository is refused before anything changes.")]
     Apply(ApplyArgs),
     /// Run a playbook (a documented subset of Ansible's) on the inventory's hosts.
     #[command(after_help = "Examples:

@@ -9,7 +9,9 @@
 //!   cni.yaml (Calico, then every node Ready).
 //!
 //! `--until STAGE` stops after that stage. Nothing changes on any host
-//! unless preflight passes on all of them.
+//! unless preflight passes on all of them. When the inventory's version is
+//! newer than the running cluster's, the cluster is upgraded between the
+//! two stages (see [`crate::phases::upgrade`]), before new hosts join.
 //!
 //! The command is the list of phases in [`run`]; each phase is a file of
 //! [`crate::phases`], and the manager runs them (`--until`, `--check`,
