@@ -20,6 +20,15 @@ pub fn upgrade_lines(
             })
             .unwrap_or_else(|| "?".into())
     };
+    if schedule.steps.is_empty() {
+        return vec![
+            format!("every host of this run runs {target}"),
+            format!(
+                "not in this run, still older: {}",
+                schedule.left_out.join(", ")
+            ),
+        ];
+    }
     let versions: Vec<String> = schedule
         .steps
         .iter()
@@ -106,6 +115,20 @@ mod tests {
                 "  1. cp1 → 1.33.0 (control plane, kubeadm upgrade apply)",
                 "  2. w1 → 1.33.0, w2 → 1.33.0 (workers, kubeadm upgrade node)",
                 "not in this run, left as they are: w3",
+            ]
+        );
+        // Only hosts out of the run are behind: nothing to do but say so.
+        let mut members = members;
+        for m in members.iter_mut().filter(|m| m.name != "w3") {
+            m.kubelet = Some(v("1.33.0"));
+            m.apiserver = m.apiserver.map(|_| v("1.33.0"));
+        }
+        let s = schedule(&[v("1.33.0")], "cp1", &members, 1).unwrap();
+        assert_eq!(
+            upgrade_lines(&s, &members, v("1.33.0"), 1),
+            [
+                "every host of this run runs 1.33.0",
+                "not in this run, still older: w3"
             ]
         );
     }
