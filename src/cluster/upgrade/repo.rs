@@ -56,12 +56,15 @@ const REPO_MARK: &str = "== repository ";
 /// not be read. Read-only.
 pub fn listing_script(repos: &[(String, String)]) -> String {
     let mut s = String::from("set +e\n");
+    let kubeadm = r#"awk '/^Package: /{p=$2} /^Version: / && p=="kubeadm"{print "version " $2}'"#;
     for (minor, url) in repos {
         let base = url.trim_end_matches('/');
+        // Packages first; Packages.gz when only that is served. The error
+        // shown is the plain index's (curl's 404, a DNS failure).
         s.push_str(&format!(
             "echo {mark}{minor}\n\
-             if out=$(curl -fsSL --max-time 60 {plain} 2>&1) || out=$(curl -fsSL --max-time 60 {gz} 2>&1 | gzip -dc 2>&1); then\n\
-             printf '%s\\n' \"$out\" | awk '/^Package: /{{p=$2}} /^Version: / && p==\"kubeadm\"{{print \"version \" $2}}'\n\
+             if out=$(curl -fsSL --max-time 60 {plain} 2>&1); then printf '%s\\n' \"$out\" | {kubeadm}\n\
+             elif gz=$(curl -fsSL --max-time 60 {gz} 2>/dev/null | gzip -dc 2>/dev/null) && [ -n \"$gz\" ]; then printf '%s\\n' \"$gz\" | {kubeadm}\n\
              else printf 'error %s\\n' \"$(printf '%s' \"$out\" | tail -n1)\"; fi\n",
             mark = shell_quote(REPO_MARK),
             plain = shell_quote(&format!("{base}/Packages")),
