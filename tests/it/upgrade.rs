@@ -39,12 +39,21 @@ fn at_version(inv: &Path, from: &str, to: &str) {
 
 /// name → (kubelet version, cordoned), as the cluster reports its Nodes.
 fn nodes(lab: &Lab, cp: &str) -> Vec<(String, String, bool)> {
-    let json = lab.sh_ok(
+    try_nodes(lab, cp).unwrap_or_else(|| panic!("{cp} cannot list the nodes"))
+}
+
+/// [`nodes`], or None while the API server does not answer (it restarts
+/// during `kubeadm upgrade apply`).
+fn try_nodes(lab: &Lab, cp: &str) -> Option<Vec<(String, String, bool)>> {
+    let out = lab.sh(
         cp,
         "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o json",
     );
-    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
-    doc["items"]
+    if !out.status.success() {
+        return None;
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+    let items = doc["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -58,7 +67,8 @@ fn nodes(lab: &Lab, cp: &str) -> Vec<(String, String, bool)> {
                 n["spec"]["unschedulable"].as_bool().unwrap_or(false),
             )
         })
-        .collect()
+        .collect();
+    Some(items)
 }
 
 /// Every node at `version` and schedulable.
@@ -266,9 +276,8 @@ fn an_interrupted_upgrade_uncordons_and_the_next_apply_finishes_it() {
     let run = Background::start(&home, &args);
     // Ctrl-C once the worker is cordoned for its upgrade.
     let cordoned = wait_until(Duration::from_secs(600), || {
-        nodes(&lab, "node71")
-            .iter()
-            .any(|(n, _, c)| n == "node72" && *c)
+        try_nodes(&lab, "node71")
+            .is_some_and(|nodes| nodes.iter().any(|(n, _, c)| n == "node72" && *c))
     });
     assert!(cordoned, "node72 was never drained:\n{}", run.stdout());
     run.signal("INT");

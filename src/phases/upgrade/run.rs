@@ -174,6 +174,11 @@ impl Upgrade {
             .iter()
             .flatten()
             .any(|s| ctx.runner.limit.contains(&s.name) && (s.failed || !s.active()));
+        // An interrupted run ends Ok on the hosts it reached: the batch is
+        // unfinished all the same, and its nodes stay on the record.
+        if crate::interrupt::interrupted() {
+            return code.max(ExitCode::Interrupted);
+        }
         if code != ExitCode::Ok || failed || ctx.runner.aborted {
             return code.max(ExitCode::HostFailed);
         }
