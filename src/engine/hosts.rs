@@ -62,6 +62,16 @@ impl Runner {
         self.playbook = playbook.into();
     }
 
+    /// A host's session by name, when it is home.
+    pub fn session_named(&self, name: &str) -> Option<&HostSession> {
+        self.sessions.iter().flatten().find(|s| s.name == name)
+    }
+
+    /// A host's facts by name, when they were gathered.
+    pub fn facts_of(&self, name: &str) -> Option<&crate::facts::Facts> {
+        self.session_named(name)?.facts.as_ref()
+    }
+
     pub(super) fn session(&self, i: usize) -> &HostSession {
         self.sessions[i]
             .as_ref()

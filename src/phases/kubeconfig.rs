@@ -41,11 +41,8 @@ impl<'r> Phase<ClusterRun<'r>> for Kubeconfig {
         }
         let now = ctx
             .runner
-            .sessions
-            .iter()
-            .flatten()
-            .find(|s| s.name == plan.first_control_plane)
-            .and_then(|s| s.facts.as_ref()?.files.get(ADMIN_CONF)?.sha256.clone());
+            .facts_of(&plan.first_control_plane)
+            .and_then(|f| f.files.get(ADMIN_CONF)?.sha256.clone());
         let stored = StateDir::open_existing(&ctx.state_path)
             .ok()
             .flatten()

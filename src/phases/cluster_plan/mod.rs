@@ -93,14 +93,7 @@ fn prepare_cluster(
     name: &str,
 ) -> Result<cluster::ClusterPlan, PlanError> {
     let inv = runner.inventory.clone();
-    let facts_of = |n: &str| {
-        runner
-            .sessions
-            .iter()
-            .flatten()
-            .find(|s| s.name == n)
-            .and_then(|s| s.facts.as_ref())
-    };
+    let facts_of = |n: &str| runner.facts_of(n);
     let plan = cluster::plan(&inv, facts_of, &runner.limit)?;
     // --check writes nothing here either: missing secrets are made in
     // memory, for the plan only.

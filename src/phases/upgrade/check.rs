@@ -76,11 +76,8 @@ fn first_control_plane(runner: &Runner) -> Option<String> {
         .filter(|h| h.roles.contains(&Role::ControlPlane))
         .find(|h| {
             runner
-                .sessions
-                .iter()
-                .flatten()
-                .find(|s| s.name == h.name)
-                .and_then(|s| s.facts.as_ref()?.kube.as_ref()?.nodes.as_ref())
+                .facts_of(&h.name)
+                .and_then(|f| f.kube.as_ref()?.nodes.as_ref())
                 .is_some()
         })
         .map(|h| h.name.clone())
@@ -89,14 +86,7 @@ fn first_control_plane(runner: &Runner) -> Option<String> {
 /// The cluster's members as the first control plane and each host see them.
 fn members(ctx: &ClusterRun<'_>, first: &str) -> Vec<Member> {
     let runner = &*ctx.runner;
-    let facts_of = |n: &str| {
-        runner
-            .sessions
-            .iter()
-            .flatten()
-            .find(|s| s.name == n)
-            .and_then(|s| s.facts.as_ref())
-    };
+    let facts_of = |n: &str| runner.facts_of(n);
     let nodes = facts_of(first)
         .and_then(|f| f.kube.as_ref()?.nodes.clone())
         .unwrap_or_default();
@@ -107,7 +97,7 @@ fn members(ctx: &ClusterRun<'_>, first: &str) -> Vec<Member> {
         .iter()
         .map(|h| {
             let node = nodes.iter().find(|n| n.name == h.name);
-            let session = runner.sessions.iter().flatten().find(|s| s.name == h.name);
+            let session = runner.session_named(&h.name);
             let apiserver = facts_of(&h.name)
                 .and_then(|f| f.kube.as_ref()?.apiserver_image.clone())
                 .and_then(|image| KubeVersion::parse(image.rsplit(':').next()?));
@@ -168,19 +158,16 @@ async fn plan(ctx: &mut ClusterRun<'_>) -> Result<Option<UpgradeWork>, Vec<Probl
         title: "UPGRADE".into(),
         lines: upgrade_lines(&schedule, &members, target, max),
     });
+    // Nodes cordoned by someone else: upgraded, and left cordoned.
+    let nodes = ctx
+        .runner
+        .facts_of(&first)
+        .and_then(|f| f.kube.as_ref()?.nodes.clone())
+        .unwrap_or_default();
     let cordoned_before = members
         .iter()
         .filter(|m| !m.cordoned_by_us)
-        .filter(|m| {
-            let f = ctx
-                .runner
-                .sessions
-                .iter()
-                .flatten()
-                .find(|s| s.name == first);
-            f.and_then(|s| s.facts.as_ref()?.kube.as_ref()?.nodes.as_ref())
-                .is_some_and(|nodes| nodes.iter().any(|n| n.name == m.name && n.unschedulable))
-        })
+        .filter(|m| nodes.iter().any(|n| n.name == m.name && n.unschedulable))
         .map(|m| m.name.clone())
         .collect();
     Ok(Some(UpgradeWork {
