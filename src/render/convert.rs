@@ -49,7 +49,32 @@ pub fn yaml_key(k: &serde_yaml::Value) -> String {
         Y::Bool(b) => b.to_string(),
         Y::Number(n) => n.to_string(),
         Y::Tagged(t) => yaml_key(&t.value),
-        other => json_compact(&yaml_to_json(other)),
+        other => json_compact(&key_json(other)),
+    }
+}
+
+/// A mapping or sequence used as a key, as JSON; keys inside it that are
+/// mappings or sequences themselves show only what they are. Rendering them
+/// whole would escape each level's text once more at the next, doubling
+/// its size per level (a key nested a hundred deep would never finish).
+fn key_json(v: &serde_yaml::Value) -> Json {
+    use serde_yaml::Value as Y;
+    match v {
+        Y::Sequence(items) => Json::Array(items.iter().map(key_json).collect()),
+        Y::Mapping(m) => Json::Object(
+            m.iter()
+                .map(|(k, v)| {
+                    let key = match k {
+                        Y::Mapping(_) => "{…}".to_string(),
+                        Y::Sequence(_) => "[…]".to_string(),
+                        scalar => yaml_key(scalar),
+                    };
+                    (key, key_json(v))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => key_json(&t.value),
+        scalar => yaml_to_json(scalar),
     }
 }
 
@@ -158,6 +183,19 @@ mod tests {
             yaml_to_json(&y),
             json!({"1": "a", "true": "b", "c": "d", "e": null})
         );
+    }
+
+    #[test]
+    fn keys_nested_deep_stay_as_long_as_the_text() {
+        // `{{{…}}}`: a mapping whose key is a mapping whose key is …
+        for depth in [2usize, 20, 120] {
+            let text = format!("{}{}", "{".repeat(depth), "}".repeat(depth));
+            let y: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+            let shown = serde_json::to_string(&yaml_to_json(&y)).unwrap();
+            assert!(shown.len() < 64, "depth {depth}: {} bytes", shown.len());
+        }
+        let y: serde_yaml::Value = serde_yaml::from_str("{[a, {b: 1}]: x}").unwrap();
+        assert_eq!(yaml_to_json(&y), json!({"[\"a\",{\"b\":1}]": "x"}));
     }
 
     #[test]
