@@ -15,8 +15,9 @@
 #
 # It listens with TLS (the kubeadm-made apiserver.crt) on 0.0.0.0:6443 — so a
 # kube-vip address added later answers too — and holds the other control-plane
-# ports (127.0.0.1:10257, 127.0.0.1:10259, 2379, 2380) the way the real static
-# Pods would, so kubeadm's port preflight checks see them taken.
+# ports (127.0.0.1:10257, 127.0.0.1:10259) the way the real static Pods would,
+# so kubeadm's port preflight checks see them taken; the stacked etcd member
+# (2379 with TLS, 2380 held) is etcd_standin.py, run in this process.
 #
 # What it implements of the Kubernetes API (JSON only):
 #   - generic REST storage for any /api/v1/... and /apis/G/V/... resource
@@ -71,6 +72,7 @@ import uuid
 sys.dont_write_bytecode = True
 sys.path[:0] = [os.path.dirname(os.path.realpath(__file__)), "/usr/lib/kubestrap-standin/kubeadm"]
 import standin as s  # noqa: E402
+import etcd_standin  # noqa: E402
 
 STATEDIR = "/var/lib/kubestrap-standin/apiserver"
 CNI_DAEMONSETS = ("calico-node", "kube-flannel-ds", "cilium", "weave-net")
@@ -711,9 +713,9 @@ def main(argv):
     port = int(CONFIG.get("bindPort", 6443))
     srv = Server(("0.0.0.0", port), ctx)
     held = [hold_port("127.0.0.1", 10257), hold_port("127.0.0.1", 10259)]
-    adv = CONFIG.get("advertiseAddress")
-    if adv and not CONFIG.get("upstream"):
-        held += [hold_port("127.0.0.1", 2379), hold_port(adv, 2379), hold_port(adv, 2380)]
+    if CONFIG.get("advertiseAddress"):
+        # the stacked etcd member of this control plane (etcd_standin.py)
+        held += etcd_standin.Member(CONFIG, STATE, LOCK, save).serve(log)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
     log('"Serving securely" address="0.0.0.0:%d" standIn="kubestrap lab TEST STAND-IN kube-apiserver"%s'
         % (port, ' upstream="%s"' % CONFIG["upstream"] if CONFIG.get("upstream") else ""))

@@ -5,7 +5,9 @@
 #
 #   kubeadm_<V>-1.1_amd64.deb   /usr/bin/kubeadm (kubeadm.py), $LIB/kubeadm/apiserver.py
 #                               (the stand-in API server init starts), kubeadm_certs.py
-#                               (`kubeadm certs`), kubeadm_upgrade.py (`kubeadm upgrade`), and the kubelet
+#                               (`kubeadm certs`), kubeadm_upgrade.py (`kubeadm upgrade`), etcd_standin.py
+#                               (the stacked etcd member the API server plays), kubeadm_etcd.py
+#                               (kubeadm's etcd member steps), etcdctl.py (for `crictl exec`), and the kubelet
 #                               drop-in /usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf
 #                               Depends: cri-tools (>= 1.30.0)        [as the real 1.30/1.31]
 #   kubelet_<V>-1.1_amd64.deb   /usr/bin/kubelet (kubelet.py), kubelet.service,
@@ -15,7 +17,7 @@
 #                               Depends: kubernetes-cni (>= 1.2.0), mount, util-linux
 #                               Recommends: iptables (>= 1.8.4)       [as the real >= 1.28]
 #   kubectl_<V>-1.1_amd64.deb   /usr/bin/kubectl (kubectl.py), $LIB/kubectl/kubectl_drain.py
-#   cri-tools_<C>-1.1_amd64.deb /usr/bin/crictl stand-in (--version only)
+#   cri-tools_<C>-1.1_amd64.deb /usr/bin/crictl stand-in (--version, ps, exec)
 #   kubernetes-cni_<N>-1.1_amd64.deb  an empty /opt/cni/bin (no plugins)
 #
 # Environment: LAB_K8S_VERSIONS (space-separated, default $LAB_K8S_VERSION or
@@ -97,6 +99,11 @@ for v in $VERSIONS; do
     install -D -m 0644 "$HERE/apiserver.py" "$r$LIB/kubeadm/apiserver.py"
     install -D -m 0644 "$HERE/kubeadm_certs.py" "$r$LIB/kubeadm/kubeadm_certs.py"
     install -D -m 0644 "$HERE/kubeadm_upgrade.py" "$r$LIB/kubeadm/kubeadm_upgrade.py"
+    # the stacked etcd member the API server process plays, kubeadm's etcd
+    # steps, and the etcdctl of the etcd "image" (run by `crictl exec`)
+    install -D -m 0644 "$HERE/etcd_standin.py" "$r$LIB/kubeadm/etcd_standin.py"
+    install -D -m 0644 "$HERE/kubeadm_etcd.py" "$r$LIB/kubeadm/kubeadm_etcd.py"
+    install -D -m 0755 "$HERE/etcdctl.py" "$r$LIB/kubeadm/etcdctl.py"
     install -D -m 0644 "$HERE/pkg/10-kubeadm.conf" "$r/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
     deps=""; ((minor < 32)) && deps="cri-tools (>= 1.30.0)"
     control "$r" kubeadm "$v-$REV" admin "$deps" "" "Command-line utility for administering a Kubernetes cluster"

@@ -26,6 +26,7 @@ import standin as s  # noqa: E402
 from standin import Command, Flag, UsageError  # noqa: E402
 import kubeadm_certs  # noqa: E402
 import kubeadm_upgrade  # noqa: E402
+import kubeadm_etcd  # noqa: E402
 
 DEFAULT_REPOSITORY = "registry.k8s.io"
 # What the kubeadm binary of each minor release hard-codes (constants.go of
@@ -888,18 +889,29 @@ def write_manifests(cfg, etcd=True):
         m = static_pod(name, "%s/%s:%s" % (repo, name, v), cmd, port, host)
         s.write_private("%s/%s.yaml" % (MANIFESTS, name), s.dump_yaml(m), 0o600)
     if etcd:
-        local = (cfg["cluster"].get("etcd") or {}).get("local") or {}
-        etcd_img = "%s/etcd:%s" % (local.get("imageRepository") or repo, local.get("imageTag") or etcd_version(v))
-        cmd = ["etcd"] + flag_list({"advertise-client-urls": "https://%s:2379" % adv, "cert-file": pki + "/etcd/server.crt",
-                                    "data-dir": local.get("dataDir") or "/var/lib/etcd", "initial-advertise-peer-urls": "https://%s:2380" % adv,
-                                    "initial-cluster": "%s=https://%s:2380" % (cfg["name"], adv), "key-file": pki + "/etcd/server.key",
-                                    "listen-client-urls": "https://127.0.0.1:2379,https://%s:2379" % adv,
-                                    "listen-peer-urls": "https://%s:2380" % adv, "name": cfg["name"],
-                                    "peer-cert-file": pki + "/etcd/peer.crt", "peer-key-file": pki + "/etcd/peer.key",
-                                    "peer-trusted-ca-file": pki + "/etcd/ca.crt", "trusted-ca-file": pki + "/etcd/ca.crt"},
-                                   args_map(local.get("extraArgs"), ver))
+        write_etcd_manifest(cfg)
+
+
+def write_etcd_manifest(cfg, initial_cluster=None):
+    """etcd.yaml: a new cluster of this node, or (join) the members listed
+    with this one, as --initial-cluster with --initial-cluster-state=existing."""
+    v, repo, pki, adv, ver = cfg["version"], cfg["repo"], cfg["pki"], cfg["adv"], cfg["cluster"]["_version"]
+    local = (cfg["cluster"].get("etcd") or {}).get("local") or {}
+    etcd_img = "%s/etcd:%s" % (local.get("imageRepository") or repo, local.get("imageTag") or etcd_version(v))
+    flags = {"advertise-client-urls": "https://%s:2379" % adv, "cert-file": pki + "/etcd/server.crt",
+             "data-dir": local.get("dataDir") or "/var/lib/etcd", "initial-advertise-peer-urls": "https://%s:2380" % adv,
+             "initial-cluster": "%s=https://%s:2380" % (cfg["name"], adv), "key-file": pki + "/etcd/server.key",
+             "listen-client-urls": "https://127.0.0.1:2379,https://%s:2379" % adv,
+             "listen-peer-urls": "https://%s:2380" % adv, "name": cfg["name"],
+             "peer-cert-file": pki + "/etcd/peer.crt", "peer-key-file": pki + "/etcd/peer.key",
+             "peer-trusted-ca-file": pki + "/etcd/ca.crt", "trusted-ca-file": pki + "/etcd/ca.crt"}
+    if initial_cluster:
+        flags["initial-cluster"] = ",".join("%s=%s" % m for m in initial_cluster)
+        flags["initial-cluster-state"] = "existing"
+    else:
         say('[etcd] Creating static Pod manifest for local etcd in "%s"' % MANIFESTS)
-        s.write_private(MANIFESTS + "/etcd.yaml", s.dump_yaml(static_pod("etcd", etcd_img, cmd, 2381, "127.0.0.1", "HTTP")), 0o600)
+    cmd = ["etcd"] + flag_list(flags, args_map(local.get("extraArgs"), ver))
+    s.write_private(MANIFESTS + "/etcd.yaml", s.dump_yaml(static_pod("etcd", etcd_img, cmd, 2381, "127.0.0.1", "HTTP")), 0o600)
 
 
 def kubelet_files(kubelet_doc, cri, pause_repo, extra_args, node_ip=None):
@@ -984,7 +996,8 @@ def write_apiserver_unit(cfg, upstream=None):
     os.makedirs(STATEDIR, mode=0o700, exist_ok=True)
     os.chmod(STATEDIR, 0o700)
     s.write_private(STATEDIR + "/config.json", json.dumps({"pki": cfg["pki"], "advertiseAddress": cfg["adv"],
-                                                           "bindPort": cfg["port"], "upstream": upstream}, indent=1))
+                                                           "bindPort": cfg["port"], "upstream": upstream,
+                                                           "nodeName": cfg["name"]}, indent=1))
     s.write_private(UNIT_PATH, "# TEST STAND-IN for the kubestrap lab (not Kubernetes): plays the kube-apiserver static Pod.\n"
                     "# Started and stopped by the stand-in kubelet while %s/kube-apiserver.yaml exists.\n"
                     "[Unit]\nDescription=kubestrap lab TEST STAND-IN kube-apiserver (not Kubernetes)\n\n"
@@ -1408,7 +1421,7 @@ def cmd_join(cmd, args, fl):
                                      ("scheduler.conf", "system:kube-scheduler", (), "https://%s:%d" % (adv, cfg["port"]))):
             say('[kubeconfig] Writing "%s" kubeconfig file' % fname)
             write_kubeconfig(cfg, fname, cn, orgs, srv)
-        write_manifests(cfg)
+        write_manifests(cfg, etcd=False)  # etcd.yaml once the member is announced (control-plane-join/etcd)
         try:
             primary = tc.request("GET", "/api/v1/namespaces/kube-system/configmaps/kubestrap-standin-apiserver")["data"]["primary"]
         except (s.APIError, KeyError):
@@ -1430,6 +1443,10 @@ def cmd_join(cmd, args, fl):
     wait_kubelet(t["kubeletHealthCheck"], "kubelet-start")
     if cp is not None:
         nc = s.Client.from_kubeconfig(KDIR + "/admin.conf")
+        try:
+            kubeadm_etcd.join(nc, cfg, write_etcd_manifest, say)
+        except kubeadm_etcd.EtcdClientError as e:
+            raise PhaseError("control-plane-join/etcd", "error creating local etcd static pod manifest file: %s" % e)
         say("[control-plane-join] Using existing control plane... (TEST STAND-IN: this replica relays to %s)" % primary)
         wait_apiserver("https://%s:%d" % (adv, cfg["port"]), ca, t["controlPlaneComponentHealthCheck"])
         mark_control_plane(nc, name, nodereg.get("taints") if "taints" in nodereg else None, "control-plane-join/mark-control-plane")
@@ -1652,7 +1669,9 @@ def cmd_reset(cmd, args, fl):
     is_cp = os.path.exists(MANIFESTS + "/kube-apiserver.yaml")
     if not is_cp:
         say('W%s [reset] The kubeadm-config ConfigMap could not be fetched or this node is not a control plane' % time.strftime("%m%d %H:%M:%S"))
-    say("[reset] Deleted contents of the etcd data directory: /var/lib/etcd" if is_cp else "[reset] No etcd config found. Assuming external etcd")
+        say("[reset] No etcd config found. Assuming external etcd")
+    else:
+        reset_etcd_member()
     say("[reset] Stopping the kubelet service")
     systemctl("stop", "kubelet.service")
     release_vip()
@@ -1689,6 +1708,35 @@ def cmd_reset(cmd, args, fl):
         "If your cluster was setup to utilize IPVS, run ipvsadm --clear (or similar)\nto reset your system's IPVS tables.\n\n"
         "The reset process does not clean your kubeconfig files and you must remove them manually.\n"
         "Please, check the contents of the $HOME/.kube/config file.")
+
+
+def reset_etcd_member():
+    """remove-etcd-member: the cluster configuration comes from the kubeadm-config
+    ConfigMap (through admin.conf) and the node's advertise address from its
+    kube-apiserver manifest, as kubeadm reads them; without them only cleans up."""
+    data_dir = "/var/lib/etcd"
+    try:
+        pod = s.load_yaml_all(read(MANIFESTS + "/etcd.yaml") or "")[0]
+        data_dir = next(v["hostPath"]["path"] for v in pod["spec"]["volumes"] if v.get("name") == "etcd-data")
+    except (s.YAMLError, IndexError, KeyError, TypeError, StopIteration, AttributeError):
+        pass
+    cfg, api = None, None
+    try:
+        api = admin_client(KDIR + "/admin.conf", 10)
+        cm = api.request("GET", "/api/v1/namespaces/kube-system/configmaps/kubeadm-config")
+        cluster = (s.load_yaml_all(cm["data"]["ClusterConfiguration"]) or [{}])[0] or {}
+        pod = s.load_yaml_all(read(MANIFESTS + "/kube-apiserver.yaml"))[0]
+        flags = dict(a[2:].split("=", 1) for a in pod["spec"]["containers"][0]["command"][1:] if a.startswith("--") and "=" in a)
+        local = (cluster.get("etcd") or {}).get("local") or {}
+        cfg = {"adv": flags.get("advertise-address"), "pki": cluster.get("certificatesDir") or KDIR + "/pki",
+               "dataDir": local.get("dataDir") or "/var/lib/etcd"}
+    except (KubeadmError, s.APIError) as e:
+        warn("[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: failed to get config map: %s" % e, "reset.go:124")
+        api = e
+    except (s.YAMLError, IndexError, KeyError, TypeError, AttributeError) as e:
+        warn("[reset] Unable to fetch the kubeadm-config ConfigMap from cluster: %s" % e, "reset.go:124")
+        api = KubeadmError(str(e))
+    kubeadm_etcd.reset_phase(api, cfg, data_dir, say, warn)
 
 
 def release_vip():

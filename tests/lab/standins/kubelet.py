@@ -345,8 +345,12 @@ class Node:
                 self.registered = True
             self.client.request("PATCH", "/api/v1/nodes/%s/status" % self.name, {"status": self.node_object()["status"]})
         except s.APIError as e:
-            if e.code == 404:
-                self.registered = False
+            if e.code == 404 and self.registered:
+                # as the real kubelet: registration happens once per start; a
+                # deleted Node is not recreated until the kubelet restarts
+                s.klog("E", "kubelet_node_status.go:535", '"Error updating node status, will retry" err="error getting node \\"%s\\": nodes \\"%s\\" not found"'
+                       % (self.name, self.name))
+                return
             s.klog("E", "kubelet_node_status.go:95", '"Unable to register node with API server" err="%s" node="%s"' % (e, self.name))
 
     def node_object(self):
