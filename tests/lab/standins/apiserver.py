@@ -713,9 +713,12 @@ def main(argv):
     port = int(CONFIG.get("bindPort", 6443))
     srv = Server(("0.0.0.0", port), ctx)
     held = [hold_port("127.0.0.1", 10257), hold_port("127.0.0.1", 10259)]
-    if CONFIG.get("advertiseAddress"):
+    if CONFIG.get("advertiseAddress") and os.path.exists(os.path.join(pki, "etcd/server.crt")):
         # the stacked etcd member of this control plane (etcd_standin.py)
-        held += etcd_standin.Member(CONFIG, STATE, LOCK, save).serve(log)
+        try:
+            held += etcd_standin.Member(CONFIG, STATE, LOCK, save).serve(log)
+        except (OSError, ssl.SSLError) as e:
+            log('"etcd stand-in not started" err="%s"' % e)
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=srv.shutdown).start())
     log('"Serving securely" address="0.0.0.0:%d" standIn="kubestrap lab TEST STAND-IN kube-apiserver"%s'
         % (port, ' upstream="%s"' % CONFIG["upstream"] if CONFIG.get("upstream") else ""))
