@@ -128,12 +128,10 @@ async fn plan(ctx: &mut ClusterRun<'_>) -> Result<Option<UpgradeWork>, Vec<Probl
     let Some(steps) = upgrade::walk(target, &first, &members)? else {
         return Ok(None);
     };
-    let configured = ctx.runner.inventory.cluster.extra["kubernetes_packages"]["repository"]
-        .as_str()
-        .map_or_else(
-            || repo::default_repository(&target.minor_name()),
-            String::from,
-        );
+    let configured = super::configured_repository(&ctx.runner.inventory).map_or_else(
+        || repo::default_repository(&target.minor_name()),
+        String::from,
+    );
     let repositories: BTreeMap<String, String> = steps
         .iter()
         .map(|s| {

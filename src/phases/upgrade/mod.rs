@@ -51,7 +51,7 @@ pub fn repository_vars(
     let mut vars = serde_json::Map::new();
     if let Some(target) = crate::cluster::versions::KubeVersion::parse(version) {
         let minor = target.minor_name();
-        let url = match inv.cluster.extra["kubernetes_packages"]["repository"].as_str() {
+        let url = match configured_repository(inv) {
             Some(configured) => repo::repository_for(configured, &minor),
             None => repo::default_repository(&minor),
         };
@@ -60,6 +60,42 @@ pub fn repository_vars(
     vars
 }
 
+/// `cluster.kubernetes_packages.repository`, when the inventory sets one.
+pub fn configured_repository(inv: &crate::inventory::Inventory) -> Option<&str> {
+    inv.cluster
+        .extra
+        .get("kubernetes_packages")
+        .and_then(|p| p.get("repository"))
+        .and_then(|r| r.as_str())
+}
+
 /// The per-host variable that tells packages.yaml to leave a host's
 /// Kubernetes packages to the upgrade.
 pub const UPGRADING_VAR: &str = "kubestrap_upgrading";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// An inventory with no kubernetes_packages at all, one with a mirror.
+    #[test]
+    fn the_repository_var_with_and_without_a_mirror() {
+        let plain = "cluster:\n  kubernetes_version: \"1.32.1\"\nhosts:\n  cp1:\n    address: 10.0.0.1\n    roles: [control_plane]\n";
+        let inv = crate::inventory::parse_str(plain, Path::new("/x/inventory.yaml")).unwrap();
+        assert_eq!(configured_repository(&inv), None);
+        assert_eq!(
+            repository_vars(&inv)[REPOSITORY_VAR],
+            "https://pkgs.k8s.io/core:/stable:/v1.32/deb/"
+        );
+        let mirror = plain.replace(
+            "cluster:\n",
+            "cluster:\n  kubernetes_packages:\n    repository: http://m/core:/stable:/v1.31/deb/\n",
+        );
+        let inv = crate::inventory::parse_str(&mirror, Path::new("/x/inventory.yaml")).unwrap();
+        assert_eq!(
+            repository_vars(&inv)[REPOSITORY_VAR],
+            "http://m/core:/stable:/v1.32/deb/"
+        );
+    }
+}
