@@ -10,7 +10,9 @@
 #
 # No secret is ever on its command line: everything is read from
 #   STATEDIR/config.json  (0600) paths of the certificates, advertise address
-#   STATEDIR/state.json   (0600) every stored object (the "etcd")
+#   DATA_DIR/member/snap/db (0600) every stored object and the etcd
+#                         membership (etcd_db.py), DATA_DIR the --data-dir of
+#                         etcd.yaml (/var/lib/etcd), read when it starts
 # STATEDIR is /var/lib/kubestrap-standin/apiserver.
 #
 # It listens with TLS (the kubeadm-made apiserver.crt) on 0.0.0.0:6443 — so a
@@ -73,6 +75,7 @@ sys.dont_write_bytecode = True
 sys.path[:0] = [os.path.dirname(os.path.realpath(__file__)), "/usr/lib/kubestrap-standin/kubeadm"]
 import standin as s  # noqa: E402
 import etcd_standin  # noqa: E402
+import etcd_db  # noqa: E402
 
 STATEDIR = "/var/lib/kubestrap-standin/apiserver"
 CNI_DAEMONSETS = ("calico-node", "kube-flannel-ds", "cilium", "weave-net")
@@ -88,6 +91,8 @@ CLUSTER_SCOPED = {"nodes", "namespaces", "persistentvolumes", "clusterroles", "c
                   "podsecuritypolicies", "validatingadmissionpolicies", "validatingadmissionpolicybindings"}
 
 MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+ETCD_MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
+DB = etcd_db.db_path("/var/lib/etcd")  # the --data-dir of etcd.yaml, at start
 VERSION_INFO = s.version_info()
 LOCK = threading.RLock()
 CONFIG = {}
@@ -99,7 +104,8 @@ def log(msg):
 
 
 def save():
-    s.write_private(os.path.join(STATEDIR, "state.json"), json.dumps(STATE, indent=1, sort_keys=True))
+    os.makedirs(os.path.dirname(DB), mode=0o700, exist_ok=True)
+    s.write_private(DB, etcd_db.encode(STATE))
 
 
 def key_of(group, res, ns, name):
@@ -677,7 +683,7 @@ def deployed_version(manifest):
 
 
 def main(argv):
-    global STATEDIR, CONFIG, STATE, VERSION_INFO
+    global STATEDIR, CONFIG, STATE, VERSION_INFO, DB
     if argv:
         STATEDIR = argv[0]
     # What the kubelet started: it recreates this "Pod" when the manifest differs.
@@ -688,14 +694,23 @@ def main(argv):
         VERSION_INFO = deployed_version(manifest)
     except OSError:
         pass
+    try:  # the etcd "Pod" this process plays, and where its data lives
+        with open(ETCD_MANIFEST, "rb") as f:
+            etcd_manifest = f.read()
+        s.write_private(os.path.join(STATEDIR, "etcd-manifest.running"), etcd_manifest)
+        DB = etcd_db.db_path(etcd_db.data_dir_of(etcd_manifest.decode()))
+    except OSError:
+        pass
     with open(os.path.join(STATEDIR, "config.json")) as f:
         CONFIG = json.load(f)
     if not CONFIG.get("upstream"):
         try:
-            with open(os.path.join(STATEDIR, "state.json")) as f:
-                STATE = json.load(f)
+            STATE = etcd_db.decode(etcd_db.read_file(DB))
         except FileNotFoundError:
             save()
+        except etcd_db.DBError as e:  # as etcd, which does not start on a broken db
+            log('"etcd stand-in cannot open its database" path="%s" err="%s"' % (DB, e))
+            return 1
     pki = CONFIG["pki"]
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(os.path.join(pki, "apiserver.crt"), os.path.join(pki, "apiserver.key"))

@@ -7,7 +7,8 @@
 #                               (the stand-in API server init starts), kubeadm_certs.py
 #                               (`kubeadm certs`), kubeadm_upgrade.py (`kubeadm upgrade`), etcd_standin.py
 #                               (the stacked etcd member the API server plays), kubeadm_etcd.py
-#                               (kubeadm's etcd member steps), etcdctl.py (for `crictl exec`), and the kubelet
+#                               (kubeadm's etcd member steps), etcdctl.py (for `crictl exec`), etcd_db.py
+#                               (the db and snapshot files), /usr/local/bin/etcdutl (etcdutl.py), and the kubelet
 #                               drop-in /usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf
 #                               Depends: cri-tools (>= 1.30.0)        [as the real 1.30/1.31]
 #   kubelet_<V>-1.1_amd64.deb   /usr/bin/kubelet (kubelet.py), kubelet.service,
@@ -104,6 +105,10 @@ for v in $VERSIONS; do
     install -D -m 0644 "$HERE/etcd_standin.py" "$r$LIB/kubeadm/etcd_standin.py"
     install -D -m 0644 "$HERE/kubeadm_etcd.py" "$r$LIB/kubeadm/kubeadm_etcd.py"
     install -D -m 0755 "$HERE/etcdctl.py" "$r$LIB/kubeadm/etcdctl.py"
+    # the etcd db / snapshot format, and etcdutl where an operator's manual
+    # install puts it (the real one is not in kubeadm's packages)
+    install -D -m 0644 "$HERE/etcd_db.py" "$r$LIB/kubeadm/etcd_db.py"
+    install -D -m 0755 "$HERE/etcdutl.py" "$r/usr/local/bin/etcdutl"
     install -D -m 0644 "$HERE/pkg/10-kubeadm.conf" "$r/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"
     deps=""; ((minor < 32)) && deps="cri-tools (>= 1.30.0)"
     control "$r" kubeadm "$v-$REV" admin "$deps" "" "Command-line utility for administering a Kubernetes cluster"

@@ -14,8 +14,12 @@
 #       CONTAINER is an ID or a unique ID prefix of a running container; in the
 #       etcd container `etcdctl` runs the stand-in etcdctl shipped with the
 #       stand-in kubeadm (/usr/lib/kubestrap-standin/kubeadm/etcdctl.py), as the
-#       real etcd image carries etcdctl; the exit code is the command's. An
-#       unknown container is containerd's NotFound, exit 1.
+#       real etcd image carries etcdctl; the exit code is the command's. The
+#       command sees the container's mounts (etcd: --data-dir and the etcd
+#       certificate directory) at their host paths; other paths are the
+#       container's own file system (/var/lib/kubestrap-standin/containers/ID/
+#       rootfs), not the host's. An unknown container is containerd's
+#       NotFound, exit 1.
 # Everything else fails, saying it is a stand-in.
 import hashlib
 import json
@@ -30,6 +34,7 @@ MANIFESTS = "/etc/kubernetes/manifests"
 STANDIN_LIB = "/usr/lib/kubestrap-standin/kubeadm"
 APISERVER_UNIT = "kubestrap-standin-apiserver.service"
 APISERVER_CONFIG = "/var/lib/kubestrap-standin/apiserver/config.json"
+CONTAINERS = "/var/lib/kubestrap-standin/containers"
 # what each container's image carries, as the stand-in can play it
 BINARIES = {"etcd": {"etcdctl": "etcdctl.py"}}
 PODS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
@@ -214,7 +219,28 @@ def cmd_exec(argv):
         fatal('execing command in container: rpc error: code = Unknown desc = failed to exec in container: failed to start exec "%s": '
               'OCI runtime exec failed: exec failed: unable to start container process: exec: "%s": executable file not found in $PATH: unknown'
               % (hashlib.sha256(" ".join(cmd).encode()).hexdigest(), cmd[0]))
-    return subprocess.run(["/usr/bin/python3", os.path.join(STANDIN_LIB, script)] + cmd[1:]).returncode
+    env = dict(os.environ, **container_env(c))
+    return subprocess.run(["/usr/bin/python3", os.path.join(STANDIN_LIB, script)] + cmd[1:], env=env).returncode
+
+
+def container_env(c):
+    """What a process in the container sees of the host: its hostPath mounts
+    (for etcd: the --data-dir and the directory of --cert-file, as kubeadm's
+    etcd-data and etcd-certs volumes); any other path is the container's own
+    file system, kept under CONTAINERS/<id>/rootfs and invisible on the host."""
+    name = c["metadata"]["name"]
+    mounts = []
+    try:
+        with open(os.path.join(MANIFESTS, name + ".yaml")) as f:
+            text = f.read()
+        for flag, fn in (("--data-dir=", lambda v: v), ("--cert-file=", os.path.dirname)):
+            m = re.search(re.escape(flag) + r"(\S+)", text)
+            if m:
+                mounts.append(fn(m.group(1).strip("'\"")))
+    except OSError:
+        pass
+    return {"KUBESTRAP_STANDIN_ROOTFS": os.path.join(CONTAINERS, c["id"], "rootfs"),
+            "KUBESTRAP_STANDIN_MOUNTS": ":".join(mounts)}
 
 
 def main(argv):

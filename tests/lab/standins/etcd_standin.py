@@ -5,7 +5,7 @@
 # stand-in API server process (apiserver.py), which plays the control plane's
 # static Pods. It keeps what `etcdctl member ...` sees of a stacked etcd:
 #
-#   - the member list, in the first API server's state.json under "etcd"
+#   - the member list, in the first API server's db under "etcd"
 #     ({"clusterID", "raftTerm", "members": [{"ID", "name", "peerURLs",
 #     "clientURLs", "isLearner"}]}; IDs are random uint64 as etcd's) — created
 #     by `kubeadm init` for the node (name = node name, peer
@@ -38,8 +38,6 @@ import urllib.parse
 
 CLIENT_PORT, PEER_PORT = 2379, 2380
 VERSION = "3.5.15"
-MANIFEST = "/etc/kubernetes/manifests/etcd.yaml"
-DATA_DIR = "/var/lib/etcd"
 
 ERR_MEMBER_NOT_FOUND = "etcdserver: member not found"
 ERR_PEER_URL_EXIST = "etcdserver: Peer URLs already exists"
@@ -232,8 +230,15 @@ class Cluster:
         if path == "/standin/publish":
             self.publish(peer, body.get("name") or "", body.get("clientURLs") or [])
             return {"header": self.header(peer)}
+        if path == "/v3/maintenance/snapshot":
+            # the db as the member holds it, with the sha256 etcd appends to the stream
+            import base64
+            import etcd_db
+            blob = etcd_db.snapshot(etcd_db.encode(self.state))
+            return {"header": dict(self.header(peer), revision=self.state.get("rv", 1)), "blob": base64.b64encode(blob).decode()}
         if path == "/health":
-            return {"health": "true" if self.has_quorum() else "false", "reason": "" if self.has_quorum() else "RAFT NO LEADER"}
+            ok = self.has_quorum()
+            return {"health": "true" if ok else "false", "reason": "" if ok else "RAFT NO LEADER"}
         raise LookupError(path)
 
 
@@ -253,6 +258,12 @@ class Member:
         if self.cluster is not None and "etcd" not in state:
             state["etcd"] = new_cluster(config.get("nodeName") or socket.gethostname(), self.adv)
             save()
+        elif self.cluster is not None:
+            # publish this member's attributes (after a restore they are unset)
+            try:
+                self.cluster.publish(self.self_peer, config.get("nodeName") or socket.gethostname(), [client_url(self.adv)])
+            except EtcdError:
+                pass
 
     def db_size(self):
         return len(json.dumps(self.state.get("objects", {})))
@@ -263,11 +274,6 @@ class Member:
         ctx.load_verify_locations(os.path.join(self.pki, "etcd/ca.crt"))
         ctx.verify_mode = ssl.CERT_REQUIRED  # --client-cert-auth=true
         member = self
-        os.makedirs(os.path.join(DATA_DIR, "member"), mode=0o700, exist_ok=True)
-        note = os.path.join(DATA_DIR, "member", "TEST-STAND-IN")
-        if not os.path.exists(note):
-            with open(note, "w") as f:
-                f.write("kubestrap lab TEST STAND-IN etcd: the members live in /var/lib/kubestrap-standin/apiserver/state.json\n")
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"

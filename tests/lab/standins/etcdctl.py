@@ -19,6 +19,11 @@
 #   member remove ID "Member %16x removed from cluster %16x"; errors as etcd's
 #                    server gives them ("etcdserver: member not found", ...)
 #   endpoint health [--cluster], endpoint status [--cluster]
+#   snapshot save FILE  one endpoint only; the member's db with etcd's sha256
+#                    appended (etcd_db.py), "Snapshot saved at FILE"; FILE is
+#                    a path of the container: under a mount (the data
+#                    directory /var/lib/etcd, the etcd certificates) it is on
+#                    the host, else in the container's own file system
 import json
 import os
 import sys
@@ -77,13 +82,29 @@ def parse(argv):
     return words, fl
 
 
+def host_path(p):
+    """Where a path of the container is on the host (crictl exec tells the
+    container's mounts and root); outside a container, the path itself."""
+    root = os.environ.get("KUBESTRAP_STANDIN_ROOTFS")
+    p = os.path.normpath(os.path.join("/", p))
+    if not root:
+        return p
+    for m in filter(None, os.environ.get("KUBESTRAP_STANDIN_MOUNTS", "").split(":")):
+        if p == m or p.startswith(m.rstrip("/") + "/"):
+            return p
+    return root + p
+
+
 class Conn:
     """The client: TLS when an endpoint says https or any TLS file is given."""
 
     def __init__(self, fl):
+        fl = dict(fl)
         for n in ("cacert", "cert", "key"):
-            if fl[n] and not os.access(fl[n], os.R_OK):
-                raise Exit(EXIT_BAD_ARGS, "open %s: no such file or directory" % fl[n])
+            if fl[n]:
+                if not os.access(host_path(fl[n]), os.R_OK):
+                    raise Exit(EXIT_BAD_ARGS, "open %s: no such file or directory" % fl[n])
+                fl[n] = host_path(fl[n])
         if bool(fl["cert"]) != bool(fl["key"]):
             raise Exit(EXIT_BAD_ARGS, "KeyFile and CertFile must both be present[key: %s, cert: %s]" % (fl["key"], fl["cert"]))
         self.fl = fl
@@ -264,7 +285,42 @@ def endpoint_status(args, fl):
         raise Exit(EXIT_ERROR, "context deadline exceeded")
 
 
-COMMANDS = {("member", "list"): member_list, ("member", "remove"): member_remove, ("member", "promote"): member_promote,
+# ---------------------------------------------------------------- snapshot
+def info(caller, msg, **kw):
+    """One of etcd's zap log lines (stderr)."""
+    line = {"level": "info", "ts": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()), "caller": caller, "msg": msg}
+    line.update(kw)
+    print(json.dumps(line, separators=(",", ":")), file=sys.stderr)
+
+
+def snapshot_save(args, fl):
+    import base64
+    if len(args) != 1:
+        raise Exit(EXIT_BAD_ARGS, "snapshot save expects one argument")
+    c = Conn(fl)
+    if len(c.endpoints) != 1:
+        raise Exit(EXIT_BAD_ARGS, "snapshot must be requested to one selected node, not multiple [%s]" % " ".join(c.endpoints))
+    path = args[0]
+    part = path + ".part"
+    info("snapshot/v3_snapshot.go:65", "created temporary db file", path=part)
+    t0 = time.time()
+    info("snapshot/v3_snapshot.go:73", "fetching snapshot", endpoint=c.endpoints[0])
+    blob = base64.b64decode(c.request("/v3/maintenance/snapshot")["blob"])
+    try:
+        os.makedirs(os.path.dirname(host_path(part)), exist_ok=True)
+        with open(host_path(part), "wb") as f:
+            f.write(blob)
+        os.chmod(host_path(part), 0o600)
+        os.replace(host_path(part), host_path(path))
+    except OSError as e:
+        raise Exit(EXIT_ERROR, "could not write %s: %s" % (path, e.strerror))
+    info("snapshot/v3_snapshot.go:88", "fetched snapshot", endpoint=c.endpoints[0], size=human_bytes(len(blob)),
+         took="%.6fs" % (time.time() - t0))
+    info("snapshot/v3_snapshot.go:97", "saved", path=path)
+    print("Snapshot saved at %s" % path)
+
+
+COMMANDS = {("snapshot", "save"): snapshot_save, ("member", "list"): member_list, ("member", "remove"): member_remove, ("member", "promote"): member_promote,
             ("endpoint", "health"): endpoint_health, ("endpoint", "status"): endpoint_status}
 
 

@@ -229,38 +229,46 @@ def systemctl(*args):
     return subprocess.run(["systemctl"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-# The stand-in API server copies the manifest it started from here (what the
-# real kubelet keeps as the running Pod's spec hash).
+# The stand-in API server copies the manifests it started from here (what the
+# real kubelet keeps as the running Pods' spec hashes).
 RUNNING_MANIFEST = "/var/lib/kubestrap-standin/apiserver/manifest.running"
+RUNNING_ETCD_MANIFEST = "/var/lib/kubestrap-standin/apiserver/etcd-manifest.running"
+
+
+def read_bytes(path):
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
 
 
 def static_pods(path):
-    """The static Pods the lab can play: the stand-in API server (while
-    kube-apiserver.yaml exists; recreated when the manifest differs from the
-    one it runs, as the kubelet recreates a static Pod whose manifest changed)
-    and kube-vip (while kube-vip.yaml exists)."""
-    f = os.path.join(path, "kube-apiserver.yaml")
-    try:
-        with open(f, "rb") as fh:
-            content = fh.read()
-    except OSError:
-        content = None
+    """The static Pods the lab can play: the stand-in API server with the
+    stacked etcd member it hosts (while kube-apiserver.yaml and etcd.yaml
+    exist — the API server is of no use without its etcd; recreated when
+    either manifest differs from the one it runs, as the kubelet recreates a
+    static Pod whose manifest changed) and kube-vip (while kube-vip.yaml exists)."""
+    content = read_bytes(os.path.join(path, "kube-apiserver.yaml"))
+    etcd = read_bytes(os.path.join(path, "etcd.yaml"))
     active = systemctl("is-active", APISERVER_UNIT).stdout.strip() in ("active", "activating")
-    if content is not None and os.path.exists("/etc/systemd/system/" + APISERVER_UNIT):
-        try:
-            with open(RUNNING_MANIFEST, "rb") as fh:
-                running = fh.read()
-        except OSError:
-            running = None  # not started yet, or still starting
+    if content is not None and etcd is not None and os.path.exists("/etc/systemd/system/" + APISERVER_UNIT):
+        running, running_etcd = read_bytes(RUNNING_MANIFEST), read_bytes(RUNNING_ETCD_MANIFEST)
         if not active:
             s.klog("I", "kubelet.go:2000", '"Starting static pod" pod="kube-system/kube-apiserver" (TEST STAND-IN: %s)' % APISERVER_UNIT)
             systemctl("start", APISERVER_UNIT)
-        elif running is not None and running != content:
-            s.klog("I", "kubelet.go:2000", '"Static pod manifest changed, recreating" pod="kube-system/kube-apiserver"')
-            os.unlink(RUNNING_MANIFEST)
+        elif (running is not None and running != content) or (running_etcd is not None and running_etcd != etcd):
+            pod = "kube-apiserver" if running != content else "etcd"
+            s.klog("I", "kubelet.go:2000", '"Static pod manifest changed, recreating" pod="kube-system/%s"' % pod)
+            for f in (RUNNING_MANIFEST, RUNNING_ETCD_MANIFEST):
+                try:
+                    os.unlink(f)
+                except FileNotFoundError:
+                    pass
             systemctl("restart", APISERVER_UNIT)
-    elif content is None and active:
-        s.klog("I", "kubelet.go:2000", '"Stopping static pod" pod="kube-system/kube-apiserver"')
+    elif active:
+        pod = "kube-apiserver" if content is None else "etcd"
+        s.klog("I", "kubelet.go:2000", '"Stopping static pod" pod="kube-system/%s"' % pod)
         systemctl("stop", APISERVER_UNIT)
     kube_vip(path, content is not None)
 
