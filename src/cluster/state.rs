@@ -7,6 +7,7 @@
 //!     token.json                            {id, secret, expires_at}
 //!     certificate-key.json                  {key, uploaded_at}
 //!     kubeconfig                            admin, server = the cluster endpoint
+//!     reset-2026-12-07T15-40-12Z/           0700: what `kubestrap reset` moved aside
 //! ```
 //! Every file is 0600 and written atomically (temp file, fsync, rename), so
 //! an interrupted run leaves the old file or the new one, never half of one.
@@ -303,6 +304,50 @@ impl StateDir {
         self.file(KUBECONFIG)
     }
 
+    /// The files of a cluster that `kubestrap reset` tore down, moved into
+    /// a new `reset-<UTC time>/` beside them (0700; each file keeps its
+    /// 0600), so the next `apply` makes a new CA. Nothing is deleted; the
+    /// directories in here (earlier backups) stay where they are. Returns
+    /// the backup directory and the names moved (none: no directory made).
+    pub fn move_aside(&self, now: i64) -> Result<(PathBuf, Vec<String>), Error> {
+        let backup = self.path.join(backup_name(now));
+        let names = self.files_to_move()?;
+        if names.is_empty() || self.dry {
+            return Ok((backup, names));
+        }
+        fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&backup)
+            .map_err(io_err(&backup))?;
+        fs::set_permissions(&backup, fs::Permissions::from_mode(0o700)).map_err(io_err(&backup))?;
+        for name in &names {
+            let from = self.file(name);
+            fs::rename(&from, backup.join(name)).map_err(io_err(&from))?;
+        }
+        fs::File::open(&self.path)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&self.path))?;
+        Ok((backup, names))
+    }
+
+    /// Every plain file here, sorted by name.
+    fn files_to_move(&self) -> Result<Vec<String>, Error> {
+        let entries = match fs::read_dir(&self.path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other.map_err(io_err(&self.path))?,
+        };
+        let mut names = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io_err(&self.path))?;
+            let is_file = entry.file_type().is_ok_and(|t| !t.is_dir());
+            if let (true, Ok(name)) = (is_file, entry.file_name().into_string()) {
+                names.push(name);
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
     fn file(&self, name: &str) -> PathBuf {
         self.path.join(name)
     }
@@ -347,6 +392,18 @@ impl StateDir {
     fn ca_exists(&self) -> Error {
         Error::CaExists(self.path.clone())
     }
+}
+
+/// `reset-2026-12-07T15-40-12Z`: a backup's name, its UTC time (no colons,
+/// so it is a plain name everywhere), sorting in time order.
+pub fn backup_name(now: i64) -> String {
+    let (y, m, d, rest) = crate::utc::civil(now);
+    format!(
+        "reset-{y:04}-{m:02}-{d:02}T{:02}-{:02}-{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
 }
 
 /// `kubeconfig` with every `server:` set to `server` (kubeadm's admin.conf
@@ -653,15 +710,67 @@ mod tests {
         );
         assert!(kubeconfig_with_server("apiVersion: v1\n", "https://x").is_err());
     }
-    /// Every file under `dir` with its content, for before/after comparisons.
+    /// Every file under `dir` (not its directories) with its content, for
+    /// before/after comparisons.
     fn listing(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         let mut out = Vec::new();
         for e in fs::read_dir(dir).unwrap() {
             let p = e.unwrap().path();
-            out.push((p.clone(), fs::read(&p).unwrap()));
+            if !p.is_dir() {
+                out.push((p.clone(), fs::read(&p).unwrap()));
+            }
         }
         out.sort();
         out
+    }
+
+    #[test]
+    fn reset_moves_every_file_aside_and_deletes_nothing() {
+        let (_tmp, dir) = state();
+        let ca = dir.create_ca("lab").unwrap();
+        dir.token(NOW, HOUR).unwrap();
+        dir.certificate_key().unwrap();
+        dir.write_kubeconfig("apiVersion: v1\n").unwrap();
+        dir.write_kubeconfig_source("abc").unwrap();
+        let before = listing(dir.path());
+        // An earlier backup stays where it is.
+        fs::create_dir(dir.path().join("reset-2025-01-01T00-00-00Z")).unwrap();
+
+        // --check: says what it would move, moves nothing.
+        let dry = StateDir::open_dry(dir.path()).unwrap();
+        let (would, names) = dry.move_aside(NOW).unwrap();
+        assert_eq!(names.len(), 6, "{names:?}");
+        assert!(!would.exists());
+        assert_eq!(listing(dir.path()), before);
+
+        let (backup, moved) = dir.move_aside(NOW).unwrap();
+        assert_eq!(backup, dir.path().join("reset-2025-06-15T15-06-40Z"));
+        assert_eq!(
+            moved,
+            [
+                "ca.crt",
+                "ca.key",
+                "certificate-key.json",
+                "kubeconfig",
+                "kubeconfig.source",
+                "token.json"
+            ]
+        );
+        assert_eq!(mode(&backup), 0o700);
+        for name in &moved {
+            assert_eq!(mode(&backup.join(name)), 0o600, "{name}");
+        }
+        let after: Vec<Vec<u8>> = listing(&backup).into_iter().map(|(_, c)| c).collect();
+        let was: Vec<Vec<u8>> = before.into_iter().map(|(_, c)| c).collect();
+        assert_eq!(after, was, "every file moved whole");
+        assert!(dir.path().join("reset-2025-01-01T00-00-00Z").is_dir());
+        // The next apply makes a new CA.
+        assert_eq!(dir.ca().unwrap(), None);
+        assert_ne!(dir.create_ca("lab").unwrap().hash, ca.hash);
+        // Nothing left to move: no empty backup.
+        let (_tmp, empty) = state();
+        let (none, names) = empty.move_aside(NOW).unwrap();
+        assert!(names.is_empty() && !none.exists());
     }
 
     #[test]
