@@ -130,6 +130,9 @@ pub enum Event {
     Notice(String),
     /// An error on stderr, `error: ` before it.
     Error(String),
+    /// A question on stderr, the answer typed on the same line (reset's
+    /// "type the cluster's name").
+    Prompt(String),
 }
 
 /// What Ansible says in place of a `no_log: true` task's results.

@@ -101,6 +101,7 @@ impl Reporter for Text {
             Event::Document(d) => self.out(d),
             Event::Notice(n) => self.err(&format!("{n}\n")),
             Event::Error(e) => self.err(&format!("error: {e}\n")),
+            Event::Prompt(p) => self.err(p),
             Event::HostStatus { .. }
             | Event::HostDone { .. }
             | Event::TaskStart { .. }

@@ -400,3 +400,12 @@ fn apply_sections_lines_and_documents() {
     ];
     insta::assert_snapshot!(shown(&events, false, false));
 }
+
+#[test]
+fn a_prompt_waits_on_its_line_on_stderr() {
+    let events = [Event::Prompt("Type the cluster's name (lab): ".into())];
+    assert_eq!(
+        shown(&events, false, false),
+        "[stderr] Type the cluster's name (lab): "
+    );
+}
