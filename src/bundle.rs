@@ -17,6 +17,7 @@ pub const PLAYBOOKS: &[(&str, &str)] = &[
     ("nodes.yaml", include_str!("../playbooks/nodes.yaml")),
     ("cni.yaml", include_str!("../playbooks/cni.yaml")),
     ("upgrade.yaml", include_str!("../playbooks/upgrade.yaml")),
+    ("reset.yaml", include_str!("../playbooks/reset.yaml")),
 ];
 
 /// Templates by the name a `template:` task gives as `src`.

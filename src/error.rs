@@ -51,6 +51,14 @@ pub enum Error {
     NotAppliedYet { what: String, inventory: PathBuf },
     #[error("{}: no host has the role control_plane: there are no kubeadm certificates to look at", .0.display())]
     NoControlPlane(PathBuf),
+    /// `reset` without a terminal to ask on, and without `--yes`.
+    #[error("reset asks for the cluster's name on a terminal and stdin is none: pass --yes to reset without asking (nothing was changed)")]
+    ResetNeedsYes,
+    /// `reset`'s question answered with something else than the name.
+    #[error("the name typed is not the cluster's ({name}): nothing was reset")]
+    ResetNotConfirmed { name: String },
+    #[error("cannot read the answer from the terminal: {0}")]
+    ResetAnswer(std::io::Error),
     #[error("internal: no shipped playbook {0}")]
     NoShippedPlaybook(String),
     #[error("cannot start the async runtime: {0}")]
@@ -85,7 +93,10 @@ impl Error {
             | Error::Certificate { .. }
             | Error::State(_)
             | Error::NotAppliedYet { .. }
-            | Error::NoControlPlane(_) => ExitCode::BadInput,
+            | Error::NoControlPlane(_)
+            | Error::ResetNeedsYes
+            | Error::ResetNotConfirmed { .. }
+            | Error::ResetAnswer(_) => ExitCode::BadInput,
         }
     }
 }

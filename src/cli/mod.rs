@@ -23,6 +23,7 @@ Examples:
   kubestrap apply -i inventory.yaml
   kubestrap kubeconfig -i inventory.yaml -o ~/.kube/config
   kubestrap certs -i inventory.yaml
+  kubestrap reset -i inventory.yaml --check
   kubestrap run site.yaml -i hosts.ini --limit workers
   kubestrap completions bash \\
       > ~/.local/share/bash-completion/completions/kubestrap
@@ -159,6 +160,32 @@ date, days left and the CA that signed it. kubeadm's certificates last one
 year, its CAs ten; `kubestrap apply` warns when one has fewer than 30 days left.
 `certs renew --help` tells what a renewal does.")]
     Certs(CertsCommand),
+    /// Tear the whole cluster down (workers, then control planes), leave the hosts prepared, move the secrets aside.
+    #[command(after_help = "Examples:
+  kubestrap reset -i inventory.yaml --check
+  kubestrap reset -i inventory.yaml
+  kubestrap reset -i inventory.yaml --yes
+  kubestrap apply -i inventory.yaml
+
+First it shows the RESET block and asks for the cluster's name (cluster.name
+of the inventory, `kubernetes` when it names none); anything else stops
+before a host is touched. --yes does not ask. Without a terminal on stdin
+and without --yes it refuses at once (exit 2): a pipeline never waits on a
+question.
+Then, on every host of the inventory: the workers together, then the control
+planes one at a time, the first control plane last: `kubeadm reset -f`, the
+CNI configuration (/etc/cni/net.d, /var/lib/cni), the iptables chains of
+Kubernetes and Calico (KUBE-*, cali-*; the host's own rules stay), IPVS
+tables, root's ~/.kube/config, kube-vip's manifest and kubestrap's files
+under /etc/kubernetes. Packages stay installed and held, swap stays off,
+containerd stays: `kubestrap apply` builds a new cluster at once.
+Last, the state directory's files (CA, token, certificate key, kubeconfig)
+move to <state dir>/reset-<UTC time>/ (0700; never deleted), so that apply
+makes a new CA. When a host could not be reset (unreachable: exit 4), they
+stay, and the STATE block says which host to bring back; run reset again.
+There is no --limit: to take single nodes out, a cluster must go on
+without them, which reset does not do.")]
+    Reset(ResetArgs),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:
   kubestrap completions bash \\
@@ -349,6 +376,47 @@ pub struct ApplyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ResetArgs {
+    /// The inventory `kubestrap apply` built the cluster from.
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Do not ask for the cluster's name (for pipelines).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Say what would be done on each host and in the state directory,
+    /// change nothing (asks nothing).
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// The cluster's state directory (default: <inventory dir>/.kubestrap/<cluster name>).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// How many workers to reset at once.
+    #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub forks: u32,
+    /// Take the hosts' locks even when another run holds them (only after
+    /// making sure that run is dead: its lease ends by itself within 2 minutes).
+    #[arg(long)]
+    pub force_unlock: bool,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+impl ResetArgs {
+    fn request(self, verbose: bool) -> commands::reset::ResetRequest {
+        commands::reset::ResetRequest {
+            inventory: self.inventory,
+            state_dir: self.state_dir,
+            yes: self.yes,
+            check: self.check,
+            forks: self.forks as usize,
+            force_unlock: self.force_unlock,
+            verbose,
+            ssh: self.ssh.request(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct RunArgs {
     /// The playbook file (YAML).
     #[arg(value_name = "PLAYBOOK")]
@@ -536,6 +604,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
         }),
         Command::Apply(args) => commands::apply::run(args.request(verbose)),
         Command::Certs(certs) => commands::certs::run(certs.request(verbose)),
+        Command::Reset(args) => commands::reset::run(args.request(verbose)),
         Command::Completions { shell } => extras::print(&extras::completions(shell)),
         Command::Man => extras::print(&extras::man_page().map_err(|e| crate::Error::Io {
             path: "<man page>".into(),

@@ -7,4 +7,5 @@ pub mod connect;
 pub mod exec;
 pub mod inventory;
 pub mod kubeconfig;
+pub mod reset;
 pub mod run;

@@ -12,5 +12,6 @@ pub mod locking;
 pub mod manager;
 pub mod plays;
 pub mod preflight;
+pub mod reset;
 pub mod stage;
 pub mod upgrade;

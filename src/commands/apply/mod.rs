@@ -94,7 +94,7 @@ fn playbooks_until(until: Option<&str>) -> Result<Vec<(&'static str, &'static st
 }
 
 /// A shipped playbook, or the sysadmin's own copy from `--playbooks DIR`.
-fn load_playbook(name: &str, dir: Option<&Path>) -> Result<(Playbook, PathBuf), Error> {
+pub(crate) fn load_playbook(name: &str, dir: Option<&Path>) -> Result<(Playbook, PathBuf), Error> {
     let located =
         |errs: Vec<PlaybookError>| Error::Playbook(errs.iter().map(|e| e.to_string()).collect());
     if let Some(dir) = dir {
