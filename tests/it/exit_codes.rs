@@ -168,6 +168,9 @@ fn local_outcomes_exit_0_1_or_2_for_every_command() {
         (&["kubeconfig", "-i", bad], 2),
         (&["kubeconfig", "-i", inv, "-o", no_dir], 1),
         (&["ca-hash", ca], 2),
+        // No terminal to ask on and no --yes: refused before connecting.
+        (&["reset", "-i", inv], 2),
+        (&["reset", "-i", bad, "--yes"], 2),
         (&["completions", "bash"], 0),
         (&["completions", "tcsh"], 2),
         (&["man"], 0),

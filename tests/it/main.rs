@@ -26,7 +26,9 @@
 //! whose certificates are listed, one re-signed to end in 10 days, and
 //! renewed (certs.rs); node65-node74 are upgraded by
 //! apply (upgrade.rs: one control plane and two workers, three control
-//! planes, an interrupted upgrade, refusals and a two-minor walk).
+//! planes, an interrupted upgrade, refusals and a two-minor walk);
+//! node82-node84 are a cluster torn down by `reset` and built again
+//! (reset.rs: README's "Starting over", refusals, an unreachable worker).
 
 mod become_;
 mod certs;
@@ -49,6 +51,7 @@ mod readme;
 mod redaction;
 mod redaction_apply;
 mod release;
+mod reset;
 mod secrets;
 mod stale_token;
 mod static_ip;

@@ -71,6 +71,11 @@ const NOT_HERE: &[(&str, &str)] = &[
         "needs the Vagrant cluster's state directory; kubeconfig runs on the lab's below",
     ),
     (
+        "kubestrap reset -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts",
+        "asks for the cluster's name on a terminal; tests/it/reset.rs runs README's Starting over \
+         word for word on node82..node84, typing it",
+    ),
+    (
         "kubestrap apply -i inventory.yaml --until prepared",
         "shows a failing preflight on hosts the lab does not have (1000 MB, duplicate hostnames); \
          src/cluster/preflight/tests.rs checks those messages",
