@@ -332,12 +332,13 @@ fn reset_tears_the_cluster_down_and_apply_builds_a_new_one() {
     // A worker that cannot be reached: the others are reset, it is named,
     // exit 4, and the secrets stay until a reset reaches every host.
     lab.stop("node84");
+    let known_hosts = dir.join("known_hosts");
     let args = [
         "reset",
         "-i",
         s(&inv),
         "--known-hosts",
-        s(&dir.join("known_hosts")),
+        s(&known_hosts),
         "--yes",
         "--connect-timeout",
         "3",
