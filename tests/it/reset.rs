@@ -199,7 +199,7 @@ fn assert_torn_down_and_prepared(lab: &Lab, host: &str) {
 fn assert_all_ready(lab: &Lab) {
     let nodes = lab.sh_ok(
         CP,
-        "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes --no-headers",
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes",
     );
     for (host, _) in HOSTS {
         assert!(
