@@ -18,6 +18,7 @@ pub const PLAYBOOKS: &[(&str, &str)] = &[
     ("cni.yaml", include_str!("../playbooks/cni.yaml")),
     ("upgrade.yaml", include_str!("../playbooks/upgrade.yaml")),
     ("reset.yaml", include_str!("../playbooks/reset.yaml")),
+    ("remove.yaml", include_str!("../playbooks/remove.yaml")),
 ];
 
 /// Templates by the name a `template:` task gives as `src`.

@@ -59,6 +59,17 @@ pub enum Error {
     ResetNotConfirmed { name: String },
     #[error("cannot read the answer from the terminal: {0}")]
     ResetAnswer(std::io::Error),
+    /// A record in the state directory that kubestrap cannot read.
+    #[error("{}: {problem}", .path.display())]
+    StateRecord { path: PathBuf, problem: String },
+    /// `remove NODE` for a name neither the inventory nor the state
+    /// directory's member record knows.
+    #[error("{node}: no cluster member of this name: not in {} nor in the state directory's record of members ({})", .inventory.display(), .record.display())]
+    UnknownNode {
+        node: String,
+        inventory: PathBuf,
+        record: PathBuf,
+    },
     #[error("internal: no shipped playbook {0}")]
     NoShippedPlaybook(String),
     #[error("cannot start the async runtime: {0}")]
@@ -96,7 +107,9 @@ impl Error {
             | Error::NoControlPlane(_)
             | Error::ResetNeedsYes
             | Error::ResetNotConfirmed { .. }
-            | Error::ResetAnswer(_) => ExitCode::BadInput,
+            | Error::ResetAnswer(_)
+            | Error::StateRecord { .. }
+            | Error::UnknownNode { .. } => ExitCode::BadInput,
         }
     }
 }

@@ -24,6 +24,7 @@ Examples:
   kubestrap kubeconfig -i inventory.yaml -o ~/.kube/config
   kubestrap certs -i inventory.yaml
   kubestrap reset -i inventory.yaml --check
+  kubestrap remove node3 -i inventory.yaml --check
   kubestrap run site.yaml -i hosts.ini --limit workers
   kubestrap completions bash \\
       > ~/.local/share/bash-completion/completions/kubestrap
@@ -186,6 +187,27 @@ stay, and the STATE block says which host to bring back; run reset again.
 There is no --limit: to take single nodes out, a cluster must go on
 without them, which reset does not do.")]
     Reset(ResetArgs),
+    /// Take nodes out of the cluster: drain, kubeadm reset and clean the host, delete the Node; a dead server's node is deleted (and its etcd member removed).
+    #[command(after_help = "Examples:
+  kubestrap remove node3 -i inventory.yaml --check
+  kubestrap remove node3 -i inventory.yaml
+  kubestrap remove node2 node3 -i inventory.yaml --force
+
+A node whose host answers is drained (through a healthy control plane), then
+on the host `kubeadm reset -f` runs (on a control plane it removes its etcd
+member), and what reset leaves behind is cleaned as its output asks:
+/etc/cni/net.d, the iptables rules of the filter, nat and mangle tables,
+IPVS tables (when ipvsadm is there), /root/.kube/config, /var/lib/kubelet.
+kubeadm, kubelet and kubectl stay installed and held unless --purge. Last,
+`kubectl delete node`. A node whose host does not answer (a dead server) is
+deleted from the cluster; for a control plane its etcd member is removed
+first through a healthy control plane's etcd Pod, so a replacement with the
+same name and address joins with `kubestrap apply`.
+The node may already be gone from the inventory: the state directory
+remembers every member `apply` built. Refused before anything changes: the
+last control plane, control planes whose removal breaks etcd's quorum, a
+name that is no member. Removing a node that is gone already changes nothing.")]
+    Remove(RemoveArgs),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:
   kubestrap completions bash \\
@@ -393,10 +415,36 @@ pub struct ResetArgs {
     /// How many workers to reset at once.
     #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub forks: u32,
+pub struct RemoveArgs {
+    /// The nodes to remove, by name (as in the inventory and the cluster).
+    #[arg(value_name = "NODE", required = true)]
+    pub nodes: Vec<String>,
+    /// The inventory `kubestrap apply` built the cluster from.
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// The cluster's local state (it remembers the members); default: .kubestrap/<cluster name> beside the inventory.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Show what would happen to each node, change nothing.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// Go on when a drain cannot finish in time (a PodDisruptionBudget
+    /// blocks an eviction) and delete Pods no controller manages.
+    #[arg(long)]
+    pub force: bool,
+    /// Purge kubeadm, kubelet and kubectl instead of keeping them held at their version.
+    #[arg(long)]
+    pub purge: bool,
+    /// How long a drain may wait for its evictions.
+    #[arg(long, value_name = "DURATION", default_value = "300s")]
+    pub drain_timeout: String,
     /// Take the hosts' locks even when another run holds them (only after
     /// making sure that run is dead: its lease ends by itself within 2 minutes).
     #[arg(long)]
     pub force_unlock: bool,
+    /// Write every task's result to this JSON file (0600).
+    #[arg(long, value_name = "FILE.json")]
+    pub report: Option<PathBuf>,
     #[command(flatten)]
     pub ssh: SshArgs,
 }
@@ -605,6 +653,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
         Command::Apply(args) => commands::apply::run(args.request(verbose)),
         Command::Certs(certs) => commands::certs::run(certs.request(verbose)),
         Command::Reset(args) => commands::reset::run(args.request(verbose)),
+        Command::Remove(args) => commands::remove::run(commands::remove::RemoveRequest {
+            inventory: args.inventory,
+            nodes: args.nodes,
+            state_dir: args.state_dir,
+            check: args.check,
+            force: args.force,
+            purge: args.purge,
+            drain_timeout: args.drain_timeout,
+            force_unlock: args.force_unlock,
+            report: args.report,
+            verbose,
+            ssh: args.ssh.request(),
+        }),
         Command::Completions { shell } => extras::print(&extras::completions(shell)),
         Command::Man => extras::print(&extras::man_page().map_err(|e| crate::Error::Io {
             path: "<man page>".into(),

@@ -8,4 +8,5 @@ pub mod exec;
 pub mod inventory;
 pub mod kubeconfig;
 pub mod reset;
+pub mod remove;
 pub mod run;

@@ -112,6 +112,7 @@ pub fn run(args: ResetRequest) -> Result<ExitCode, Error> {
             plan: None,
             max_unavailable: 1,
             upgrade: None,
+            remove: None,
         };
         Manager::new(&[], phases(ResetHosts { book, base }))
             .check(args.check)

@@ -230,6 +230,8 @@ pub struct KubeNode {
     pub kubelet_version: String,
     /// `spec.unschedulable`: cordoned.
     pub unschedulable: bool,
+    /// Labelled `node-role.kubernetes.io/control-plane` (kubeadm's mark).
+    pub control_plane: bool,
 }
 
 /// What a change did to the facts, so later tasks see the host as it now is

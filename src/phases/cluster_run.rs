@@ -1,4 +1,4 @@
-//! What a cluster command's phases share: the runner, this run's settings, and what earlier phases found.
+//! What a cluster command's phases share (apply's and remove's): the runner, this run's settings, and what earlier phases found.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,6 +45,8 @@ pub struct ClusterRun<'r> {
     pub max_unavailable: usize,
     /// The upgrade this run carries out, decided before anything changes.
     pub upgrade: Option<crate::phases::upgrade::UpgradeWork>,
+    /// `remove`: what it does, decided before anything changes.
+    pub remove: Option<crate::phases::remove::RemoveWork>,
 }
 
 impl ClusterRun<'_> {

@@ -125,6 +125,13 @@ impl Lab {
         self.lab_sh_ok(&["stop", &self.dir_str(), name]);
     }
 
+    /// Host `name` back to its first boot (same name, address and host
+    /// keys, an empty disk), running or stopped before: a dead server's
+    /// replacement.
+    pub fn wipe(&self, name: &str) {
+        self.lab_sh_ok(&["wipe", &self.dir_str(), name]);
+    }
+
     /// Boots host `name` again with the same disk and host keys.
     pub fn start(&self, name: &str) {
         self.lab_sh_ok(&["start", &self.dir_str(), name]);

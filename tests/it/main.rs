@@ -29,6 +29,9 @@
 //! planes, an interrupted upgrade, refusals and a two-minor walk);
 //! node82-node84 are a cluster torn down by `reset` and built again
 //! (reset.rs: README's "Starting over", refusals, an unreachable worker).
+//! node75-node81 leave the cluster with `remove` and come back with apply
+//! (remove.rs: workers reachable, deleted from the inventory and dead,
+//! control planes behind a virtual IP; node81 is spare).
 
 mod become_;
 mod certs;
@@ -51,6 +54,7 @@ mod readme;
 mod redaction;
 mod redaction_apply;
 mod release;
+mod remove;
 mod reset;
 mod secrets;
 mod stale_token;

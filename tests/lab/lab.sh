@@ -8,6 +8,9 @@
 #   lab.sh reset LABDIR                every host back to first boot (same keys)
 #   lab.sh stop LABDIR NAME            kill one host; its address stops answering
 #   lab.sh start LABDIR NAME           boot it again with the same disk and host keys
+#   lab.sh wipe LABDIR NAME            one host back to first boot (same name,
+#                                      address and host keys; running or stopped):
+#                                      a dead server's replacement
 #   lab.sh sh LABDIR NAME -- CMD...    run CMD inside the host (exit status passed on)
 #   lab.sh status LABDIR               which hosts are running
 #   lab.sh repo                        build the cached apt repositories (once)
@@ -115,7 +118,7 @@ repo_key() {
 
 log() { printf 'lab: %s\n' "$*" >&2; }
 die() { printf 'lab: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 need_root() { [[ $(id -u) == 0 ]] || die "must run as root (network namespaces, mounts, debootstrap)"; }
 need_cmds() {
@@ -1031,6 +1034,16 @@ cmd_start() {
     log "$2 started"
 }
 
+# One host reinstalled: as `reset` does for every host, for NAME alone.
+cmd_wipe() {
+    need_root; load_lab "$1"; known_host "$2"
+    if init_pid "$2" >/dev/null; then halt_hosts kill "$2"; fi
+    teardown_host "$2"
+    reset_disk "$2"
+    start_hosts "$2"
+    log "$2 wiped and booted"
+}
+
 cmd_sh() {
     need_root; load_lab "$1"; known_host "$2"
     local name=$2
@@ -1066,6 +1079,7 @@ main() {
         reset) (($# == 1)) || usage; cmd_reset "$@" ;;
         stop) (($# == 2)) || usage; cmd_stop "$@" ;;
         start) (($# == 2)) || usage; cmd_start "$@" ;;
+        wipe) (($# == 2)) || usage; cmd_wipe "$@" ;;
         sh) (($# >= 2)) || usage; cmd_sh "$@" ;;
         status) (($# == 1)) || usage; cmd_status "$@" ;;
         -h | --help | help) usage ;;

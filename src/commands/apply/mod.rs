@@ -76,6 +76,7 @@ fn phases<'p, 'r: 'p>(upgrade: Upgrade) -> Vec<Box<dyn Phase<ClusterRun<'r>> + '
         Box::new(ClusterPlan),
         Box::new(Stage("cluster")),
         Box::new(Kubeconfig),
+        Box::new(crate::phases::members::RecordMembers),
         Box::new(locking::Unlock),
     ]
 }
@@ -204,6 +205,7 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
             plan: None,
             max_unavailable: args.max_unavailable,
             upgrade: None,
+            remove: None,
         };
         let manager = Manager::new(STAGE_NAMES, phases(upgrade))
             .check(args.check)

@@ -1,4 +1,4 @@
-//! The cluster as a control plane sees it: every Node's kubelet version and cordon, and this host's kube-apiserver image.
+//! The cluster as a control plane sees it: every Node's kubelet version, cordon and role, and this host's kube-apiserver image.
 //!
 //! Asked for by cluster commands only. On a host with admin.conf and
 //! kubectl, one `kubectl get nodes -o json` (bounded by a timeout) and a
@@ -14,6 +14,8 @@ const NODES: &str = "kube-nodes";
 const NODES_ERROR: &str = "kube-nodes-error";
 const APISERVER_IMAGE: &str = "kube-apiserver-image";
 const ADMIN_CONF: &str = "/etc/kubernetes/admin.conf";
+/// The label kubeadm puts on every control plane's Node.
+const CONTROL_PLANE_LABEL: &str = "node-role.kubernetes.io/control-plane";
 const APISERVER_MANIFEST: &str = "/etc/kubernetes/manifests/kube-apiserver.yaml";
 
 pub(crate) struct Kube;
@@ -75,6 +77,7 @@ fn parse_nodes(json: &str) -> Result<Vec<KubeNode>, String> {
                     .unwrap_or_default()
                     .to_string(),
                 unschedulable: n["spec"]["unschedulable"].as_bool().unwrap_or(false),
+                control_plane: n["metadata"]["labels"].get(CONTROL_PLANE_LABEL).is_some(),
             })
         })
         .collect())
@@ -88,7 +91,7 @@ mod tests {
     #[test]
     fn cluster_views_from_fixtures() {
         let list = r#"{"apiVersion":"v1","kind":"List","items":[
-            {"metadata":{"name":"cp1"},"spec":{},"status":{"nodeInfo":{"kubeletVersion":"v1.31.4"}}},
+            {"metadata":{"name":"cp1","labels":{"node-role.kubernetes.io/control-plane":""}},"spec":{},"status":{"nodeInfo":{"kubeletVersion":"v1.31.4"}}},
             {"metadata":{"name":"w1"},"spec":{"unschedulable":true},"status":{"nodeInfo":{"kubeletVersion":"v1.32.0"}}},
             {"metadata":{},"status":{}}]}"#;
         let asked = [FactRequest::KubeCluster];
@@ -117,6 +120,7 @@ mod tests {
             ("w1", "v1.32.0", true)
         );
         assert!(!nodes[0].unschedulable);
+        assert!(nodes[0].control_plane && !nodes[1].control_plane);
 
         // A worker: no manifest, no admin.conf, so no node list either.
         let f = read(&Kube, &[(APISERVER_IMAGE, "")], &asked).unwrap();
