@@ -145,18 +145,23 @@ fn refuse(ctx: &ClusterRun<'_>, mut lines: Vec<String>) -> Flow {
     Flow::Stop(ExitCode::HostFailed)
 }
 
-/// The first control plane (inventory order) that is not being removed and
-/// listed the Nodes in the gather; else why none could.
+/// The first control plane (inventory order, those not being removed
+/// first) that listed the Nodes in the gather; else why none could.
 fn healthy_control_plane(
     ctx: &ClusterRun<'_>,
     asked: &[String],
 ) -> Result<(String, Vec<crate::facts::KubeNode>), Vec<String>> {
     let mut why = Vec::new();
-    for host in &ctx.runner.inventory.hosts {
-        if !host.roles.contains(&crate::inventory::Role::ControlPlane) || asked.contains(&host.name)
-        {
-            continue;
-        }
+    // Control planes being removed come last: their Node list still tells
+    // the refusal (every control plane asked is the last one removed).
+    let (staying, leaving): (Vec<_>, Vec<_>) = ctx
+        .runner
+        .inventory
+        .hosts
+        .iter()
+        .filter(|h| h.roles.contains(&crate::inventory::Role::ControlPlane))
+        .partition(|h| !asked.contains(&h.name));
+    for host in staying.into_iter().chain(leaving) {
         let Some(s) = ctx
             .runner
             .sessions
