@@ -30,8 +30,8 @@
 //! node82-node84 are a cluster torn down by `reset` and built again
 //! (reset.rs: README's "Starting over", refusals, an unreachable worker).
 //! node75-node81 leave the cluster with `remove` and come back with apply
-//! (remove.rs: workers reachable, deleted from the inventory and dead,
-//! control planes behind a virtual IP; node81 is spare).
+//! (remove.rs: workers reachable, deleted from the inventory and dead;
+//! node78-node81 are kept for its control planes' test).
 
 mod become_;
 mod certs;
