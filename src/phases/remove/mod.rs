@@ -258,7 +258,9 @@ impl<'r> Phase<ClusterRun<'r>> for Remove {
                 .iter()
                 .flatten()
                 .any(|s| ctx.runner.limit.contains(&s.name) && (s.failed || !s.active()));
-            if code != ExitCode::Ok || failed || ctx.runner.aborted {
+            // The run's own code also counts the dead hosts left out of it
+            // (unreachable at connect): only the hosts of the run decide.
+            if failed || ctx.runner.aborted {
                 return Flow::Stop(code.max(ExitCode::HostFailed));
             }
             Flow::Next(ExitCode::Ok)
