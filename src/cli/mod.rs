@@ -415,6 +415,15 @@ pub struct ResetArgs {
     /// How many workers to reset at once.
     #[arg(short, long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
     pub forks: u32,
+    /// Take the hosts' locks even when another run holds them (only after
+    /// making sure that run is dead: its lease ends by itself within 2 minutes).
+    #[arg(long)]
+    pub force_unlock: bool,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct RemoveArgs {
     /// The nodes to remove, by name (as in the inventory and the cluster).
     #[arg(value_name = "NODE", required = true)]

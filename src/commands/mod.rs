@@ -7,6 +7,6 @@ pub mod connect;
 pub mod exec;
 pub mod inventory;
 pub mod kubeconfig;
-pub mod reset;
 pub mod remove;
+pub mod reset;
 pub mod run;

@@ -13,7 +13,7 @@ pub mod manager;
 pub mod members;
 pub mod plays;
 pub mod preflight;
-pub mod reset;
 pub mod remove;
+pub mod reset;
 pub mod stage;
 pub mod upgrade;

@@ -74,6 +74,8 @@ const NOT_HERE: &[(&str, &str)] = &[
         "kubestrap reset -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts",
         "asks for the cluster's name on a terminal; tests/it/reset.rs runs README's Starting over \
          word for word on node82..node84, typing it",
+    ),
+    (
         "kubestrap remove node3 -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts --check",
         "the quick start's node3 is node25 here, and the upgrade above needs it; \
          tests/it/remove.rs runs remove --check, remove and apply on node75-node77",
