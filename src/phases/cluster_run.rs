@@ -66,6 +66,30 @@ impl ClusterRun<'_> {
             .collect()
     }
 
+    /// Run `book` on the hosts of `runner.limit` with `vars` as the extra
+    /// variable `key`: the run's exit code, and whether one of those hosts
+    /// failed or was lost (or the run was aborted).
+    pub async fn run_book(
+        &mut self,
+        key: &str,
+        vars: serde_json::Value,
+        book: Arc<Playbook>,
+        base: PathBuf,
+    ) -> (crate::ExitCode, bool) {
+        let mut extra = serde_json::Map::new();
+        extra.insert(key.into(), vars);
+        self.runner.add_extra_vars(extra);
+        self.runner.switch_playbook(book, base);
+        let code = self.runner.run().await;
+        let failed = self
+            .runner
+            .sessions
+            .iter()
+            .flatten()
+            .any(|s| self.runner.limit.contains(&s.name) && (s.failed || !s.active()));
+        (code, failed || self.runner.aborted)
+    }
+
     /// Session indices of every host, in or out of `--limit`.
     pub fn all_hosts(&self) -> Vec<usize> {
         (0..self.runner.sessions.len()).collect()

@@ -246,21 +246,17 @@ impl<'r> Phase<ClusterRun<'r>> for Remove {
                 "purge": self.purge,
                 "drain_timeout": self.drain_timeout,
             });
-            let mut extra = serde_json::Map::new();
-            extra.insert("kubestrap_remove".into(), vars);
-            ctx.runner.add_extra_vars(extra);
-            ctx.runner
-                .switch_playbook(self.book.clone(), self.base.clone());
-            let code = ctx.runner.run().await;
-            let failed = ctx
-                .runner
-                .sessions
-                .iter()
-                .flatten()
-                .any(|s| ctx.runner.limit.contains(&s.name) && (s.failed || !s.active()));
+            let (code, failed) = ctx
+                .run_book(
+                    "kubestrap_remove",
+                    vars,
+                    self.book.clone(),
+                    self.base.clone(),
+                )
+                .await;
             // The run's own code also counts the dead hosts left out of it
             // (unreachable at connect): only the hosts of the run decide.
-            if failed || ctx.runner.aborted {
+            if failed {
                 return Flow::Stop(code.max(ExitCode::HostFailed));
             }
             Flow::Next(ExitCode::Ok)

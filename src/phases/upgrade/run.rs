@@ -157,29 +157,25 @@ impl Upgrade {
             "uncordon": uncordon,
             "drain_timeout": DRAIN_TIMEOUT,
         });
-        let mut extra = serde_json::Map::new();
-        extra.insert("kubestrap_upgrade".into(), vars);
-        ctx.runner.add_extra_vars(extra);
         let mut limit = batch.hosts.clone();
         if !limit.contains(&work.via) {
             limit.push(work.via.clone());
         }
         ctx.runner.limit = limit;
-        ctx.runner
-            .switch_playbook(self.book.clone(), self.base.clone());
-        let code = ctx.runner.run().await;
-        let failed = ctx
-            .runner
-            .sessions
-            .iter()
-            .flatten()
-            .any(|s| ctx.runner.limit.contains(&s.name) && (s.failed || !s.active()));
+        let (code, failed) = ctx
+            .run_book(
+                "kubestrap_upgrade",
+                vars,
+                self.book.clone(),
+                self.base.clone(),
+            )
+            .await;
         // An interrupted run ends Ok on the hosts it reached: the batch is
         // unfinished all the same, and its nodes stay on the record.
         if crate::interrupt::interrupted() {
             return code.max(ExitCode::Interrupted);
         }
-        if code != ExitCode::Ok || failed || ctx.runner.aborted {
+        if code != ExitCode::Ok || failed {
             return code.max(ExitCode::HostFailed);
         }
         if let Err(e) = cordoned::remove(&ctx.state_path, &uncordon) {
