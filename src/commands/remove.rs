@@ -9,7 +9,6 @@ use crate::cluster::state::StateDir;
 use crate::engine::{RunRequest, Session};
 use crate::inventory::{self, Host, Role};
 use crate::phases::cluster_run::ClusterRun;
-use crate::phases::lock::{self, Locks};
 use crate::phases::manager::{Manager, Phase};
 use crate::phases::members::{self, Member};
 use crate::phases::remove::{RecordRemoved, Remove, RemovePlan};
@@ -150,27 +149,13 @@ pub fn run(args: RemoveRequest) -> Result<ExitCode, Error> {
     let reach = args.ssh.reach_all(&inv)?;
     let session = Session::with_inventory(req, reach, inv, book, base)?;
     session.finish(async move |runner| {
-        let opts = runner.env.opts.clone();
-        let reporter = runner.reporter.clone();
-        let mut ctx = ClusterRun {
+        let mut ctx = ClusterRun::new(
             runner,
-            check: args.check,
-            force_unlock: args.force_unlock,
-            skip_preflight: Vec::new(),
-            worker_failure_percent: 0,
+            args.check,
+            args.force_unlock,
             state_path,
             cluster_name,
-            books: Vec::new(),
-            locks: Locks::new(lock::Me::new(), opts, reporter),
-            refused: Vec::new(),
-            gathered: Vec::new(),
-            budget: Default::default(),
-            books_run: 0,
-            plan: None,
-            max_unavailable: 1,
-            upgrade: None,
-            remove: None,
-        };
+        );
         Manager::new(&[], phases(plan, remove))
             .check(args.check)
             .run(&mut ctx)

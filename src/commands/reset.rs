@@ -13,7 +13,6 @@ use super::connect::SshRequest;
 use crate::cluster::state::StateDir;
 use crate::engine::{RunRequest, Session};
 use crate::phases::cluster_run::{ClusterRun, StageBook};
-use crate::phases::lock::{self, Locks};
 use crate::phases::manager::{Manager, Phase};
 use crate::phases::reset::{block_lines, run::ResetHosts, secrets::MoveSecrets, Order};
 use crate::phases::{connect::Connect, gather::Gather, locking};
@@ -89,31 +88,13 @@ pub fn run(args: ResetRequest) -> Result<ExitCode, Error> {
     let reach = args.ssh.reach_all(&inv)?;
     let session = Session::with_inventory(req, reach, inv, book.clone(), base.clone())?;
     session.finish(async move |runner| {
-        let opts = runner.env.opts.clone();
-        let reporter = runner.reporter.clone();
-        let mut ctx = ClusterRun {
-            runner,
-            check: args.check,
-            force_unlock: args.force_unlock,
-            skip_preflight: Vec::new(),
-            worker_failure_percent: 100,
-            state_path,
-            cluster_name: name,
-            books: vec![StageBook {
-                stage: "reset",
-                book: book.clone(),
-                base: base.clone(),
-            }],
-            locks: Locks::new(lock::Me::new(), opts, reporter),
-            refused: Vec::new(),
-            gathered: Vec::new(),
-            budget: Default::default(),
-            books_run: 0,
-            plan: None,
-            max_unavailable: 1,
-            upgrade: None,
-            remove: None,
-        };
+        let mut ctx = ClusterRun::new(runner, args.check, args.force_unlock, state_path, name);
+        ctx.worker_failure_percent = 100;
+        ctx.books = vec![StageBook {
+            stage: "reset",
+            book: book.clone(),
+            base: base.clone(),
+        }];
         Manager::new(&[], phases(ResetHosts { book, base }))
             .check(args.check)
             .run(&mut ctx)

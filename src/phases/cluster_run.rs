@@ -49,7 +49,43 @@ pub struct ClusterRun<'r> {
     pub remove: Option<crate::phases::remove::RemoveWork>,
 }
 
-impl ClusterRun<'_> {
+impl<'r> ClusterRun<'r> {
+    /// A cluster command's context on `runner`, nothing found yet: no
+    /// playbooks, no preflight skips, no worker failures allowed, workers
+    /// one at a time; the command sets what it uses beyond that.
+    pub fn new(
+        runner: &'r mut Runner,
+        check: bool,
+        force_unlock: bool,
+        state_path: PathBuf,
+        cluster_name: String,
+    ) -> Self {
+        let locks = Locks::new(
+            crate::phases::lock::Me::new(),
+            runner.env.opts.clone(),
+            runner.reporter.clone(),
+        );
+        ClusterRun {
+            runner,
+            check,
+            force_unlock,
+            skip_preflight: Vec::new(),
+            worker_failure_percent: 0,
+            state_path,
+            cluster_name,
+            books: Vec::new(),
+            locks,
+            refused: Vec::new(),
+            gathered: Vec::new(),
+            budget: Default::default(),
+            books_run: 0,
+            plan: None,
+            max_unavailable: 1,
+            upgrade: None,
+            remove: None,
+        }
+    }
+
     /// Give back every lock this run holds (bounded; idempotent).
     pub async fn release_locks(&mut self) {
         self.runner.between_tasks = None;

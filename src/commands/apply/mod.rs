@@ -27,7 +27,6 @@ use crate::cluster::preflight;
 use crate::cluster::state::StateDir;
 use crate::engine::{RunRequest, Session};
 use crate::phases::cluster_run::{ClusterRun, StageBook};
-use crate::phases::lock::{self, Locks};
 use crate::phases::manager::{self, Manager, Phase};
 use crate::phases::{
     cluster_plan::ClusterPlan,
@@ -186,27 +185,17 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
     let until = args.until.clone();
     session.finish(async move |runner| {
         runner.add_extra_vars(crate::phases::upgrade::repository_vars(&runner.inventory));
-        let opts = runner.env.opts.clone();
-        let reporter = runner.reporter.clone();
-        let mut ctx = ClusterRun {
+        let mut ctx = ClusterRun::new(
             runner,
-            check: args.check,
-            force_unlock: args.force_unlock,
-            skip_preflight: args.skip_preflight.clone(),
-            worker_failure_percent: args.max_worker_failure_percent,
+            args.check,
+            args.force_unlock,
             state_path,
             cluster_name,
-            books,
-            locks: Locks::new(lock::Me::new(), opts, reporter),
-            refused: Vec::new(),
-            gathered: Vec::new(),
-            budget: Default::default(),
-            books_run: 0,
-            plan: None,
-            max_unavailable: args.max_unavailable,
-            upgrade: None,
-            remove: None,
-        };
+        );
+        ctx.skip_preflight = args.skip_preflight.clone();
+        ctx.worker_failure_percent = args.max_worker_failure_percent;
+        ctx.books = books;
+        ctx.max_unavailable = args.max_unavailable;
         let manager = Manager::new(STAGE_NAMES, phases(upgrade))
             .check(args.check)
             .until(until.as_deref())
