@@ -30,8 +30,10 @@
 //! node82-node84 are a cluster torn down by `reset` and built again
 //! (reset.rs: README's "Starting over", refusals, an unreachable worker).
 //! node75-node81 leave the cluster with `remove` and come back with apply
-//! (remove.rs: workers reachable, deleted from the inventory and dead;
-//! node78-node81 are kept for its control planes' test).
+//! (remove.rs: workers reachable, deleted from the inventory and dead on
+//! node75-node77; node78-node80 are three control planes behind a VIP, one
+//! removed while it answers and one dead and replaced as README says, with
+//! etcd's member list checked; node81 is spare).
 
 mod become_;
 mod certs;

@@ -40,6 +40,11 @@ const APT_INSTALL: &str =
 /// starting is a race. Tests check what they built (tests/it/release.rs).
 const RUN_ALL: &[&str] = &["cargo build-static"];
 
+/// README's look at etcd's members, in "Replacing a server".
+const REMOVE_ETCD_MEMBERS: &str = "kubestrap exec -i inventory.yaml --limit cp1 -- 'crictl exec $(crictl ps --name etcd -q) etcdctl \
+     --endpoints=https://127.0.0.1:2379 --cacert=/etc/kubernetes/pki/etcd/ca.crt \
+     --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt --key=/etc/kubernetes/pki/etcd/healthcheck-client.key member list'";
+
 /// README commands (whole lines, exactly as shown) this test does not run, and why.
 const NOT_HERE: &[(&str, &str)] = &[
     (
@@ -85,6 +90,27 @@ const NOT_HERE: &[(&str, &str)] = &[
         "as above: tests/it/remove.rs removes a worker and re-adds it with apply",
     ),
     (
+        "kubestrap remove cp2 -i inventory.yaml --check",
+        "README's dead control plane: tests/it/remove.rs runs these six lines on node78-node80",
+    ),
+    (
+        "kubestrap remove cp2 -i inventory.yaml",
+        "as above (tests/it/remove.rs)",
+    ),
+    (
+        REMOVE_ETCD_MEMBERS,
+        "as above (tests/it/remove.rs)",
+    ),
+    ("ssh-keygen -R 10.0.0.12", "as above (tests/it/remove.rs)"),
+    (
+        "kubestrap apply -i inventory.yaml --check --accept-new-host-keys",
+        "as above (tests/it/remove.rs)",
+    ),
+    (
+        "kubestrap apply -i inventory.yaml --accept-new-host-keys",
+        "as above (tests/it/remove.rs)",
+    ),
+    (
         "kubestrap apply -i inventory.yaml --until prepared",
         "shows a failing preflight on hosts the lab does not have (1000 MB, duplicate hostnames); \
          src/cluster/preflight/tests.rs checks those messages",
@@ -113,21 +139,21 @@ const PRINTS: &[(&str, &[&str])] = &[
 
 /// One command README shows.
 #[derive(Debug)]
-struct Shown {
+pub(crate) struct Shown {
     /// 1-based line in README.md.
     line: usize,
-    command: String,
+    pub(crate) command: String,
     /// For `console` blocks: the output shown below the `$ ` line.
     output: Option<String>,
 }
 
-fn readme() -> String {
+pub(crate) fn readme() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The commands of README's `sh` and `console` blocks, in order.
-fn shown_commands(text: &str) -> Vec<Shown> {
+pub(crate) fn shown_commands(text: &str) -> Vec<Shown> {
     let mut out: Vec<Shown> = Vec::new();
     let mut lang: Option<String> = None;
     let mut pending = String::new();
@@ -379,9 +405,20 @@ fn readme_lab(lab: &Lab, dir: &Path) {
     std::fs::copy(lab.known_hosts(), dir.join("known_hosts")).unwrap();
 }
 
+/// A directory holding only `kubestrap` (this build's), for PATH.
+pub(crate) fn kubestrap_on_path() -> tempfile::TempDir {
+    let bin = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_kubestrap"),
+        bin.path().join("kubestrap"),
+    )
+    .unwrap();
+    bin
+}
+
 /// Runs `text` with bash as README's reader would: `kubestrap` on PATH, the
 /// clone as working directory, `home` as $HOME; bounded at 10 minutes.
-fn sh(text: &str, home: &Path, bin: &Path) -> (i32, String, String) {
+pub(crate) fn sh(text: &str, home: &Path, bin: &Path) -> (i32, String, String) {
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -436,12 +473,7 @@ fn readme_commands_run_against_the_lab() {
     let home = Home::new();
     let dir = tempfile::tempdir().unwrap();
     readme_lab(&lab, dir.path());
-    let bin = tempfile::tempdir().unwrap();
-    std::os::unix::fs::symlink(
-        env!("CARGO_BIN_EXE_kubestrap"),
-        bin.path().join("kubestrap"),
-    )
-    .unwrap();
+    let bin = kubestrap_on_path();
 
     let text = readme();
     let mut ran = 0;

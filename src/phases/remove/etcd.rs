@@ -41,18 +41,18 @@ pub fn member_id(json: &str, node: &str) -> Result<Option<String>, String> {
     Ok(None)
 }
 
-/// Remove `node`'s member through `via`; Ok when it is not a member.
-pub async fn remove_member(runner: &Runner, via: &str, node: &str) -> Result<(), StepError> {
+/// Remove `node`'s member through `via`: whether there was one to remove.
+pub async fn remove_member(runner: &Runner, via: &str, node: &str) -> Result<bool, StepError> {
     let list = step::run(runner, via, STEP, &etcdctl("member list -w json")).await?;
     let id = member_id(&list, node).map_err(|problem| StepError::Output {
         host: via.to_string(),
         step: STEP,
         problem,
     })?;
-    if let Some(id) = id {
+    if let Some(id) = &id {
         step::run(runner, via, STEP, &etcdctl(&format!("member remove {id}"))).await?;
     }
-    Ok(())
+    Ok(id.is_some())
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl<'r> Phase<ClusterRun<'r>> for RemovePlan {
             }
             let (via, nodes) = match healthy_control_plane(ctx, &self.asked) {
                 Ok(found) => found,
-                Err(lines) => return refuse(ctx, lines),
+                Err(lines) => return refuse(ctx, lines, ExitCode::HostFailed),
             };
             // A host that answers but could not be read is no dead server:
             // deleting its Node alone would see its kubelet register it again.
@@ -88,7 +88,7 @@ impl<'r> Phase<ClusterRun<'r>> for RemovePlan {
                 })
                 .collect();
             if !unread.is_empty() {
-                return refuse(ctx, unread);
+                return refuse(ctx, unread, ExitCode::HostFailed);
             }
             let answered: Vec<String> = ctx
                 .runner
@@ -102,7 +102,8 @@ impl<'r> Phase<ClusterRun<'r>> for RemovePlan {
             let inventory = &ctx.runner.inventory;
             let known = |name: &str| inventory.hosts.iter().any(|h| h.name == name);
             match plan::decide(&self.asked, &nodes, known, reachable) {
-                Err(lines) => refuse(ctx, lines),
+                // What was asked is unsafe or names no member: bad input.
+                Err(lines) => refuse(ctx, lines, ExitCode::BadInput),
                 Ok(removals) => {
                     let mut lines = vec![format!(
                         "through control plane {via}, each node's steps in order:"
@@ -135,14 +136,15 @@ impl<'r> Phase<ClusterRun<'r>> for RemovePlan {
     }
 }
 
-/// The REMOVE block with the reasons, and the run stops before changing anything.
-fn refuse(ctx: &ClusterRun<'_>, mut lines: Vec<String>) -> Flow {
+/// The REMOVE block with the reasons, and the run stops with `code`
+/// before changing anything.
+fn refuse(ctx: &ClusterRun<'_>, mut lines: Vec<String>, code: ExitCode) -> Flow {
     lines.push("refused: nothing was changed on any host".into());
     ctx.runner.emit(Event::Section {
         title: "REMOVE".into(),
         lines,
     });
-    Flow::Stop(ExitCode::HostFailed)
+    Flow::Stop(code)
 }
 
 /// The first control plane (inventory order, those not being removed
@@ -258,6 +260,28 @@ impl<'r> Phase<ClusterRun<'r>> for Remove {
             // (unreachable at connect): only the hosts of the run decide.
             if failed {
                 return Flow::Stop(code.max(ExitCode::HostFailed));
+            }
+            // kubeadm reset only warns when it cannot remove its own etcd
+            // member ("please manually remove this etcd member using
+            // etcdctl") and carries on: a member left behind is removed here.
+            for r in work.with(Action::Reset) {
+                if !r.control_plane {
+                    continue;
+                }
+                match etcd::remove_member(ctx.runner, &work.via, &r.node).await {
+                    Ok(false) => {}
+                    Ok(true) => ctx.runner.emit(Event::Warning {
+                        host: r.node.clone(),
+                        msg: format!(
+                            "kubeadm reset left its etcd member behind; removed it through {}",
+                            work.via
+                        ),
+                    }),
+                    Err(e) => {
+                        ctx.runner.emit(Event::Error(e.to_string()));
+                        return Flow::Stop(e.exit_code());
+                    }
+                }
             }
             Flow::Next(ExitCode::Ok)
         })

@@ -68,6 +68,13 @@ pub fn decide(
         .map(|r| r.node.as_str())
         .collect();
     let left = members.saturating_sub(leaving.len());
+    // The control planes that stay but do not answer still count as etcd
+    // members: those that answer must stay a majority of what is left.
+    let silent: Vec<&str> = nodes
+        .iter()
+        .filter(|n| n.control_plane && !leaving.contains(&n.name.as_str()) && !reachable(&n.name))
+        .map(|n| n.name.as_str())
+        .collect();
     if !leaving.is_empty() && left == 0 {
         refusals.push(format!(
             "{}: removing the last control plane would leave no cluster to remove it from",
@@ -79,6 +86,14 @@ pub fn decide(
             leaving.join(", "),
             leaving.len(),
             members / 2 + 1
+        ));
+    } else if !leaving.is_empty() && left - silent.len() < left / 2 + 1 {
+        refusals.push(format!(
+            "{}: etcd would keep {left} members, {} of them not answering ({}): fewer answering than its quorum of {}; remove those first",
+            leaving.join(", "),
+            silent.len(),
+            silent.join(", "),
+            left / 2 + 1
         ));
     }
     if refusals.is_empty() {
@@ -154,22 +169,30 @@ mod tests {
         );
     }
 
-    /// (control planes, asked, refused with)
+    /// (control planes, asked, hosts that do not answer, refused with)
     #[test]
     fn refusals_name_the_nodes_and_the_rule() {
-        let table: &[(usize, &[&str], Option<&str>)] = &[
-            (1, &["cp1"], Some("cp1: removing the last control plane")),
-            (3, &["cp1"], None),
-            (3, &["cp1", "cp2"], Some("removing 2 of 3 control planes leaves 1, fewer than etcd's quorum of 2")),
-            (2, &["cp2"], Some("removing 1 of 2 control planes leaves 1")),
-            (5, &["cp1", "cp2"], None),
-            (3, &["nobody"], Some("nobody: no cluster member of this name (the cluster's Nodes: cp1, cp2, cp3, w1)")),
+        type Row<'a> = (usize, &'a [&'a str], &'a [&'a str], Option<&'a str>);
+        let table: &[Row] = &[
+            (1, &["cp1"], &[], Some("cp1: removing the last control plane")),
+            (3, &["cp1", "cp2", "cp3"], &[], Some("cp1, cp2, cp3: removing the last control plane")),
+            (3, &["cp1"], &[], None),
+            (3, &["cp1", "cp2"], &[], Some("removing 2 of 3 control planes leaves 1, fewer than etcd's quorum of 2")),
+            (2, &["cp2"], &[], Some("removing 1 of 2 control planes leaves 1")),
+            (5, &["cp1", "cp2"], &[], None),
+            (3, &["nobody"], &[], Some("nobody: no cluster member of this name (the cluster's Nodes: cp1, cp2, cp3, w1)")),
+            // A dead control plane is removed first, not one that answers.
+            (3, &["cp2"], &["cp3"], Some("cp2: etcd would keep 2 members, 1 of them not answering (cp3): fewer answering than its quorum of 2; remove those first")),
+            (3, &["cp3"], &["cp3"], None),
+            (5, &["cp2"], &["cp3"], None),
+            (5, &["cp2"], &["cp3", "cp4"], Some("etcd would keep 4 members, 2 of them not answering (cp3, cp4)")),
+            (3, &["w1"], &["cp3"], None),
         ];
-        for (cps, asked, want) in table {
+        for (cps, asked, dead, want) in table {
             let mut nodes: Vec<KubeNode> =
                 (1..=*cps).map(|i| node(&format!("cp{i}"), true)).collect();
             nodes.push(node("w1", false));
-            let got = decide(&names(asked), &nodes, |_| false, |_| true);
+            let got = decide(&names(asked), &nodes, |_| false, |n| !dead.contains(&n));
             match want {
                 None => assert!(got.is_ok(), "{asked:?}: {got:?}"),
                 Some(w) => {
