@@ -701,9 +701,10 @@ boot_host() {
                fi
                exec /usr/bin/env -i container=kubestrap-lab TERM=linux PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/chroot "$r" /lib/systemd/systemd --system' \
         sh "$name" "$r" </dev/null >"$d/console.log" 2>&1 &
-    # Up to 10 s for the unshare and its child: a loaded 2-core machine
-    # booting dozens of hosts can take seconds here.
-    for ((i = 0; i < 1000; i++)); do
+    # Up to BOOT_TIMEOUT for the unshare and its child: a loaded 2-core
+    # machine booting dozens of hosts can take more than 10 s here.
+    local deadline=$((SECONDS + BOOT_TIMEOUT))
+    while ((SECONDS < deadline)); do
         if [[ -s $d/unshare.pid.tmp ]]; then
             up_pid=$(cat "$d/unshare.pid.tmp")
             if init=$(first_child "$up_pid"); then
