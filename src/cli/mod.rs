@@ -204,9 +204,10 @@ deleted from the cluster; for a control plane its etcd member is removed
 first through a healthy control plane's etcd Pod, so a replacement with the
 same name and address joins with `kubestrap apply`.
 The node may already be gone from the inventory: the state directory
-remembers every member `apply` built. Refused before anything changes: the
-last control plane, control planes whose removal breaks etcd's quorum, a
-name that is no member. Removing a node that is gone already changes nothing.")]
+remembers every member `apply` built. Refused before anything changes
+(exit 2): the last control plane, control planes whose removal breaks
+etcd's quorum (a dead control plane still counts: remove it first), a name
+that is no member. Removing a node that is gone already changes nothing.")]
     Remove(RemoveArgs),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:

@@ -1,4 +1,4 @@
-//! A dead control plane's etcd member, removed through a healthy control plane's etcd static Pod (`crictl exec … etcdctl`).
+//! A control plane's etcd member (a dead host's, or one `kubeadm reset` left behind), removed through a healthy control plane's etcd static Pod (`crictl exec … etcdctl`).
 //!
 //! kubeadm names each etcd member after its node. The member list is read
 //! as JSON (IDs are uint64 numbers there) and `member remove` takes the ID

@@ -3,14 +3,16 @@
 //! ```text
 //! remove  connect → facts (+ lock riding along) → plan (REMOVE block,
 //!         refusals) → lock → etcd members of unreachable control planes
-//!         → playbooks/remove.yaml → member record → unlock
+//!         → playbooks/remove.yaml → etcd members a reset left behind
+//!         → member record → unlock
 //! ```
 //! [`plan::decide`] is the pure decision; [`RemovePlan`] finds a healthy
 //! control plane in the facts (its `kube` fact lists every Node), prints
 //! the REMOVE block and refuses, one line each, before anything changes.
 //! [`Remove`] removes the etcd members of control planes whose host is
 //! dead ([`etcd`]) and runs playbooks/remove.yaml: drain, reset and clean
-//! the reachable hosts, delete every Node.
+//! the reachable hosts, delete every Node; then it makes sure each reset
+//! control plane's member is gone (kubeadm reset only warns when it is not).
 
 pub mod etcd;
 pub mod plan;
