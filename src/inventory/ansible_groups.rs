@@ -3,15 +3,18 @@
 //! Both Ansible parsers fill an [`AnsibleTree`]; [`AnsibleTree::resolve`] then
 //! applies Ansible's rules (as `ansible-inventory --list` shows them) to
 //! produce kubestrap's model: vars of `all` < parent groups < child groups
-//! (by depth, `ansible_group_priority`, then name) < host vars.
+//! (by depth, `ansible_group_priority`, then name) < host vars, with the
+//! `group_vars/` and `host_vars/` directories' layers between them.
 
 use super::collect::{Located, Problems};
 use super::model::{ClusterSpec, Format, Host, Inventory};
 use super::roles::roles_of;
 use super::values::{self, ValueError};
+use super::var_dirs::VarDirs;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 /// `all` vars that fill the cluster spec. Later entries win, so kubestrap's own
 /// name beats kubespray's when both are set.
@@ -47,6 +50,8 @@ pub struct Var {
     pub line: usize,
     /// Set on a group: a mistake in it is reported once, not once per host.
     pub from_group: bool,
+    /// The vars file it was written in, when not the inventory itself.
+    pub file: Option<Arc<Path>>,
 }
 
 #[derive(Default)]
@@ -205,10 +210,12 @@ impl AnsibleTree {
     }
 
     /// Apply Ansible's rules and build the model.
+    /// `dirs` holds the `group_vars/` and `host_vars/` layers (see [`VarDirs`]).
     pub fn resolve(
         mut self,
         path: &Path,
         format: Format,
+        dirs: &mut VarDirs,
         problems: &mut Problems,
     ) -> (Inventory, Located) {
         self.reconcile();
@@ -220,13 +227,7 @@ impl AnsibleTree {
             let member_of = self.groups_of(&def.name);
             let mut order: Vec<&String> = member_of.iter().collect();
             order.sort_by_key(|g| (depth.get(*g).copied().unwrap_or(0), self.priority(g), *g));
-            let mut merged: BTreeMap<String, Var> = BTreeMap::new();
-            for g in order {
-                if let Some(grp) = self.groups.get(g) {
-                    merged.extend(grp.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
-                }
-            }
-            merged.extend(def.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+            let merged = self.host_vars(def, &order, dirs, problems);
 
             let mut host = Host {
                 name: def.name.clone(),
@@ -235,27 +236,31 @@ impl AnsibleTree {
                 line: def.line,
                 ..Default::default()
             };
-            for v in merged.values().filter(|v| v.from_group) {
+            for v in merged.values().filter(|v| v.from_group && v.file.is_none()) {
                 located.mark_shared(v.line);
             }
-            let fail = |var: &Var, msg: ValueError, problems: &mut Problems| {
-                if var.from_group {
-                    problems.push_once(var.line, msg);
-                } else {
-                    problems.push(var.line, Some(&def.name), msg);
+            let fail = |var: &Var, msg: ValueError, problems: &mut Problems| match &var.file {
+                Some(file) => problems.push_once_in(file, var.line, msg),
+                None if var.from_group => problems.push_once(var.line, msg),
+                None => problems.push(var.line, Some(&def.name), msg),
+            };
+            // Lines in the inventory itself; a vars file's problems name their own.
+            let mut set_line = |key: &str, v: &Var| {
+                if v.file.is_none() {
+                    located.set_host(&def.name, key, v.line);
                 }
             };
             // Ansible's aliases: the ansible_ssh_* spelling loses to the modern one.
             let pick = |a: &str, b: &str| merged.get(a).or_else(|| merged.get(b));
             if let Some(v) = pick("ansible_host", "ansible_ssh_host") {
-                located.set_host(&def.name, "address", v.line);
+                set_line("address", v);
                 match values::string("ansible_host", &v.value) {
                     Ok(s) => host.address = Some(s),
                     Err(e) => fail(v, e, problems),
                 }
             }
             if let Some(v) = pick("ansible_port", "ansible_ssh_port") {
-                located.set_host(&def.name, "port", v.line);
+                set_line("port", v);
                 match values::port(&v.value) {
                     Ok(p) => host.port = Some(p),
                     Err(e) => fail(v, e, problems),
@@ -268,7 +273,7 @@ impl AnsibleTree {
                 }
             }
             if let Some(v) = merged.get("ansible_ssh_private_key_file") {
-                located.set_host(&def.name, "identity_file", v.line);
+                set_line("identity_file", v);
                 match values::string("ansible_ssh_private_key_file", &v.value) {
                     Ok(s) => {
                         located.set_identity_written(&def.name, &s);
@@ -303,7 +308,7 @@ impl AnsibleTree {
             hosts.push(host);
         }
 
-        let cluster = self.cluster_spec(&mut located, problems);
+        let cluster = self.cluster_spec(dirs, &mut located, problems);
         let mut groups = BTreeMap::new();
         for name in self.groups.keys() {
             let members = hosts
@@ -321,6 +326,45 @@ impl AnsibleTree {
             groups,
         };
         (inv, located)
+    }
+
+    /// A host's variables, lowest precedence first, as Ansible's
+    /// VariableManager merges them: the inventory file's `all` and groups
+    /// (parents before children), `group_vars/all` of each directory, the
+    /// other groups' `group_vars/` of each directory, the host's own vars in
+    /// the file, then its `host_vars/` of each directory. `order` is the
+    /// host's groups sorted as Ansible sorts them, `all` first.
+    fn host_vars(
+        &self,
+        def: &HostDef,
+        order: &[&String],
+        dirs: &mut VarDirs,
+        problems: &mut Problems,
+    ) -> BTreeMap<String, Var> {
+        let mut merged: BTreeMap<String, Var> = BTreeMap::new();
+        for g in order {
+            if let Some(grp) = self.groups.get(*g) {
+                // Ansible takes it as the group's priority, not as a variable.
+                let vars = grp
+                    .vars
+                    .iter()
+                    .filter(|(k, _)| *k != "ansible_group_priority");
+                merged.extend(vars.map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+        for d in 0..dirs.len() {
+            merged.extend(dirs.group(d, "all", problems).clone());
+        }
+        for d in 0..dirs.len() {
+            for g in order.iter().filter(|g| g.as_str() != "all") {
+                merged.extend(dirs.group(d, g, problems).clone());
+            }
+        }
+        merged.extend(def.vars.iter().map(|(k, v)| (k.clone(), v.clone())));
+        for d in 0..dirs.len() {
+            merged.extend(dirs.host(d, &def.name, problems).clone());
+        }
+        merged
     }
 
     /// Ansible's reconcile step: top-level groups hang off `all`, and
@@ -406,23 +450,39 @@ impl AnsibleTree {
         out
     }
 
-    fn cluster_spec(&self, located: &mut Located, problems: &mut Problems) -> ClusterSpec {
+    /// From the vars of `all`: the inventory's, then every `group_vars/all`.
+    fn cluster_spec(
+        &self,
+        dirs: &mut VarDirs,
+        located: &mut Located,
+        problems: &mut Problems,
+    ) -> ClusterSpec {
         let mut spec = ClusterSpec::default();
-        let Some(all) = self.groups.get("all") else {
-            return spec;
-        };
+        let mut all: BTreeMap<String, Var> = self
+            .groups
+            .get("all")
+            .map(|g| g.vars.clone())
+            .unwrap_or_default();
+        for d in 0..dirs.len() {
+            all.extend(dirs.group(d, "all", problems).clone());
+        }
         for (var, field) in CLUSTER_VARS {
-            let Some(v) = all.vars.get(*var) else {
+            let Some(v) = all.get(*var) else {
                 continue;
             };
-            located.set_cluster(field, v.line);
+            if v.file.is_none() {
+                located.set_cluster(field, v.line);
+            }
             // INI turns `kube_version=1.31` into a float; a version is text.
             let text = match &v.value {
                 Value::Number(n) => n.to_string(),
                 other => match values::string(var, other) {
                     Ok(s) => s,
                     Err(e) => {
-                        problems.push(v.line, None, e);
+                        match &v.file {
+                            Some(file) => problems.push_in(file, v.line, None, e),
+                            None => problems.push(v.line, None, e),
+                        }
                         continue;
                     }
                 },

@@ -82,6 +82,7 @@ pub fn parse(text: &str, problems: &mut Problems) -> AnsibleTree {
                         value: ini_value::parse(v.trim()),
                         line: line_no,
                         from_group: true,
+                        file: None,
                     };
                     tree.set_group_var(&group, k.trim(), var);
                 }
@@ -268,6 +269,7 @@ fn host_line(
             value: p,
             line: line_no,
             from_group: false,
+            file: None,
         });
         tree.add_host(name, group, line_no, port);
         for (k, v) in &vars {
@@ -275,6 +277,7 @@ fn host_line(
                 value: v.clone(),
                 line: line_no,
                 from_group: false,
+                file: None,
             };
             tree.set_host_var(name, k, var);
         }

@@ -110,6 +110,7 @@ impl Reader {
                             value: yaml_to_json(vv),
                             line: self.line(&vpath),
                             from_group: true,
+                            file: None,
                         };
                         self.tree.set_group_var(name, &var_name, var);
                     }
@@ -166,6 +167,7 @@ impl Reader {
                     value,
                     line,
                     from_group: false,
+                    file: None,
                 });
                 self.tree.add_host(name, group, line, port);
                 for (vk, vv) in vars.into_iter().flatten() {
@@ -176,6 +178,7 @@ impl Reader {
                         value: yaml_to_json(vv),
                         line: self.line(&vpath),
                         from_group: false,
+                        file: None,
                     };
                     self.tree.set_host_var(name, &var_name, var);
                 }

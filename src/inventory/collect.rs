@@ -27,8 +27,20 @@ impl Problems {
     }
 
     pub fn push(&mut self, line: usize, host: Option<&str>, message: impl ToString) {
+        let file = self.file.clone();
+        self.push_in(&file, line, host, message);
+    }
+
+    /// A problem in another file than the inventory (a `group_vars/` file).
+    pub fn push_in(
+        &mut self,
+        file: &Path,
+        line: usize,
+        host: Option<&str>,
+        message: impl ToString,
+    ) {
         self.list.push(Problem {
-            file: self.file.clone(),
+            file: file.to_path_buf(),
             line,
             host: host.map(str::to_string),
             message: message.to_string(),
@@ -38,13 +50,19 @@ impl Problems {
     /// For a setting shared by many hosts (defaults, group vars): report it
     /// once, on its own line, rather than once per host.
     pub fn push_once(&mut self, line: usize, message: impl ToString) {
+        let file = self.file.clone();
+        self.push_once_in(&file, line, message);
+    }
+
+    /// [`Problems::push_once`] for a setting in another file.
+    pub fn push_once_in(&mut self, file: &Path, line: usize, message: impl ToString) {
         let message = message.to_string();
         let seen = self
             .list
             .iter()
-            .any(|p| p.line == line && p.host.is_none() && p.message == message);
+            .any(|p| p.file == file && p.line == line && p.host.is_none() && p.message == message);
         if !seen {
-            self.push(line, None, message);
+            self.push_in(file, line, None, message);
         }
     }
 
@@ -52,9 +70,14 @@ impl Problems {
         self.list.is_empty()
     }
 
-    /// In file order, problems without a line last; ties keep discovery order.
+    /// The inventory's problems first, then other files' by name; each in
+    /// line order, problems without a line last; ties keep discovery order.
     pub fn into_sorted(mut self) -> Vec<Problem> {
-        self.list.sort_by_key(|p| (p.line == 0, p.line));
+        let main = self.file.clone();
+        self.list.sort_by(|a, b| {
+            let key = |p: &Problem| (p.file != main, p.file.clone(), p.line == 0, p.line);
+            key(a).cmp(&key(b))
+        });
         self.list
     }
 }

@@ -19,6 +19,7 @@ mod roles;
 mod show;
 mod validate;
 mod values;
+mod var_dirs;
 
 #[cfg(test)]
 mod tests;
@@ -32,6 +33,7 @@ use collect::Problems;
 use detect::Detected;
 use std::fmt;
 use std::path::{Path, PathBuf};
+use var_dirs::VarDirs;
 
 /// One problem found in an inventory, located by file and line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,8 +59,18 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Read, parse and validate the inventory at `path`.
+/// Read, parse and validate the inventory at `path`, with the
+/// `group_vars/` and `host_vars/` directories beside it.
 pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
+    load_for_playbook(path, None)
+}
+
+/// [`load`] for a run of the playbook in `playbook_dir`: its `group_vars/`
+/// and `host_vars/` win over the inventory's, as in Ansible.
+pub fn load_for_playbook(
+    path: &Path,
+    playbook_dir: Option<&Path>,
+) -> Result<Inventory, Vec<Problem>> {
     let mut problems = Problems::new(path);
     let text = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -71,7 +83,20 @@ pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
         problems.push(0, None, "inventory is not valid UTF-8 text");
         return Err(problems.into_sorted());
     };
-    parse_str(&text, path)
+    let inventory_dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut dirs = VarDirs::new(
+        [Some(inventory_dir), playbook_dir.map(Path::to_path_buf)]
+            .into_iter()
+            .flatten(),
+    );
+    let mut problems = Problems::new(path);
+    match parse_text(&text, detect::detect(&text), path, &mut dirs, &mut problems) {
+        Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
+        _ => Err(problems.into_sorted()),
+    }
 }
 
 /// Parse and validate inventory `text` as [`load`] does once the file is
@@ -79,7 +104,8 @@ pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
 /// files. The fuzz targets (fuzz/) and tests/it/hostile start here.
 pub fn parse_str(text: &str, path: &Path) -> Result<Inventory, Vec<Problem>> {
     let mut problems = Problems::new(path);
-    match parse_text(text, detect::detect(text), path, &mut problems) {
+    let mut dirs = VarDirs::default();
+    match parse_text(text, detect::detect(text), path, &mut dirs, &mut problems) {
         Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
         _ => Err(problems.into_sorted()),
     }
@@ -102,7 +128,7 @@ pub fn parse_str_as(format: Format, text: &str, path: &Path) -> Result<Inventory
         }
     };
     let mut problems = Problems::new(path);
-    match parse_text(text, detected, path, &mut problems) {
+    match parse_text(text, detected, path, &mut VarDirs::default(), &mut problems) {
         Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
         _ => Err(problems.into_sorted()),
     }
@@ -131,11 +157,13 @@ fn with_role_groups(mut inv: Inventory) -> Inventory {
 }
 
 /// Parse and validate already-read, already-detected text; `path` names the
-/// file in problems and anchors relative identity files.
+/// file in problems and anchors relative identity files. `dirs` are the
+/// `group_vars/`/`host_vars/` layers of the Ansible formats.
 fn parse_text(
     text: &str,
     detected: Detected,
     path: &Path,
+    dirs: &mut VarDirs,
     problems: &mut Problems,
 ) -> Option<Inventory> {
     let (inv, located) = match detected {
@@ -147,11 +175,14 @@ fn parse_text(
             return None;
         }
         Detected::Kubestrap(map) => kubestrap_yaml::parse(&map, text, path, problems),
-        Detected::AnsibleYaml(map) => {
-            ansible_yaml::parse(&map, text, problems).resolve(path, Format::AnsibleYaml, problems)
-        }
+        Detected::AnsibleYaml(map) => ansible_yaml::parse(&map, text, problems).resolve(
+            path,
+            Format::AnsibleYaml,
+            dirs,
+            problems,
+        ),
         Detected::AnsibleIni => {
-            ansible_ini::parse(text, problems).resolve(path, Format::AnsibleIni, problems)
+            ansible_ini::parse(text, problems).resolve(path, Format::AnsibleIni, dirs, problems)
         }
     };
     validate::validate(&inv, &located, problems);
