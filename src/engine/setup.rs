@@ -96,7 +96,7 @@ impl Session {
             reporter.push(json.clone());
             (path, json)
         });
-        let runner = Runner {
+        let mut runner = Runner {
             env: Arc::new(env),
             playbook,
             inventory: Arc::new(inv),
@@ -109,6 +109,9 @@ impl Session {
             aborted: false,
             between_tasks: None,
         };
+        // Every host's inventory vars are in `hostvars` from the start, for
+        // plays that gather no facts too.
+        runner.refresh_hostvars();
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()

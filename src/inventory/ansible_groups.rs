@@ -300,11 +300,12 @@ impl AnsibleTree {
                     Err(e) => fail(v, e, problems),
                 }
             }
-            host.vars = merged
+            let (connection, other): (Vec<_>, Vec<_>) = merged
                 .into_iter()
-                .filter(|(k, _)| !CONNECTION_VARS.contains(&k.as_str()))
                 .map(|(k, v)| (k, v.value))
-                .collect();
+                .partition(|(k, _)| CONNECTION_VARS.contains(&k.as_str()));
+            host.connection_vars = connection.into_iter().collect();
+            host.vars = other.into_iter().collect();
             hosts.push(host);
         }
 

@@ -280,6 +280,7 @@ impl Reader<'_> {
                 Ok(()) => {}
             }
         }
+        host.connection_vars = host.ansible_connection_vars();
         host
     }
 

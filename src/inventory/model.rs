@@ -67,12 +67,44 @@ pub struct Host {
     pub network: Option<NetworkSettings>,
     /// All other variables, merged with group vars as Ansible merges them.
     pub vars: BTreeMap<String, serde_json::Value>,
+    /// The connection variables (`ansible_host`, `ansible_ssh_port`,
+    /// `ansible_become`, …) as the inventory set them, for `hostvars`; the
+    /// fields above are what they mean.
+    #[serde(skip)]
+    pub connection_vars: BTreeMap<String, serde_json::Value>,
     /// 1-based line of the host's definition in the inventory file.
     #[serde(skip)]
     pub line: usize,
 }
 
 impl Host {
+    /// The connection fields under the names an Ansible inventory gives
+    /// them (kubestrap's format writes them as `address`, `port`, …).
+    pub fn ansible_connection_vars(&self) -> BTreeMap<String, serde_json::Value> {
+        use serde_json::Value;
+        let mut v = BTreeMap::new();
+        let mut put = |k: &str, val: Option<Value>| {
+            if let Some(val) = val {
+                v.insert(k.to_string(), val);
+            }
+        };
+        put("ansible_host", self.address.clone().map(Value::from));
+        put("ansible_port", self.port.map(Value::from));
+        put("ansible_user", self.user.clone().map(Value::from));
+        put(
+            "ansible_ssh_private_key_file",
+            self.identity_file
+                .as_ref()
+                .map(|p| Value::from(p.display().to_string())),
+        );
+        put("ansible_become", Some(Value::from(self.become_)));
+        put(
+            "ansible_become_user",
+            self.become_user.clone().map(Value::from),
+        );
+        v
+    }
+
     /// The address the SSH layer should dial, before ~/.ssh/config is applied.
     pub fn ssh_target(&self) -> &str {
         self.address.as_deref().unwrap_or(&self.name)

@@ -532,7 +532,11 @@ fn group_vars_all_fills_the_cluster_and_the_playbook_dir_counts_only_when_given(
     assert_eq!(alone.cluster.pod_subnet, None);
     let w2 = alone.host("w2").unwrap();
     assert_eq!(w2.vars["x"], json!(2), "inventory group_vars/kube_node/");
-    assert_eq!(w2.vars["shared"], json!("inv-gv-node-a"), "child group over parent");
+    assert_eq!(
+        w2.vars["shared"],
+        json!("inv-gv-node-a"),
+        "child group over parent"
+    );
 }
 
 #[test]

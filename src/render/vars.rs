@@ -12,7 +12,9 @@ use super::error::ExtraVarsError;
 use crate::inventory::{ClusterSpec, Host, Inventory, Role};
 
 /// Inventory-derived variables of one host: its own vars, the connection
-/// settings Ansible exposes under their `ansible_*` names, and kubestrap's
+/// settings under their `ansible_*` names (as the inventory wrote them, and
+/// `ansible_host`, `ansible_port`, `ansible_user` whatever alias set them),
+/// and kubestrap's
 /// own: `kubestrap_cluster` (the cluster settings), `kubestrap_roles`,
 /// `kubestrap_network` (the host's static network settings, or none) and
 /// `node_ip` (the node's cluster address, when known).
@@ -20,6 +22,7 @@ pub fn inventory_vars(host: &Host, cluster: &ClusterSpec) -> Map<String, Json> {
     let mut v: Map<String, Json> = host
         .vars
         .iter()
+        .chain(&host.connection_vars)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
     let mut set = |k: &str, val: Option<Json>| {
@@ -212,6 +215,85 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("-e @/nonexistent/x.yaml:"));
+    }
+
+    /// (inventory, host, variable, what hostvars shows as JSON; None:
+    /// undefined). INI values stay text unless Python would read them as
+    /// a literal, as ansible-inventory shows them.
+    const CONNECTION_CASES: &[(&str, &str, &str, Option<&str>)] = &[
+        (
+            "[kube_control_plane]\ncp1 ansible_ssh_host=10.0.0.1 ansible_ssh_port=2200",
+            "cp1",
+            "ansible_ssh_host",
+            Some("\"10.0.0.1\""),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ansible_ssh_host=10.0.0.1",
+            "cp1",
+            "ansible_host",
+            Some("\"10.0.0.1\""),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ansible_ssh_port=2200",
+            "cp1",
+            "ansible_ssh_port",
+            Some("2200"),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ansible_ssh_port=2200",
+            "cp1",
+            "ansible_port",
+            Some("2200"),
+        ),
+        (
+            "[kube_control_plane]\ncp1\n[all:vars]\nansible_become=true",
+            "cp1",
+            "ansible_become",
+            Some("\"true\""),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ansible_become_user=ops",
+            "cp1",
+            "ansible_become_user",
+            Some("\"ops\""),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ansible_ssh_private_key_file=/dev/null",
+            "cp1",
+            "ansible_ssh_private_key_file",
+            Some("\"/dev/null\""),
+        ),
+        (
+            "[kube_control_plane]\ncp1 ip=10.1.0.1",
+            "cp1",
+            "ip",
+            Some("\"10.1.0.1\""),
+        ),
+        ("[kube_control_plane]\ncp1", "cp1", "ansible_become", None),
+        // kubestrap's own format: its fields under Ansible's names.
+        (
+            "hosts:\n  cp1:\n    address: 10.0.0.1\n    become: true\n    roles: [control_plane]",
+            "cp1",
+            "ansible_become",
+            Some("true"),
+        ),
+        (
+            "hosts:\n  cp1:\n    address: 10.0.0.1\n    roles: [control_plane]",
+            "cp1",
+            "ansible_host",
+            Some("\"10.0.0.1\""),
+        ),
+    ];
+
+    #[test]
+    fn hostvars_show_every_connection_variable() {
+        for (text, host, var, want) in CONNECTION_CASES {
+            let inv = crate::inventory::parse_str(text, std::path::Path::new("/x/inv"))
+                .unwrap_or_else(|p| panic!("{text}: {p:?}"));
+            let vars = inventory_vars(inv.host(host).unwrap(), &inv.cluster);
+            let got = vars.get(*var).map(|v| v.to_string());
+            assert_eq!(got.as_deref(), *want, "{text} → {var}");
+        }
     }
 
     #[test]
