@@ -6,7 +6,7 @@ use crate::pattern::PatternError;
 use crate::render::RenderError;
 use crate::ssh::SshError;
 
-/// A play whose `hosts:` cannot be rendered or selects nothing: the run
+/// A play whose `hosts:` (or another templated keyword) cannot be rendered, or selects nothing: the run
 /// stops, naming the playbook, the play's line and its name. (Boxed: the
 /// error is rare, the `Ok` path is every play.)
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +18,16 @@ pub enum PlayError {
         play: String,
         #[source]
         source: Box<RenderError>,
+    },
+    /// A templated keyword (`gather_facts: "{{ … }}"`) that cannot be
+    /// rendered or is not what the keyword takes.
+    #[error("{}:{line}: play {play:?}: {key}: {message}", .playbook.display())]
+    Keyword {
+        playbook: PathBuf,
+        line: usize,
+        play: String,
+        key: String,
+        message: String,
     },
     #[error("{}:{line}: play {play:?}: {source}", .playbook.display())]
     Pattern {

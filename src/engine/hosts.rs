@@ -9,7 +9,7 @@ use serde_json::{Map, Value as Json};
 use super::error::CommandError;
 use super::play_run::{say_status, Runner};
 use super::session::HostSession;
-use super::task_run::{scope, RunEnv};
+use super::task_run::{scope_with, RunEnv};
 use crate::playbook::{Play, Playbook};
 use crate::render::vars::Scope;
 use crate::render::RenderError;
@@ -177,16 +177,29 @@ impl Runner {
     }
 }
 
-/// Render play vars the way Ansible resolves them: lazily, so a var may use
-/// any other whatever their order. Each pass renders the vars whose
-/// references are already resolved; it stops when a pass makes no progress.
-/// Returns the rendered vars and, for the rest, why they could not be.
+/// Render a host's play vars the way Ansible resolves them (see
+/// [`render_lazily`]). Returns the rendered vars and, for the rest, why
+/// they could not be.
 pub(super) fn resolve_vars(
     env: &RunEnv,
-    s: &mut HostSession,
+    s: &HostSession,
     raw: &Map<String, Json>,
 ) -> (Map<String, Json>, Vec<(String, RenderError)>) {
-    s.play_vars = Map::new();
+    render_lazily(raw, |done, v| {
+        scope_with(env, s, done, None).and_then(|sc| env.renderer.render_value(v, &sc.value()))
+    })
+}
+
+/// Render vars lazily, as Ansible does, so a var may use any other whatever
+/// their order: `render(done, value)` renders one with those rendered so
+/// far. Each pass renders the vars whose references are already resolved;
+/// it stops when a pass makes no progress. Returns the rendered vars and,
+/// for the rest, why they could not be.
+pub(super) fn render_lazily(
+    raw: &Map<String, Json>,
+    mut render: impl FnMut(&Map<String, Json>, &Json) -> Result<Json, RenderError>,
+) -> (Map<String, Json>, Vec<(String, RenderError)>) {
+    let mut done = Map::new();
     let mut pending: Vec<(&String, &Json)> = raw.iter().collect();
     let mut failures = Vec::new();
     while !pending.is_empty() {
@@ -194,9 +207,9 @@ pub(super) fn resolve_vars(
         let before = pending.len();
         let mut still = Vec::new();
         for (k, v) in pending {
-            match scope(env, s, None).and_then(|sc| env.renderer.render_value(v, &sc.value())) {
+            match render(&done, v) {
                 Ok(rendered) => {
-                    s.play_vars.insert(k.clone(), rendered);
+                    done.insert(k.clone(), rendered);
                 }
                 Err(e) => {
                     failures.push((k.clone(), e));
@@ -209,5 +222,5 @@ pub(super) fn resolve_vars(
         }
         pending = still;
     }
-    (std::mem::take(&mut s.play_vars), failures)
+    (done, failures)
 }

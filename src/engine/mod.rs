@@ -10,6 +10,7 @@ mod gather;
 mod handlers;
 mod hosts;
 mod plan_exec;
+mod play_keywords;
 pub mod play_run;
 mod predict;
 pub mod session;

@@ -10,7 +10,6 @@ use super::session::HostSession;
 use super::tags::selected;
 use super::task_run::{RunEnv, TaskResult};
 use crate::playbook::{Play, Playbook};
-use crate::render::vars::Scope;
 use crate::report::timings::{Phase, PhaseKind};
 use crate::report::{Event, Outcome, Reporter, Stop};
 use crate::ssh::run_as::Become;
@@ -119,32 +118,12 @@ impl Runner {
         code
     }
 
-    /// Indices of the sessions a play runs on: its pattern, within --limit,
-    /// still active.
-    fn play_hosts(&self, play: &Play) -> Result<Vec<usize>, PlayError> {
-        // `hosts:` may be a template; like Ansible, only extra vars and
-        // `groups` are known at that point, no host's own vars.
-        let mut scope = Scope::default();
-        scope.set("groups", self.env.groups.clone());
-        scope.layer(&self.env.extra_vars);
-        let pattern = match self
-            .env
-            .renderer
-            .render_value(&Json::from(play.hosts.as_str()), &scope.value())
-        {
-            Ok(Json::String(p)) => p,
-            Ok(other) => other.to_string(),
-            Err(source) => {
-                return Err(PlayError::Hosts {
-                    playbook: self.playbook.path.clone(),
-                    line: play.line,
-                    play: play.name.clone(),
-                    source: Box::new(source),
-                })
-            }
-        };
+    /// Indices of the sessions a play runs on: its pattern (`hosts` as
+    /// rendered, else as written), within --limit, still active.
+    fn play_hosts(&self, play: &Play, rendered: Option<&str>) -> Result<Vec<usize>, PlayError> {
+        let pattern = rendered.unwrap_or(&play.hosts);
         let names =
-            pattern::select(&self.inventory, &pattern).map_err(|source| PlayError::Pattern {
+            pattern::select(&self.inventory, pattern).map_err(|source| PlayError::Pattern {
                 playbook: self.playbook.path.clone(),
                 line: play.line,
                 play: play.name.clone(),
@@ -163,10 +142,12 @@ impl Runner {
     async fn run_play(
         &mut self,
         index: usize,
-        play: &Play,
+        play: &Arc<Play>,
         budget: &RunBudget,
     ) -> Result<(), PlayError> {
-        let hosts = self.play_hosts(play)?;
+        let (play, pattern) = self.play_as_run(index, play)?;
+        let play = &*play;
+        let hosts = self.play_hosts(play, pattern.as_deref())?;
         self.emit(Event::PlayStart {
             name: play.name.clone(),
         });

@@ -77,6 +77,16 @@ pub fn scope(
     session: &HostSession,
     task: Option<&Task>,
 ) -> Result<Scope, RenderError> {
+    scope_with(env, session, &session.play_vars, task)
+}
+
+/// [`scope`] with `play_vars` in place of the session's (play vars being rendered).
+pub(super) fn scope_with(
+    env: &RunEnv,
+    session: &HostSession,
+    play_vars: &Map<String, Json>,
+    task: Option<&Task>,
+) -> Result<Scope, RenderError> {
     let mut s = Scope::default();
     s.layer(&session.inventory_vars);
     s.set("groups", env.groups.clone());
@@ -95,7 +105,7 @@ pub fn scope(
         &Json::from(env.base_dir.display().to_string()),
     );
     s.layer_values(&session.fact_vars);
-    s.layer(&session.play_vars);
+    s.layer(play_vars);
     s.layer(&session.registered);
     if let Some(task) = task {
         if !task.vars.is_empty() {

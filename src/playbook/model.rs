@@ -7,12 +7,16 @@ use serde_json::{Map, Value};
 use crate::modules::Module;
 
 /// A playbook file: a list of plays.
+#[derive(Clone)]
 pub struct Playbook {
     pub path: PathBuf,
-    pub plays: Vec<Play>,
+    /// Shared, so a run can put in a play with its templated keywords
+    /// rendered without copying the others.
+    pub plays: Vec<std::sync::Arc<Play>>,
 }
 
 /// One play: which hosts, with which vars, run which tasks.
+#[derive(Clone)]
 pub struct Play {
     pub name: String,
     /// Host pattern (see [`crate::pattern`]), may itself be a template.
@@ -30,11 +34,17 @@ pub struct Play {
     pub tags: Vec<String>,
     pub tasks: Vec<Task>,
     pub handlers: Vec<Task>,
+    /// Keywords written as templates (`gather_facts: "{{ x | bool }}"`),
+    /// as (keyword, template): rendered when the play starts, then set with
+    /// [`Play::set_keyword`]; until then their fields hold the defaults.
+    /// `hosts` is not among them: it is rendered with every play.
+    pub templated: Vec<(String, String)>,
     /// 1-based line of the play in its file.
     pub line: usize,
 }
 
 /// One task (or handler): one module call plus Ansible's task keywords.
+#[derive(Clone)]
 pub struct Task {
     /// `name:`; when absent, the module name is shown.
     pub name: Option<String>,

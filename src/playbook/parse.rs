@@ -79,7 +79,7 @@ pub fn load_str_with(
         Yaml::Sequence(items) => {
             for (i, item) in items.iter().enumerate() {
                 if let Some(p) = play::parse(&mut ctx, item, vec![format!("#{i}")]) {
-                    plays.push(p);
+                    plays.push(std::sync::Arc::new(p));
                 }
             }
         }

@@ -276,3 +276,48 @@ fn garbage_does_not_panic() {
         let _ = problems(text);
     }
 }
+
+/// (play, what the parser keeps as templates, problems): a keyword written
+/// as a template waits for the play to start; its syntax is checked now.
+#[test]
+fn templated_play_keywords_wait_for_the_play_and_are_checked_now() {
+    type Case = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static [&'static str],
+    );
+    let cases: &[Case] = &[
+        (
+            "- hosts: all\n  gather_facts: \"{{ g | bool }}\"\n  become: \"{{ b }}\"\n  tasks: []\n",
+            &[("gather_facts", "{{ g | bool }}"), ("become", "{{ b }}")],
+            &[],
+        ),
+        (
+            "- name: \"{{ n }}\"\n  hosts: all\n  max_fail_percentage: \"{{ p }}\"\n  tasks: []\n",
+            &[("max_fail_percentage", "{{ p }}"), ("name", "{{ n }}")],
+            &[],
+        ),
+        ("- hosts: all\n  gather_facts: 'no'\n  tasks: []\n", &[], &[]),
+        (
+            "- hosts: all\n  any_errors_fatal: \"{{ x\"\n  tasks: []\n",
+            &[],
+            &["t.yaml:2: invalid template in `any_errors_fatal`: syntax error"],
+        ),
+    ];
+    for (text, templated, want) in cases {
+        let got = problems(text);
+        assert_eq!(got.len(), want.len(), "{text}: {got:?}");
+        for (g, w) in got.iter().zip(want.iter()) {
+            assert!(g.starts_with(w), "{text}: {g}");
+        }
+        if want.is_empty() {
+            let pb = load_str_with(Path::new("t.yaml"), text, fakes).unwrap_or_else(|_| panic!());
+            let kept: Vec<(&str, &str)> = pb.plays[0]
+                .templated
+                .iter()
+                .map(|(k, t)| (k.as_str(), t.as_str()))
+                .collect();
+            assert_eq!(kept, *templated, "{text}");
+        }
+    }
+}

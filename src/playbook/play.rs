@@ -76,6 +76,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         tags: Vec::new(),
         tasks: Vec::new(),
         handlers: Vec::new(),
+        templated: Vec::new(),
         line: ctx.lines.line_of(&checks::steps(&path)),
     };
     let mut name = None;
@@ -92,16 +93,13 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
             "hosts" => hosts_of(value).map(|h| hosts = Some(h)),
             "vars" => fields::mapping("vars", value).map(|vars| play.vars.extend(vars)),
             "vars_files" => fields::text_list("vars_files", value).map(|f| vars_files = f),
-            "become" => fields::boolean("become", value).map(|b| play.become_ = Some(b)),
-            "become_user" => fields::text("become_user", value).map(|u| play.become_user = Some(u)),
-            "gather_facts" => fields::boolean("gather_facts", value).map(|b| play.gather_facts = b),
-            "any_errors_fatal" => {
-                fields::boolean("any_errors_fatal", value).map(|b| play.any_errors_fatal = b)
-            }
-            "force_handlers" => {
-                fields::boolean("force_handlers", value).map(|b| play.force_handlers = b)
-            }
-            "max_fail_percentage" => percentage(value).map(|p| play.max_fail_percentage = Some(p)),
+            k if TEMPLATED.contains(&k) => match value {
+                Yaml::String(t) if has_template(t) => {
+                    play.templated.push((key.clone(), t.clone()));
+                    Ok(())
+                }
+                _ => play.set_keyword(k, value),
+            },
             "tags" => fields::tags(value).map(|t| play.tags = t),
             "handlers" => {
                 handlers = task_list(ctx, &key, value, &at, true);
@@ -129,6 +127,9 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         None => ctx.err(&path, "play has no `hosts`"),
     }
     check_templates(ctx, &path, &play, name.as_deref());
+    if let Some(n) = name.as_deref().filter(|n| has_template(n)) {
+        play.templated.push(("name".into(), n.to_string()));
+    }
     play.name = name.unwrap_or_else(|| play.hosts.clone());
     for file in &vars_files {
         load_vars_file(ctx, file, &child(&path, "vars_files"), &mut play.vars);
@@ -139,6 +140,34 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
     play.tasks = tasks.into_iter().map(|(t, _)| t).collect();
     play.handlers = handlers.into_iter().map(|(t, _)| t).collect();
     (ctx.errors.len() == errors_before).then_some(play)
+}
+
+/// Keywords that may be written as templates, rendered when the play
+/// starts (`name` too, and `hosts` on its own); see [`Play::set_keyword`].
+const TEMPLATED: &[&str] = &[
+    "become",
+    "become_user",
+    "gather_facts",
+    "any_errors_fatal",
+    "force_handlers",
+    "max_fail_percentage",
+];
+
+impl Play {
+    /// Set keyword `key` of [`TEMPLATED`] (or `name`) from its value,
+    /// written or rendered; the message says what is wrong with it.
+    pub fn set_keyword(&mut self, key: &str, value: &Yaml) -> Result<(), String> {
+        match key {
+            "name" => fields::text("name", value).map(|s| self.name = s),
+            "become" => fields::boolean(key, value).map(|b| self.become_ = Some(b)),
+            "become_user" => fields::text(key, value).map(|u| self.become_user = Some(u)),
+            "gather_facts" => fields::boolean(key, value).map(|b| self.gather_facts = b),
+            "any_errors_fatal" => fields::boolean(key, value).map(|b| self.any_errors_fatal = b),
+            "force_handlers" => fields::boolean(key, value).map(|b| self.force_handlers = b),
+            "max_fail_percentage" => percentage(value).map(|p| self.max_fail_percentage = Some(p)),
+            _ => Err(format!("`{key}` cannot be templated")),
+        }
+    }
 }
 
 /// `hosts: a:b` or `hosts: [a, b]` (joined with commas, as Ansible does).
@@ -223,12 +252,12 @@ fn check_templates(ctx: &mut Ctx, path: &[String], play: &Play, name: Option<&st
         let mut p = vec!["vars".to_string(), k.clone()];
         checks::templates(v, &format!("var `{k}`"), &mut p, &mut found);
     }
-    let scalars = [
-        ("name", name),
-        ("hosts", Some(play.hosts.as_str())),
-        ("become_user", play.become_user.as_deref()),
-    ];
-    for (key, value) in scalars {
+    let written = play
+        .templated
+        .iter()
+        .map(|(k, t)| (k.as_str(), Some(t.as_str())));
+    let scalars = [("name", name), ("hosts", Some(play.hosts.as_str()))];
+    for (key, value) in scalars.into_iter().chain(written) {
         if let Some(text) = value {
             let mut p = vec![key.to_string()];
             checks::templates(
