@@ -408,6 +408,20 @@ fn ansible_inventory_bin() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// What `ansible-inventory ARGS` prints, parsed; panics when it fails.
+fn live_list(bin: &Path, args: &[&str]) -> Value {
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// Ignored by a plain `cargo test` (it needs ansible-core); tests/run-all.sh
 /// runs it, and there a missing ansible-inventory fails it.
 #[test]
@@ -420,16 +434,7 @@ fn ansible_examples_match_live_ansible_inventory() {
         )
     });
     for (inventory, _) in ANSIBLE_CASES {
-        let out = std::process::Command::new(&bin)
-            .args(["-i", inventory, "--list"])
-            .output()
-            .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let list = live_list(&bin, &["-i", inventory, "--list"]);
         assert_eq!(
             ours(&load_ok(inventory)),
             theirs(&list),
@@ -567,21 +572,13 @@ fn a_bad_group_vars_file_is_reported_with_its_file_and_line() {
 #[ignore = "needs ansible-inventory (ansible-core); tests/run-all.sh runs it with --ignored"]
 fn group_and_host_vars_dirs_match_live_ansible_inventory() {
     let bin = ansible_inventory_bin().expect("ansible-inventory not found (see .ci/run)");
-    let out = std::process::Command::new(&bin)
-        .args([
-            "-i",
-            VAR_DIRS_INVENTORY,
-            "--playbook-dir",
-            VAR_DIRS_PLAYBOOK,
-            "--list",
-        ])
-        .output()
-        .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let args = [
+        "-i",
+        VAR_DIRS_INVENTORY,
+        "--playbook-dir",
+        VAR_DIRS_PLAYBOOK,
+        "--list",
+    ];
+    let list = live_list(&bin, &args);
     assert_eq!(our_vars(&load_var_dirs()), their_vars(&list));
 }
