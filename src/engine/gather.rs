@@ -248,13 +248,24 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
             if matches!(all_true(env, &task.when, &scope_i.value()), Ok(false)) {
                 continue;
             }
-            if let Ok(Json::Object(m)) = env
+            let vars = scope_i.value();
+            let args = match env
                 .renderer
-                .render_value(&Json::Object(task.args.clone()), &scope_i.value())
+                .render_value(&Json::Object(task.args.clone()), &vars)
             {
-                if let Ok(n) = task.module.needs(&Args(m)) {
-                    out.extend(n);
-                }
+                Ok(Json::Object(m)) => m,
+                // An argument known only later (a set_fact's variable in a
+                // file's content) need not hide the path the task looks at.
+                _ => task
+                    .args
+                    .iter()
+                    .filter_map(|(k, v)| {
+                        Some((k.clone(), env.renderer.render_value(v, &vars).ok()?))
+                    })
+                    .collect(),
+            };
+            if let Ok(n) = task.module.needs(&Args(args)) {
+                out.extend(n);
             }
         }
     }

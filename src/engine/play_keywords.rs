@@ -131,6 +131,7 @@ mod tests {
             check_mode: true,
             force_handlers: false,
             diff: false,
+            verbosity: 0,
             base_dir: "/books".into(),
             extra_vars: extra.as_object().cloned().unwrap_or_default(),
             groups: crate::render::to_jinja(&json!({"all": ["a", "b"], "web": ["a"]})),

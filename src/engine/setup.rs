@@ -76,6 +76,7 @@ impl Session {
             check_mode: req.check,
             force_handlers: req.force_handlers,
             diff: req.diff,
+            verbosity: u8::from(req.verbose),
             base_dir,
             extra_vars: extra,
             groups: crate::render::to_jinja(&groups_var(&inv)),

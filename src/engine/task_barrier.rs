@@ -131,6 +131,11 @@ impl Runner {
                 no_log: task.no_log,
             });
         }
+        // Other hosts see a set_fact's variables in `hostvars` at once, as
+        // in Ansible; no other task pays for rebuilding it.
+        if task.module.name() == "set_fact" {
+            self.refresh_hostvars();
+        }
         ordered
     }
 

@@ -8,7 +8,7 @@ use super::session::{GatherError, HostSession};
 use super::task_run::{
     all_true, at, item_fail, item_unreachable, load_template, ItemResult, RunEnv, MIN_NO_LOG_VALUE,
 };
-use crate::modules::{Args, Context};
+use crate::modules::{Args, Context, Local, LocalContext, Plan};
 use crate::playbook::Task;
 use crate::render::vars::Scope;
 use crate::report::{Outcome, TaskResult};
@@ -31,6 +31,7 @@ pub(super) async fn run_item(
                 msg: r.msg,
                 diff: None,
                 registered: r.registered.as_object().cloned().unwrap_or_default(),
+                shown: None,
             };
         }
         Err(e) => return item_fail(format!("{}when: {e}", at(task))),
@@ -46,113 +47,31 @@ pub(super) async fn run_item(
     if task.no_log {
         register_no_log_values(&task.args, &args.0);
     }
-    let needs = match task.module.needs(&args) {
-        Ok(n) => n,
-        Err(e) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
-    };
-    let missing: Vec<_> = needs
-        .iter()
-        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        if let Err(e) = session.gather(&missing, become_user, &env.opts).await {
-            return match e {
-                GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
-                GatherError::Ssh(e) => item_fail(e.to_string()),
-                e => item_fail(format!("{}{e}", at(task))),
-            };
-        }
-    }
     let check_mode = env.check_mode && task.check_mode != Some(false);
-    // The context borrows a closure that is not Sync, so it must be gone
-    // before the next await.
-    let plan = {
-        let facts = session.facts.clone().unwrap_or_default();
-        // Modules take the failure as their message (it becomes the task's `msg`).
-        let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
-            let text = load_template(&env.base_dir, name).map_err(|e| e.to_string())?;
-            let rendered = if extra.is_empty() {
-                env.renderer.render_text(name, &text, &vars)
-            } else {
-                let mut s = scope.clone();
-                s.layer(extra);
-                env.renderer.render_text(name, &text, &s.value())
+    let decided = match local(env, task, &args, &vars) {
+        Some(Err(e)) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
+        Some(Ok(l)) if l.skipped => {
+            let r = TaskResult::skipped(&l.msg);
+            return ItemResult {
+                outcome: Outcome::Skipped,
+                msg: r.msg,
+                diff: None,
+                registered: r.registered.as_object().cloned().unwrap_or_default(),
+                shown: None,
             };
-            rendered.map_err(|e| e.to_string())
-        };
-        let check = |facts: &crate::facts::Facts| {
-            let ctx = Context {
-                host: &session.name,
-                facts,
-                base_dir: &env.base_dir,
-                render_template: &render_template,
-            };
-            task.module.check(&args, &ctx)
-        };
-        match check(&facts) {
-            Ok(p) => p,
-            Err(e) => {
-                // Under --check, it may fail only for want of a change
-                // that --check did not make.
-                let unmade = session.unmade_change.as_deref().filter(|_| check_mode);
-                match unmade.and_then(|cause| predict::would(&facts, &needs, &e, cause, check)) {
-                    Some(p) => p,
-                    None => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
-                }
-            }
         }
+        Some(Ok(l)) => {
+            // set_fact: the host's variables from the next task on, no round trip.
+            session.registered.extend(l.facts);
+            let failed = l.failed.then(|| l.msg.clone());
+            Ok((Plan::noop(l.msg), l.result, failed, l.shown))
+        }
+        None => on_host(env, task, become_user, session, &args, &scope, check_mode).await,
     };
-    if check_mode
-        && plan.changed
-        && !task.module.effects_in_facts()
-        && session.unmade_change.is_none()
-    {
-        session.unmade_change = Some(task.title());
-    }
-    if check_mode && plan.changed && !task.module.supports_check_mode() {
-        return ItemResult {
-            outcome: Outcome::Skipped,
-            msg: "skipped, running in check mode".into(),
-            diff: None,
-            registered: Map::from_iter([
-                ("changed".to_string(), Json::from(false)),
-                ("skipped".to_string(), Json::from(true)),
-                (
-                    "msg".to_string(),
-                    Json::from("skipped, running in check mode"),
-                ),
-            ]),
-        };
-    }
-    let mut plan = plan;
-    // A wait runs under --check too, but not for what --check did not make.
-    if let (true, true, Some(cause)) = (check_mode, plan.read_only, &session.unmade_change) {
-        plan.actions.clear();
-        plan.msg = format!(
-            "would wait once {cause:?} has changed the host: {}",
-            plan.msg
-        );
-    }
-    let mut registered = Map::new();
-    let mut failed_msg = None;
-    if !plan.actions.is_empty() && (!check_mode || plan.read_only) {
-        match apply(env, &plan, become_user, session).await {
-            Ok(reg) => registered = reg,
-            Err(ApplyError::Unreachable(m)) => return item_unreachable(m),
-            Err(ApplyError::Failed(m, reg)) => {
-                registered = reg;
-                failed_msg = Some(m);
-            }
-        }
-    }
-    if failed_msg.is_none() {
-        if let Some(f) = session.facts.as_mut() {
-            for u in &plan.updates {
-                f.update(u);
-            }
-        }
-    }
+    let (plan, mut registered, mut failed_msg, shown) = match decided {
+        Ok(d) => d,
+        Err(item) => return item,
+    };
     let mut changed = plan.changed;
     registered.insert("changed".into(), Json::from(changed));
     registered.insert("failed".into(), Json::from(failed_msg.is_some()));
@@ -210,7 +129,172 @@ pub(super) async fn run_item(
         msg: failed_msg.unwrap_or(plan.msg),
         diff: plan.diff.filter(|_| changed),
         registered,
+        shown: shown.filter(|_| outcome != Outcome::Failed),
     }
+}
+
+/// A result the task may still change (changed_when, failed_when): the
+/// plan, what the module registered, why it failed, what to print.
+type Decided = (Plan, Map<String, Json>, Option<String>, Option<Json>);
+
+/// A controller-side module's decision (set_fact, debug, assert, fail),
+/// with the task's variables for its expressions; None for the others.
+fn local(
+    env: &RunEnv,
+    task: &Task,
+    args: &Args,
+    vars: &minijinja::Value,
+) -> Option<Result<Local, String>> {
+    let eval = |expr: &str| {
+        env.renderer
+            .render_value(&Json::from(format!("{{{{ {expr} }}}}")), vars)
+            .map_err(|e| e.to_string())
+    };
+    let holds = |expr: &str| {
+        env.renderer
+            .eval_bool(expr, vars)
+            .map_err(|e| e.to_string())
+    };
+    let ctx = LocalContext {
+        eval: &eval,
+        holds: &holds,
+        verbosity: env.verbosity,
+    };
+    task.module.local(args, &ctx)
+}
+
+/// Check the module against the host's facts (gathering what it needs
+/// first) and apply its plan. Err: the item's result as it is.
+async fn on_host(
+    env: &RunEnv,
+    task: &Task,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+    args: &Args,
+    scope: &Scope,
+    check_mode: bool,
+) -> Result<Decided, ItemResult> {
+    let vars = scope.value();
+    let needs = match task.module.needs(args) {
+        Ok(n) => n,
+        Err(e) => {
+            return Err(item_fail(format!(
+                "{}{}: {e}",
+                at(task),
+                task.module.name()
+            )))
+        }
+    };
+    let missing: Vec<_> = needs
+        .iter()
+        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        if let Err(e) = session.gather(&missing, become_user, &env.opts).await {
+            return Err(match e {
+                GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
+                GatherError::Ssh(e) => item_fail(e.to_string()),
+                e => item_fail(format!("{}{e}", at(task))),
+            });
+        }
+    }
+    // The context borrows a closure that is not Sync, so it must be gone
+    // before the next await.
+    let plan = {
+        let facts = session.facts.clone().unwrap_or_default();
+        // Modules take the failure as their message (it becomes the task's `msg`).
+        let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
+            let text = load_template(&env.base_dir, name).map_err(|e| e.to_string())?;
+            let rendered = if extra.is_empty() {
+                env.renderer.render_text(name, &text, &vars)
+            } else {
+                let mut s = scope.clone();
+                s.layer(extra);
+                env.renderer.render_text(name, &text, &s.value())
+            };
+            rendered.map_err(|e| e.to_string())
+        };
+        let check = |facts: &crate::facts::Facts| {
+            let ctx = Context {
+                host: &session.name,
+                facts,
+                base_dir: &env.base_dir,
+                render_template: &render_template,
+            };
+            task.module.check(args, &ctx)
+        };
+        match check(&facts) {
+            Ok(p) => p,
+            Err(e) => {
+                // Under --check, it may fail only for want of a change
+                // that --check did not make.
+                let unmade = session.unmade_change.as_deref().filter(|_| check_mode);
+                match unmade.and_then(|cause| predict::would(&facts, &needs, &e, cause, check)) {
+                    Some(p) => p,
+                    None => {
+                        return Err(item_fail(format!(
+                            "{}{}: {e}",
+                            at(task),
+                            task.module.name()
+                        )))
+                    }
+                }
+            }
+        }
+    };
+    if check_mode
+        && plan.changed
+        && !task.module.effects_in_facts()
+        && session.unmade_change.is_none()
+    {
+        session.unmade_change = Some(task.title());
+    }
+    if check_mode && plan.changed && !task.module.supports_check_mode() {
+        return Err(ItemResult {
+            outcome: Outcome::Skipped,
+            msg: "skipped, running in check mode".into(),
+            diff: None,
+            registered: Map::from_iter([
+                ("changed".to_string(), Json::from(false)),
+                ("skipped".to_string(), Json::from(true)),
+                (
+                    "msg".to_string(),
+                    Json::from("skipped, running in check mode"),
+                ),
+            ]),
+            shown: None,
+        });
+    }
+    let mut plan = plan;
+    // A wait runs under --check too, but not for what --check did not make.
+    if let (true, true, Some(cause)) = (check_mode, plan.read_only, &session.unmade_change) {
+        plan.actions.clear();
+        plan.msg = format!(
+            "would wait once {cause:?} has changed the host: {}",
+            plan.msg
+        );
+    }
+    let mut registered = Map::new();
+    let mut failed_msg = None;
+    if !plan.actions.is_empty() && (!check_mode || plan.read_only) {
+        match apply(env, &plan, become_user, session).await {
+            Ok(reg) => registered = reg,
+            Err(ApplyError::Unreachable(m)) => return Err(item_unreachable(m)),
+            Err(ApplyError::Failed(m, reg)) => {
+                registered = reg;
+                failed_msg = Some(m);
+            }
+        }
+    }
+    if failed_msg.is_none() {
+        if let Some(f) = session.facts.as_mut() {
+            for u in &plan.updates {
+                f.update(u);
+            }
+        }
+    }
+    Ok((plan, registered, failed_msg, None))
 }
 
 /// The values a `no_log` task got from templates (a password, a key) are

@@ -24,6 +24,8 @@ pub struct RunEnv {
     /// a later task, and after the run's failure budget stopped it.
     pub force_handlers: bool,
     pub diff: bool,
+    /// `-v` given: debug tasks with `verbosity: 1` show.
+    pub verbosity: u8,
     pub base_dir: std::path::PathBuf,
     pub extra_vars: Map<String, Json>,
     /// `groups`, shared by every host.
@@ -54,6 +56,7 @@ impl TaskResult {
             diffs: Vec::new(),
             items: Vec::new(),
             registered: json!({"changed": false, "skipped": true, "skip_reason": reason}),
+            shown: None,
         }
     }
 }
@@ -64,6 +67,8 @@ pub(super) struct ItemResult {
     pub(super) msg: String,
     pub(super) diff: Option<String>,
     pub(super) registered: Map<String, Json>,
+    /// What Ansible prints after the status line (see [`TaskResult::shown`]).
+    pub(super) shown: Option<Json>,
 }
 
 /// Location prefix for messages: `FILE:LINE: `.
@@ -184,13 +189,13 @@ fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) ->
         .next()
         .unwrap_or_else(|| results.last().map(|r| r.msg.clone()).unwrap_or_default());
     let diffs = results.iter().filter_map(|r| r.diff.clone()).collect();
+    // A loop's items are shown one status line each, without their output.
+    let mut shown = None;
     let (registered, items) = match labels {
         None => {
-            let r = results
-                .into_iter()
-                .next()
-                .map(|r| r.registered)
-                .unwrap_or_default();
+            let r = results.into_iter().next();
+            shown = r.as_ref().and_then(|r| r.shown.clone());
+            let r = r.map(|r| r.registered).unwrap_or_default();
             (Json::Object(r), Vec::new())
         }
         Some(labels) => {
@@ -222,6 +227,7 @@ fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) ->
         diffs,
         items,
         registered,
+        shown,
     }
 }
 
@@ -233,6 +239,7 @@ pub(super) fn fail(msg: String) -> TaskResult {
         msg,
         diffs: Vec::new(),
         items: Vec::new(),
+        shown: None,
     }
 }
 
@@ -246,6 +253,7 @@ pub(super) fn item_fail(msg: String) -> ItemResult {
         msg,
         diff: None,
         registered,
+        shown: None,
     }
 }
 
@@ -258,6 +266,7 @@ pub(super) fn item_unreachable(msg: String) -> ItemResult {
         ]),
         msg,
         diff: None,
+        shown: None,
     }
 }
 

@@ -13,12 +13,15 @@
 
 mod apt;
 mod args;
+mod assert;
 mod command;
 mod copy;
 mod deb822_repository;
+mod debug;
 mod debversion;
 mod diff;
 mod dpkg_selections;
+mod fail;
 mod fetch;
 mod file;
 mod file_facts;
@@ -26,6 +29,7 @@ mod hostname;
 mod lineinfile;
 mod modprobe;
 mod replace;
+mod set_fact;
 mod shell;
 mod static_ip;
 mod swap;
@@ -130,8 +134,44 @@ pub struct Context<'a> {
     pub render_template: &'a RenderTemplate<'a>,
 }
 
+/// What a module that runs on the controller decided (set_fact, debug,
+/// assert, fail): no host is touched, no SSH command is run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Local {
+    /// The task fails, with `msg`.
+    pub failed: bool,
+    /// Skipped, with `msg` as the reason (debug above the run's verbosity).
+    pub skipped: bool,
+    pub msg: String,
+    /// Variables the host has from now on (set_fact).
+    pub facts: serde_json::Map<String, serde_json::Value>,
+    /// The task's result as Ansible registers it (without `changed` and
+    /// `failed`, which the engine adds).
+    pub result: serde_json::Map<String, serde_json::Value>,
+    /// What Ansible prints after `ok: [host] => ` (debug's message, an
+    /// assert's verdict); None: only the status line.
+    pub shown: Option<serde_json::Value>,
+}
+
+/// What a controller-side module may ask of the engine.
+pub struct LocalContext<'a> {
+    /// Evaluate a Jinja expression (no braces) with the task's variables;
+    /// the error is the template engine's message.
+    pub eval: &'a dyn Fn(&str) -> Result<serde_json::Value, String>,
+    /// Whether an expression holds, as `when:` decides it.
+    pub holds: &'a dyn Fn(&str) -> Result<bool, String>,
+    /// `-v` given (debug's `verbosity: 1`).
+    pub verbosity: u8,
+}
+
 /// A module: a pure check from facts and arguments to a plan.
 pub trait Module: Sync {
+    /// For a module that runs on the controller (set_fact, debug, assert,
+    /// fail): its decision, made without facts or a host; then `check` is
+    /// never called. The error is one line naming the argument at fault.
+    fn local(&self, _args: &Args, _ctx: &LocalContext) -> Option<Result<Local, String>> {
+        None
+    }
     /// Name as written in playbooks, without `ansible.builtin.`.
     fn name(&self) -> &'static str;
     /// Argument names accepted; any other is an error before anything runs.
@@ -200,6 +240,10 @@ pub fn all() -> &'static [&'static dyn Module] {
         &wait_for::WaitFor,
         &fetch::Fetch,
         &static_ip::StaticIp,
+        &set_fact::SetFact,
+        &debug::Debug,
+        &assert::Assert,
+        &fail::Fail,
     ]
 }
 

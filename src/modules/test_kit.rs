@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::sys_common::sha256_hex;
-use super::{Action, Args, Context, Module, Plan};
+use super::{Action, Args, Context, Local, LocalContext, Module, Plan};
 use crate::facts::{FactUpdate, Facts, FileKind, FileState};
 
 /// Where the tests' playbook is: nothing is there, so a module that reads a
@@ -24,6 +24,38 @@ pub fn args(v: Value) -> Args {
         Value::Object(m) => Args(m),
         other => panic!("module args must be an object, got {other}"),
     }
+}
+
+/// A controller-side module's decision with `vars` for its expressions
+/// (evaluated by the real renderer, as the runner does) and `-v` given
+/// `verbosity` times.
+pub fn local_with(
+    module: &dyn Module,
+    a: Value,
+    vars: &Value,
+    verbosity: u8,
+) -> Result<Local, String> {
+    let renderer = crate::render::Renderer::new();
+    let scope = crate::render::to_jinja(vars);
+    let eval = |expr: &str| {
+        renderer
+            .render_value(&Value::from(format!("{{{{ {expr} }}}}")), &scope)
+            .map_err(|e| e.to_string())
+    };
+    let holds = |expr: &str| renderer.eval_bool(expr, &scope).map_err(|e| e.to_string());
+    let ctx = LocalContext {
+        eval: &eval,
+        holds: &holds,
+        verbosity,
+    };
+    module
+        .local(&args(a), &ctx)
+        .expect("a controller-side module")
+}
+
+/// [`local_with`] with no variables and no `-v`.
+pub fn local(module: &dyn Module, a: Value) -> Result<Local, String> {
+    local_with(module, a, &Value::Object(Map::new()), 0)
 }
 
 /// Render a template as the runner does: the playbook's own first, then the

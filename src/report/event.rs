@@ -25,6 +25,9 @@ pub struct TaskResult {
     pub items: Vec<(String, Outcome)>,
     /// What `register:` stores.
     pub registered: Json,
+    /// What Ansible prints after the status line (`ok: [host] => {…}`):
+    /// debug's message, an assert's verdict; None for every other task.
+    pub shown: Option<Json>,
 }
 
 /// One host's counters at the end of a run.
@@ -180,6 +183,7 @@ impl TaskResult {
                 .map(|(_, o)| ("(censored due to no_log)".to_string(), *o))
                 .collect(),
             registered,
+            shown: None,
         }
     }
 
@@ -197,6 +201,7 @@ impl TaskResult {
                 .map(|(label, o)| (redact::text(label), *o))
                 .collect(),
             registered: redact::json(&self.registered),
+            shown: self.shown.as_ref().map(redact::json),
         }
     }
 }

@@ -137,8 +137,11 @@ fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
     }
     if r.items.is_empty() || matches!(r.outcome, Outcome::Unreachable) {
         out.push_str(&status_line(host, r.outcome, &r.msg, None));
-        if verbose && !matches!(r.outcome, Outcome::Failed | Outcome::Unreachable) {
-            out.push_str(&format!(" => {}", r.registered));
+        let succeeded = !matches!(r.outcome, Outcome::Failed | Outcome::Unreachable);
+        match &r.shown {
+            Some(shown) if succeeded => out.push_str(&format!(" => {}", pretty(shown))),
+            _ if verbose && succeeded => out.push_str(&format!(" => {}", r.registered)),
+            _ => {}
         }
     } else {
         for (i, (label, outcome)) in r.items.iter().enumerate() {
@@ -156,6 +159,19 @@ fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
         out.push_str("\n...ignoring");
     }
     out
+}
+
+/// JSON as Ansible's default callback prints a result: four-space indent,
+/// keys sorted (serde_json's maps are).
+fn pretty(v: &Json) -> String {
+    use serde::Serialize;
+    let mut out = Vec::new();
+    let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");
+    let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
+    match v.serialize(&mut ser) {
+        Ok(()) => String::from_utf8_lossy(&out).into_owned(),
+        Err(_) => v.to_string(),
+    }
 }
 
 fn status_line(host: &str, outcome: Outcome, msg: &str, item: Option<&str>) -> String {

@@ -30,6 +30,7 @@ fn result(outcome: Outcome, msg: &str) -> TaskResult {
         diffs: Vec::new(),
         items: Vec::new(),
         registered: json!({"changed": outcome == Outcome::Changed, "msg": msg}),
+        shown: None,
     }
 }
 
@@ -408,4 +409,27 @@ fn a_prompt_waits_on_its_line_on_stderr() {
         shown(&events, false, false),
         "[stderr] Type the cluster's name (lab): "
     );
+}
+
+#[test]
+fn debug_and_assert_print_their_result_as_ansible_does() {
+    let mut debug = result(Outcome::Ok, "hi node1");
+    debug.shown = Some(json!({"msg": "hi node1"}));
+    let mut var = result(Outcome::Ok, "[1,2]");
+    var.shown = Some(json!({"ports": [6443, 10250]}));
+    let mut passed = result(Outcome::Ok, "All assertions passed");
+    passed.shown = Some(json!({"msg": "All assertions passed", "changed": false}));
+    let events = [
+        task("debug"),
+        host("node1", debug.clone()),
+        task("ports"),
+        host("node1", var),
+        task("check"),
+        host("node1", passed),
+        host("node2", result(Outcome::Failed, "Assertion failed")),
+    ];
+    let plain = shown(&events, false, false);
+    // -v changes nothing for them: the shown result is their detail.
+    assert_eq!(shown(&events, false, true), plain);
+    insta::assert_snapshot!(plain);
 }
