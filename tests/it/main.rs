@@ -16,8 +16,8 @@
 //! node42 and node43 keep notified handlers across Ctrl-C and failures
 //! (handlers.rs); node53-node55 give each exit code under exec, run and
 //! apply, and node53 writes into a closed pipe (exit_codes.rs); node56 and
-//! node57 show what a log without a terminal gets (output.rs); node58 is spare;
-//! node59 is logged in to by the static release binary (release.rs), node62-node64 are spare;
+//! node57 show what a log without a terminal gets (output.rs);
+//! node59 is logged in to by the static release binary (release.rs);
 //! node45-node47 lose their bootstrap token on the cluster (stale_token.rs),
 //! node48 shows failures with secrets masked (redaction.rs), node49-node51
 //! lose a worker before the CNI step (faults.rs), node60 runs `apply` with
@@ -34,7 +34,11 @@
 //! node75-node77; node78-node80 are three control planes behind a VIP, one
 //! removed while it answers and one dead and replaced as README says, with
 //! etcd's member list checked; node81 is spare).
+//! node62 and node63 run a playbook with group_vars/, host_vars/, hostvars
+//! and templated play keywords, node64 and node58 the same with the real
+//! ansible-playbook, and both must end alike (ansible_vars.rs).
 
+mod ansible_vars;
 mod become_;
 mod certs;
 mod check_mode;
