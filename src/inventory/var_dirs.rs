@@ -139,6 +139,10 @@ fn read_file(file: &Path, vars: &mut Vars, problems: &mut Problems) {
         Ok(t) => t,
         Err(e) => return problems.push_in(file, 0, None, format!("cannot read vars file: {e}")),
     };
+    if text.trim_start().starts_with("$ANSIBLE_VAULT;") {
+        let msg = "encrypted with Ansible Vault: kubestrap cannot decrypt vault files";
+        return problems.push_in(file, 1, None, msg);
+    }
     let doc = match serde_yaml::from_str::<serde_yaml::Value>(&text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -155,6 +159,14 @@ fn read_file(file: &Path, vars: &mut Vars, problems: &mut Problems) {
     let shared: Arc<Path> = Arc::from(file);
     for (k, v) in &map {
         let name = key_text(k);
+        if has_vault(v) {
+            let line = lines.line_of_keys(&[&name]);
+            let msg = format!(
+                "`{name}` is encrypted with Ansible Vault (!vault): kubestrap cannot decrypt it"
+            );
+            problems.push_in(file, line, None, msg);
+            continue;
+        }
         let var = Var {
             value: yaml_to_json(v),
             line: lines.line_of_keys(&[&name]),
@@ -162,6 +174,16 @@ fn read_file(file: &Path, vars: &mut Vars, problems: &mut Problems) {
             file: Some(shared.clone()),
         };
         vars.insert(name, var);
+    }
+}
+
+/// A `!vault` value anywhere inside `v`: its text is ciphertext, never the value.
+fn has_vault(v: &serde_yaml::Value) -> bool {
+    match v {
+        serde_yaml::Value::Tagged(t) => t.tag == "vault" || has_vault(&t.value),
+        serde_yaml::Value::Sequence(items) => items.iter().any(has_vault),
+        serde_yaml::Value::Mapping(m) => m.values().any(has_vault),
+        _ => false,
     }
 }
 
@@ -247,11 +269,18 @@ mod tests {
         let dir = tree(&[
             ("host_vars/h1.yml", "a: 1\nb: [\n"),
             ("host_vars/h2.yml", "- a\n"),
+            ("host_vars/h3.yml", "$ANSIBLE_VAULT;1.1;AES256\n6162\n"),
+            (
+                "host_vars/h4.yml",
+                "a: 1\npw: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162\n",
+            ),
         ]);
         let mut dirs = VarDirs::new([dir.path().to_path_buf()]);
         let mut problems = Problems::new(Path::new("inv"));
-        dirs.host(0, "h1", &mut problems);
-        dirs.host(0, "h2", &mut problems);
+        for h in ["h1", "h2", "h3", "h4"] {
+            dirs.host(0, h, &mut problems);
+        }
+        assert!(!dirs.host(0, "h4", &mut problems).contains_key("pw"));
         let shown: Vec<String> = problems
             .into_sorted()
             .iter()
@@ -260,14 +289,18 @@ mod tests {
                     .replace(&dir.path().display().to_string(), "D")
             })
             .collect();
-        assert_eq!(shown.len(), 2, "{shown:?}");
+        assert_eq!(shown.len(), 4, "{shown:?}");
         assert!(
             shown[0].starts_with("D/host_vars/h1.yml:3: invalid YAML"),
             "{shown:?}"
         );
         assert_eq!(
-            shown[1],
-            "D/host_vars/h2.yml:1: a vars file must be a mapping"
+            shown[1..],
+            [
+                "D/host_vars/h2.yml:1: a vars file must be a mapping",
+                "D/host_vars/h3.yml:1: encrypted with Ansible Vault: kubestrap cannot decrypt vault files",
+                "D/host_vars/h4.yml:2: `pw` is encrypted with Ansible Vault (!vault): kubestrap cannot decrypt it",
+            ]
         );
     }
 
