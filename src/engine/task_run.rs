@@ -56,7 +56,7 @@ impl TaskResult {
             diffs: Vec::new(),
             items: Vec::new(),
             registered: json!({"changed": false, "skipped": true, "skip_reason": reason}),
-            shown: None,
+            shown: Vec::new(),
         }
     }
 }
@@ -189,13 +189,14 @@ fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) ->
         .next()
         .unwrap_or_else(|| results.last().map(|r| r.msg.clone()).unwrap_or_default());
     let diffs = results.iter().filter_map(|r| r.diff.clone()).collect();
-    // A loop's items are shown one status line each, without their output.
-    let mut shown = None;
+    let shown = results.iter().map(|r| r.shown.clone()).collect();
     let (registered, items) = match labels {
         None => {
-            let r = results.into_iter().next();
-            shown = r.as_ref().and_then(|r| r.shown.clone());
-            let r = r.map(|r| r.registered).unwrap_or_default();
+            let r = results
+                .into_iter()
+                .next()
+                .map(|r| r.registered)
+                .unwrap_or_default();
             (Json::Object(r), Vec::new())
         }
         Some(labels) => {
@@ -239,7 +240,7 @@ pub(super) fn fail(msg: String) -> TaskResult {
         msg,
         diffs: Vec::new(),
         items: Vec::new(),
-        shown: None,
+        shown: Vec::new(),
     }
 }
 

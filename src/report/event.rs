@@ -26,8 +26,9 @@ pub struct TaskResult {
     /// What `register:` stores.
     pub registered: Json,
     /// What Ansible prints after the status line (`ok: [host] => {…}`):
-    /// debug's message, an assert's verdict; None for every other task.
-    pub shown: Option<Json>,
+    /// debug's message, an assert's verdict; one entry, or one per loop
+    /// item; empty (or None) for every other task.
+    pub shown: Vec<Option<Json>>,
 }
 
 /// One host's counters at the end of a run.
@@ -183,7 +184,7 @@ impl TaskResult {
                 .map(|(_, o)| ("(censored due to no_log)".to_string(), *o))
                 .collect(),
             registered,
-            shown: None,
+            shown: Vec::new(),
         }
     }
 
@@ -201,7 +202,11 @@ impl TaskResult {
                 .map(|(label, o)| (redact::text(label), *o))
                 .collect(),
             registered: redact::json(&self.registered),
-            shown: self.shown.as_ref().map(redact::json),
+            shown: self
+                .shown
+                .iter()
+                .map(|s| s.as_ref().map(redact::json))
+                .collect(),
         }
     }
 }

@@ -116,7 +116,7 @@ mod tests {
             diffs: vec![format!("+token: {secret}\n")],
             items: vec![],
             registered: serde_json::json!({"stdout": secret}),
-            shown: None,
+            shown: Vec::new(),
         };
         let mut stats = HostStats::default();
         stats.record(Outcome::Changed);

@@ -138,8 +138,8 @@ fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
     if r.items.is_empty() || matches!(r.outcome, Outcome::Unreachable) {
         out.push_str(&status_line(host, r.outcome, &r.msg, None));
         let succeeded = !matches!(r.outcome, Outcome::Failed | Outcome::Unreachable);
-        match &r.shown {
-            Some(shown) if succeeded => out.push_str(&format!(" => {}", pretty(shown))),
+        match r.shown.first() {
+            Some(Some(shown)) if succeeded => out.push_str(&format!(" => {}", pretty(shown))),
             _ if verbose && succeeded => out.push_str(&format!(" => {}", r.registered)),
             _ => {}
         }
@@ -149,6 +149,9 @@ fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
                 out.push('\n');
             }
             out.push_str(&status_line(host, *outcome, &r.msg, Some(label)));
+            if let Some(Some(shown)) = r.shown.get(i) {
+                out.push_str(&format!(" => {}", pretty(shown)));
+            }
         }
         if r.outcome == Outcome::Failed {
             out.push('\n');

@@ -30,7 +30,7 @@ fn result(outcome: Outcome, msg: &str) -> TaskResult {
         diffs: Vec::new(),
         items: Vec::new(),
         registered: json!({"changed": outcome == Outcome::Changed, "msg": msg}),
-        shown: None,
+        shown: Vec::new(),
     }
 }
 
@@ -414,11 +414,16 @@ fn a_prompt_waits_on_its_line_on_stderr() {
 #[test]
 fn debug_and_assert_print_their_result_as_ansible_does() {
     let mut debug = result(Outcome::Ok, "hi node1");
-    debug.shown = Some(json!({"msg": "hi node1"}));
+    debug.shown = vec![Some(json!({"msg": "hi node1"}))];
     let mut var = result(Outcome::Ok, "[1,2]");
-    var.shown = Some(json!({"ports": [6443, 10250]}));
+    var.shown = vec![Some(json!({"ports": [6443, 10250]}))];
     let mut passed = result(Outcome::Ok, "All assertions passed");
-    passed.shown = Some(json!({"msg": "All assertions passed", "changed": false}));
+    passed.shown = vec![Some(
+        json!({"msg": "All assertions passed", "changed": false}),
+    )];
+    let mut looped = result(Outcome::Ok, "");
+    looped.items = vec![("a".into(), Outcome::Ok), ("b".into(), Outcome::Skipped)];
+    looped.shown = vec![Some(json!({"msg": "item a"})), None];
     let events = [
         task("debug"),
         host("node1", debug.clone()),
@@ -427,6 +432,8 @@ fn debug_and_assert_print_their_result_as_ansible_does() {
         task("check"),
         host("node1", passed),
         host("node2", result(Outcome::Failed, "Assertion failed")),
+        task("each"),
+        host("node1", looped),
     ];
     let plain = shown(&events, false, false);
     // -v changes nothing for them: the shown result is their detail.

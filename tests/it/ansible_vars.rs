@@ -48,6 +48,10 @@ const PLAYBOOK: &str = r#"- name: "vars for {{ target }}"
     - name: say it
       debug:
         msg: "summary {{ summary }}"
+    - name: each
+      debug:
+        var: item
+      loop: [a]
     - name: the directory
       file:
         path: /srv/ks-vars
@@ -218,6 +222,11 @@ fn group_vars_host_vars_hostvars_and_templated_keywords_end_as_with_ansible() {
         KUBESTRAP_PAIR.1
     );
     assert!(first.stdout.contains(&said), "{}", first.stdout);
+    let item = format!(
+        "ok: [{}] => (item=a) => {{\n    \"item\": \"a\"\n}}",
+        KUBESTRAP_PAIR.0
+    );
+    assert!(first.stdout.contains(&item), "{}", first.stdout);
     assert!(
         first.stdout.contains("\"msg\": \"vars hold\""),
         "{}",
