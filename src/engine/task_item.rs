@@ -6,12 +6,13 @@ use super::plan_exec::{apply, ApplyError};
 use super::predict;
 use super::session::{GatherError, HostSession};
 use super::task_run::{
-    all_true, at, item_fail, item_unreachable, load_template, ItemResult, RunEnv, MIN_NO_LOG_VALUE,
+    all_true, at, item_fail, item_skipped, item_unreachable, load_template, ItemResult, RunEnv,
+    MIN_NO_LOG_VALUE,
 };
 use crate::modules::{Args, Context, Local, LocalContext, Plan};
 use crate::playbook::Task;
 use crate::render::vars::Scope;
-use crate::report::{Outcome, TaskResult};
+use crate::report::Outcome;
 
 /// One item of `task` on the host (the task itself when it has no loop).
 pub(super) async fn run_item(
@@ -24,16 +25,7 @@ pub(super) async fn run_item(
     let vars = scope.value();
     match all_true(env, &task.when, &vars) {
         Ok(true) => {}
-        Ok(false) => {
-            let r = TaskResult::skipped("Conditional result was False");
-            return ItemResult {
-                outcome: Outcome::Skipped,
-                msg: r.msg,
-                diff: None,
-                registered: r.registered.as_object().cloned().unwrap_or_default(),
-                shown: None,
-            };
-        }
+        Ok(false) => return item_skipped("Conditional result was False"),
         Err(e) => return item_fail(format!("{}when: {e}", at(task))),
     }
     let args = match env
@@ -50,16 +42,7 @@ pub(super) async fn run_item(
     let check_mode = env.check_mode && task.check_mode != Some(false);
     let decided = match local(env, task, &args, &vars) {
         Some(Err(e)) => return item_fail(format!("{}{}: {e}", at(task), task.module.name())),
-        Some(Ok(l)) if l.skipped => {
-            let r = TaskResult::skipped(&l.msg);
-            return ItemResult {
-                outcome: Outcome::Skipped,
-                msg: r.msg,
-                diff: None,
-                registered: r.registered.as_object().cloned().unwrap_or_default(),
-                shown: None,
-            };
-        }
+        Some(Ok(l)) if l.skipped => return item_skipped(&l.msg),
         Some(Ok(l)) => {
             // set_fact: the host's variables from the next task on, no round trip.
             session.registered.extend(l.facts);

@@ -244,6 +244,18 @@ pub(super) fn fail(msg: String) -> TaskResult {
     }
 }
 
+/// An item skipped, and why (a `when:` that does not hold, debug's verbosity).
+pub(super) fn item_skipped(reason: &str) -> ItemResult {
+    let r = TaskResult::skipped(reason);
+    ItemResult {
+        outcome: Outcome::Skipped,
+        msg: r.msg,
+        diff: None,
+        registered: r.registered.as_object().cloned().unwrap_or_default(),
+        shown: None,
+    }
+}
+
 pub(super) fn item_fail(msg: String) -> ItemResult {
     let mut registered = Map::new();
     registered.insert("changed".into(), Json::from(false));
