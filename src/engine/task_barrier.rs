@@ -131,9 +131,10 @@ impl Runner {
                 no_log: task.no_log,
             });
         }
-        // Other hosts see a set_fact's variables in `hostvars` at once, as
-        // in Ansible; no other task pays for rebuilding it.
-        if task.module.name() == "set_fact" {
+        // Other hosts see a registered result or a set_fact's variables in
+        // `hostvars` at once, as in Ansible (`hostvars[cp].join.stdout`);
+        // no other task pays for rebuilding it.
+        if task.register.is_some() || task.module.name() == "set_fact" {
             self.refresh_hostvars();
         }
         ordered

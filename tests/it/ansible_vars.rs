@@ -48,6 +48,7 @@ const PLAYBOOK: &str = r#"- name: "vars for {{ target }}"
     - name: say it
       debug:
         msg: "summary {{ summary }}"
+      register: said
     - name: each
       debug:
         var: item
@@ -70,6 +71,7 @@ const PLAYBOOK: &str = r#"- name: "vars for {{ target }}"
           groups={{ group_names | join(',') }}
           summary={{ summary }}
           worker_summary={{ hostvars[groups['kube_node'][0]].summary }}
+          worker_said={{ hostvars[groups['kube_node'][0]].said.msg }}
 "#;
 
 /// Writes the layout for `pair` into `dir`: inventory in inv/, playbook in
@@ -146,6 +148,7 @@ fn expected(lab: &Lab, (cp, worker): (&str, &str)) -> Vec<(String, String)> {
         writeln!(t, "groups=k8s_cluster,{group}").unwrap();
         writeln!(t, "summary=from-playbook-group_vars-all/{role}").unwrap();
         writeln!(t, "worker_summary=from-playbook-group_vars-all/worker").unwrap();
+        writeln!(t, "worker_said=summary from-playbook-group_vars-all/worker").unwrap();
         (host.to_string(), t)
     })
     .collect()
