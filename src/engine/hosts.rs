@@ -34,6 +34,41 @@ impl Runner {
         host: &str,
         command: &str,
     ) -> Result<crate::ssh::Output, CommandError> {
+        Ok(self
+            .connection_of(host)?
+            .run_with(command, None, as_root(), &self.env.opts)
+            .await?)
+    }
+
+    /// Run one command on a host as root, its stdout streamed to `sink`
+    /// (a file copied to the operator's machine, whatever its size).
+    pub async fn run_streaming(
+        &self,
+        host: &str,
+        command: &str,
+        sink: crate::ssh::StdoutSink<'_>,
+    ) -> Result<crate::ssh::Output, CommandError> {
+        Ok(self
+            .connection_of(host)?
+            .run_streaming(command, as_root(), &self.env.opts, sink)
+            .await?)
+    }
+
+    /// Run one command on a host as root with `stdin` (a file copied to
+    /// the host goes this way, never on a command line).
+    pub async fn run_with_stdin(
+        &self,
+        host: &str,
+        command: &str,
+        stdin: Vec<u8>,
+    ) -> Result<crate::ssh::Output, CommandError> {
+        Ok(self
+            .connection_of(host)?
+            .run_with(command, Some(stdin), as_root(), &self.env.opts)
+            .await?)
+    }
+
+    fn connection_of(&self, host: &str) -> Result<&Connection, CommandError> {
         let s = self
             .sessions
             .iter()
@@ -42,12 +77,9 @@ impl Runner {
             .ok_or_else(|| CommandError::NoSuchHost {
                 host: host.to_string(),
             })?;
-        let conn = s.conn.as_ref().ok_or_else(|| CommandError::NotConnected {
+        s.conn.as_deref().ok_or_else(|| CommandError::NotConnected {
             host: host.to_string(),
-        })?;
-        Ok(conn
-            .run_with(command, None, as_root(), &self.env.opts)
-            .await?)
+        })
     }
 
     /// Run another playbook next with the same hosts, connections and facts.

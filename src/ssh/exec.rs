@@ -34,6 +34,9 @@ impl Output {
     }
 }
 
+/// Where a streamed command's stdout goes, piece by piece.
+pub type StdoutSink<'a> = &'a mut (dyn FnMut(&[u8]) + Send);
+
 impl Connection {
     /// Run `command` as the target's login user (or through sudo when the
     /// host asks for become), with the command deadline from `opts`.
@@ -64,7 +67,35 @@ impl Connection {
         input.extend(stdin.unwrap_or_default());
         let input = (!input.is_empty()).then_some(input);
         let out = self
-            .exec_as(command, &wrapped, input, opts.command_timeout)
+            .exec_as(command, &wrapped, input, opts.command_timeout, None)
+            .await?;
+        become_::check(out, &self.target)
+    }
+
+    /// Run `command` as [`Connection::run_with`] does, its stdout handed to
+    /// `sink` piece by piece as it arrives instead of kept: a file of any
+    /// size copied to the operator's machine costs no memory. The
+    /// returned output's stdout is empty.
+    pub async fn run_streaming(
+        &self,
+        command: &str,
+        become_user: Option<&str>,
+        opts: &Options,
+        sink: StdoutSink<'_>,
+    ) -> Result<Output, SshError> {
+        let user = match become_user {
+            Some(u) if u != self.target.user => u,
+            _ => {
+                return self
+                    .exec_as(command, command, None, opts.command_timeout, Some(sink))
+                    .await
+            }
+        };
+        let password = opts.become_password.as_ref();
+        let wrapped = become_::wrap(command, user, password.is_some());
+        let input = password.map(|p| format!("{}\n", p.expose()).into_bytes());
+        let out = self
+            .exec_as(command, &wrapped, input, opts.command_timeout, Some(sink))
             .await?;
         become_::check(out, &self.target)
     }
@@ -82,17 +113,19 @@ impl Connection {
         stdin: Option<Vec<u8>>,
         deadline: Option<Duration>,
     ) -> Result<Output, SshError> {
-        self.exec_as(command, command, stdin, deadline).await
+        self.exec_as(command, command, stdin, deadline, None).await
     }
 
     /// `shown` is what messages name; `sent` is what the server runs (the
-    /// sudo wrapper is noise to an operator reading an error).
+    /// sudo wrapper is noise to an operator reading an error). With a
+    /// `sink`, stdout goes there instead of into the output.
     async fn exec_as(
         &self,
         shown: &str,
         sent: &str,
         stdin: Option<Vec<u8>>,
         deadline: Option<Duration>,
+        mut sink: Option<StdoutSink<'_>>,
     ) -> Result<Output, SshError> {
         let shown = &brief(shown);
         let lost = |e: russh::Error| SshError::Disconnected {
@@ -114,7 +147,10 @@ impl Connection {
             let mut out = Output::default();
             while let Some(msg) = channel.wait().await {
                 match msg {
-                    ChannelMsg::Data { data } => append(&mut out.stdout, &data, &mut out.truncated),
+                    ChannelMsg::Data { data } => match sink.as_mut() {
+                        Some(sink) => sink(&data),
+                        None => append(&mut out.stdout, &data, &mut out.truncated),
+                    },
                     ChannelMsg::ExtendedData { data, .. } => {
                         append(&mut out.stderr, &data, &mut out.truncated)
                     }

@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use become_::shell_quote;
 pub use connect::Connection;
 pub use error::SshError;
-pub use exec::{Output, MAX_CAPTURE};
+pub use exec::{Output, StdoutSink, MAX_CAPTURE};
 pub use target::Target;
 
 use crate::secret::Secret;
