@@ -3,6 +3,7 @@
 //! Values every host must agree on (subnet defaults) and the checks run over
 //! all hosts before anything on them changes.
 
+pub mod backup;
 pub mod defaults;
 pub mod error;
 pub mod expiration;
