@@ -16,8 +16,8 @@
 #   snapshot restore FILE --data-dir DIR --name NAME --initial-cluster
 #       N=URL,... --initial-advertise-peer-urls URL [--initial-cluster-token T]
 #       [--skip-hash-check]
-#       checks the sha256 etcd appends to a snapshot, refuses an existing
-#       DIR, writes DIR/member/snap/db (the objects of the snapshot, the
+#       checks the sha256 etcd appends to a snapshot, refuses a DIR that
+#       is not empty (an empty one is used) and an existing --wal-dir, writes DIR/member/snap/db (the objects of the snapshot, the
 #       membership of --initial-cluster with etcd's member and cluster IDs
 #       derived from the peer URLs and token) and DIR/member/wal
 #   version
@@ -125,6 +125,14 @@ def initial_cluster(fl):
     return out
 
 
+def dir_empty(path):
+    """etcd's fileutil.DirEmpty: false when the directory cannot be read."""
+    try:
+        return not os.listdir(path)
+    except OSError:
+        return False
+
+
 def restore(args, fl):
     if len(args) != 1:
         raise Exit(EXIT_BAD_ARGS, "snapshot filename expected")
@@ -137,8 +145,12 @@ def restore(args, fl):
     if sorted(cluster[fl["name"]]) != mine:
         raise Exit(EXIT_ERROR, '--initial-cluster has %s=%s but missing from --initial-advertise-peer-urls=%s'
                    % (fl["name"], ",".join(cluster[fl["name"]]), ",".join(mine)))
-    if os.path.exists(data_dir):
-        raise Exit(EXIT_ERROR, 'data-dir "%s" exists' % data_dir)
+    # etcd 3.5 (etcdutl/snapshot/v3_snapshot.go): an existing data dir is
+    # fine only while empty; an explicit --wal-dir must not exist
+    if os.path.exists(data_dir) and not dir_empty(data_dir):
+        raise Exit(EXIT_ERROR, 'data-dir "%s" not empty or could not be read' % data_dir)
+    if fl["wal-dir"] and os.path.exists(fl["wal-dir"]):
+        raise Exit(EXIT_ERROR, 'wal-dir "%s" exists' % fl["wal-dir"])
     snap_dir, wal_dir = os.path.join(data_dir, "member", "snap"), fl["wal-dir"] or os.path.join(data_dir, "member", "wal")
     log("info", "snapshot/v3_snapshot.go:248", "restoring snapshot", path=path, **{"wal-dir": wal_dir, "data-dir": data_dir,
                                                                                  "snap-dir": snap_dir})
@@ -150,7 +162,7 @@ def restore(args, fl):
     members = [{"ID": etcd_db.member_id(urls, token), "name": name, "peerURLs": sorted(urls), "clientURLs": []}
                for name, urls in sorted(cluster.items())]
     state["etcd"] = {"clusterID": etcd_db.cluster_id([m["ID"] for m in members]), "raftTerm": 2, "members": members}
-    os.makedirs(snap_dir, mode=0o700)
+    os.makedirs(snap_dir, mode=0o700, exist_ok=True)
     os.makedirs(wal_dir, mode=0o700, exist_ok=True)
     os.chmod(data_dir, 0o700)
     db = os.path.join(snap_dir, "db")
