@@ -49,7 +49,7 @@ pub enum Error {
     /// `kubeconfig` before `apply` made what it prints.
     #[error("{what}; run `kubestrap apply -i {}` first: it stores the admin kubeconfig once the control plane is up", .inventory.display())]
     NotAppliedYet { what: String, inventory: PathBuf },
-    #[error("{}: no host has the role control_plane: there are no kubeadm certificates to look at", .0.display())]
+    #[error("{}: no host has the role control_plane: this command works on the control planes", .0.display())]
     NoControlPlane(PathBuf),
     /// `reset` without a terminal to ask on, and without `--yes`.
     #[error("reset asks for the cluster's name on a terminal and stdin is none: pass --yes to reset without asking (nothing was changed)")]
@@ -70,6 +70,12 @@ pub enum Error {
         inventory: PathBuf,
         record: PathBuf,
     },
+    /// `restore` without `--yes`.
+    #[error("restore replaces the whole cluster's state with the snapshot's: pass --yes to restore (nothing was changed)")]
+    RestoreNeedsYes,
+    /// A snapshot that fails its checks before a restore.
+    #[error(transparent)]
+    Backup(#[from] crate::cluster::backup::BackupError),
     #[error("internal: no shipped playbook {0}")]
     NoShippedPlaybook(String),
     #[error("cannot start the async runtime: {0}")]
@@ -109,7 +115,10 @@ impl Error {
             | Error::ResetNotConfirmed { .. }
             | Error::ResetAnswer(_)
             | Error::StateRecord { .. }
-            | Error::UnknownNode { .. } => ExitCode::BadInput,
+            | Error::UnknownNode { .. }
+            | Error::RestoreNeedsYes => ExitCode::BadInput,
+            Error::Backup(crate::cluster::backup::BackupError::Io { .. }) => ExitCode::Internal,
+            Error::Backup(_) => ExitCode::BadInput,
         }
     }
 }

@@ -25,6 +25,8 @@ Examples:
   kubestrap certs -i inventory.yaml
   kubestrap reset -i inventory.yaml --check
   kubestrap remove node3 -i inventory.yaml --check
+  kubestrap backup -i inventory.yaml -o ~/backups
+  kubestrap restore ~/backups/lab-2026-12-07T17-40-12Z -i inventory.yaml --yes
   kubestrap run site.yaml -i hosts.ini --limit workers
   kubestrap completions bash \\
       > ~/.local/share/bash-completion/completions/kubestrap
@@ -209,6 +211,46 @@ remembers every member `apply` built. Refused before anything changes
 etcd's quorum (a dead control plane still counts: remove it first), a name
 that is no member. Removing a node that is gone already changes nothing.")]
     Remove(RemoveArgs),
+    /// Save an etcd snapshot of the cluster, with its CA and kubeadm config, on this machine; keep the last 7.
+    #[command(after_help = "Examples:
+  kubestrap backup -i inventory.yaml
+  kubestrap backup -i inventory.yaml -o ~/backups --keep 30
+  cd ~/backups/lab-2026-12-07T17-40-12Z && sha256sum -c SHA256SUMS
+
+On the first control plane whose etcd answers (the others are tried in
+turn), `etcdctl snapshot save` runs in the etcd static Pod's container,
+with the certificates of kubeadm's etcd manifest; the snapshot lands in a
+private temporary directory in etcd's data directory and is removed once
+copied. It comes to this machine over SSH and its SHA-256 is compared with
+the one taken on the host. Beside it go the cluster CA (ca.crt, ca.key:
+the key is a secret, keep the directory safe) and the kubeadm-config
+ConfigMap. One backup is one directory, DIR/<cluster>-<UTC time>/ (0700,
+files 0600), with a SHA256SUMS that `sha256sum -c` checks; the default DIR
+is <state dir>/backups. Of this cluster's backups in DIR, the newest --keep
+stay; nothing else in DIR is touched.
+`kubestrap restore --help` tells how to bring one back.")]
+    Backup(BackupArgs),
+    /// Bring the cluster back to a backup's etcd snapshot (kubeadm's disaster recovery, every control plane at once); needs --yes.
+    #[command(after_help = "Examples:
+  kubestrap restore ~/backups/lab-2026-12-07T17-40-12Z -i inventory.yaml --yes
+  kubestrap restore ~/backups/lab-2026-12-07T17-40-12Z/etcd-snapshot.db \\
+      -i inventory.yaml --yes
+
+Every object created since the snapshot is lost, on every node: it refuses
+without --yes. FILE is a backup directory or its etcd-snapshot.db. Before
+any host changes: the file's SHA-256 must be the one its SHA256SUMS records
+and it must end with etcd's own hash (a cut or damaged file is refused,
+exit 2); every control plane must answer, have kubeadm's etcd manifest and
+etcdutl (from the etcd release, e.g. /usr/local/bin/etcdutl); the snapshot
+is copied to each one, checked there, and `etcdutl snapshot restore` makes
+a new data directory for its member with the whole --initial-cluster. Then,
+as kubeadm's documentation says: the static Pods of every control plane
+stop (manifests out of /etc/kubernetes/manifests), the restored member
+directory replaces the old one (kept as member.before-restore-<UTC time>
+in the data directory), the Pods start again, and kubestrap waits (at most
+4 minutes each) until each API server answers. Whatever stops the restore,
+the manifests are put back.")]
+    Restore(RestoreArgs),
     /// Print a shell completion script for bash, zsh or fish.
     #[command(after_help = "Examples:
   kubestrap completions bash \\
@@ -459,6 +501,46 @@ pub struct RemoveArgs {
     pub ssh: SshArgs,
 }
 
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The inventory `kubestrap apply` built the cluster from.
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Where the backups go (default: <state dir>/backups).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// How many of this cluster's backups stay in DIR, this one included.
+    #[arg(long, value_name = "N", default_value_t = commands::backup::DEFAULT_KEEP as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    pub keep: u32,
+    /// The cluster's state directory (default: <inventory dir>/.kubestrap/<cluster name>).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup: its directory, or its etcd-snapshot.db.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The inventory `kubestrap apply` built the cluster from.
+    #[arg(short, long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// Restore: every change since the snapshot is lost.
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Take the hosts' locks even when another run holds them (only after
+    /// making sure that run is dead: its lease ends by itself within 2 minutes).
+    #[arg(long)]
+    pub force_unlock: bool,
+    /// The cluster's state directory (default: <inventory dir>/.kubestrap/<cluster name>).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub ssh: SshArgs,
+}
+
 impl ResetArgs {
     fn request(self, verbose: bool) -> commands::reset::ResetRequest {
         commands::reset::ResetRequest {
@@ -673,6 +755,23 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
             drain_timeout: args.drain_timeout,
             force_unlock: args.force_unlock,
             report: args.report,
+            verbose,
+            ssh: args.ssh.request(),
+        }),
+        Command::Backup(args) => commands::backup::run(commands::backup::BackupRequest {
+            inventory: args.inventory,
+            output: args.output,
+            state_dir: args.state_dir,
+            keep: args.keep as usize,
+            verbose,
+            ssh: args.ssh.request(),
+        }),
+        Command::Restore(args) => commands::restore::run(commands::restore::RestoreRequest {
+            file: args.file,
+            inventory: args.inventory,
+            yes: args.yes,
+            force_unlock: args.force_unlock,
+            state_dir: args.state_dir,
             verbose,
             ssh: args.ssh.request(),
         }),

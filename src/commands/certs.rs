@@ -54,12 +54,6 @@ fn renew_phases<'p, 'r: 'p>() -> Vec<Box<dyn Phase<CertsRun<'r>> + 'p>> {
 /// Run `kubestrap certs` or `kubestrap certs renew`.
 pub fn run(args: CertsRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    let control_planes: Vec<String> = inv
-        .hosts
-        .iter()
-        .filter(|h| h.roles.contains(&Role::ControlPlane))
-        .map(|h| h.name.clone())
-        .collect();
     // The first control plane and the endpoint as apply's cluster plan
     // names them, so the stored kubeconfig is the one apply would store.
     let cluster =
@@ -68,26 +62,8 @@ pub fn run(args: CertsRequest) -> Result<ExitCode, Error> {
         .state_dir
         .clone()
         .unwrap_or_else(|| StateDir::default_path(&args.inventory, inv.cluster.name.as_deref()));
-    let req = RunRequest {
-        inventory: args.inventory.clone(),
-        limit: control_planes.join(","),
-        forks: control_planes.len().max(1),
-        check: args.check,
-        force_handlers: false,
-        diff: false,
-        extra_vars: Vec::new(),
-        tags: Vec::new(),
-        skip_tags: Vec::new(),
-        report: None,
-        verbose: args.verbose,
-    };
-    // No playbook: the phases run their commands themselves.
-    let none = Arc::new(Playbook {
-        path: PathBuf::from("certs"),
-        plays: Vec::new(),
-    });
-    let reach = args.ssh.reach_all(&inv)?;
-    let session = Session::with_inventory(req, reach, inv, none, PathBuf::new())?;
+    let (session, control_planes) =
+        control_plane_session(&args.inventory, inv, &args.ssh, args.verbose, args.check)?;
     session.finish(async move |runner| {
         let mut ctx = CertsRun {
             runner,
@@ -109,4 +85,48 @@ pub fn run(args: CertsRequest) -> Result<ExitCode, Error> {
             .run(&mut ctx)
             .await
     })
+}
+
+/// A session on the inventory's control planes (role control_plane, in
+/// its order) with no playbook: the phases of a command that works on the
+/// control planes alone run their commands themselves.
+pub(super) fn control_plane_session(
+    inventory: &std::path::Path,
+    inv: inventory::Inventory,
+    ssh: &SshRequest,
+    verbose: bool,
+    check: bool,
+) -> Result<(Session, Vec<String>), Error> {
+    let control_planes: Vec<String> = inv
+        .hosts
+        .iter()
+        .filter(|h| h.roles.contains(&Role::ControlPlane))
+        .map(|h| h.name.clone())
+        .collect();
+    if control_planes.is_empty() {
+        return Err(Error::NoControlPlane(inventory.to_path_buf()));
+    }
+    let req = RunRequest {
+        inventory: inventory.to_path_buf(),
+        limit: control_planes.join(","),
+        forks: control_planes.len(),
+        check,
+        force_handlers: false,
+        diff: false,
+        extra_vars: Vec::new(),
+        tags: Vec::new(),
+        skip_tags: Vec::new(),
+        report: None,
+        verbose,
+    };
+    let none = Arc::new(Playbook {
+        path: PathBuf::from("control planes"),
+        plays: Vec::new(),
+    });
+    // Sessions for the control planes alone: nothing else is connected to
+    // or counted in the recap.
+    let (opts, mut targets) = ssh.reach_all(&inv)?;
+    targets.retain(|t| control_planes.contains(&t.name));
+    let session = Session::with_inventory(req, (opts, targets), inv, none, PathBuf::new())?;
+    Ok((session, control_planes))
 }

@@ -1,5 +1,6 @@
 //! A command's steps as small phase values, and the manager that runs a list of them.
 
+pub mod backup;
 pub mod certs;
 pub mod cluster_plan;
 pub mod cluster_run;
@@ -15,5 +16,6 @@ pub mod plays;
 pub mod preflight;
 pub mod remove;
 pub mod reset;
+pub mod restore;
 pub mod stage;
 pub mod upgrade;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::restart::{self, move_back_script, move_out_script, HOLDING, MANIFESTS};
 use super::step::{self, StepError};
 use super::CertsRun;
+use crate::engine::Runner;
 use crate::interrupt;
 use crate::phases::cluster_plan::plan::ADMIN_CONF;
 use crate::phases::manager::{Flow, Phase, PhaseFuture};
@@ -143,7 +144,12 @@ async fn renew_one(ctx: &mut CertsRun<'_>, host: &str) -> Result<String, StepErr
     .await?;
     ctx.manifests_out = None;
 
-    let waited = wait_for_api(ctx, host).await?;
+    let waited = wait_for_api(
+        ctx.runner,
+        host,
+        "waiting for the API server after the restart",
+    )
+    .await?;
     Ok(format!(
         "{host}: renewed; restarted {} ({} out for {}s); the API server answered after {}s",
         names
@@ -157,16 +163,16 @@ async fn renew_one(ctx: &mut CertsRun<'_>, host: &str) -> Result<String, StepErr
     ))
 }
 
-/// Until the API server answers with the renewed admin.conf: bounded in
-/// tries and time, saying so while it waits.
-async fn wait_for_api(ctx: &CertsRun<'_>, host: &str) -> Result<Duration, StepError> {
+/// Until `host`'s API server answers with its admin.conf: bounded in
+/// tries and time, saying so (`why` it waits) while it waits.
+pub async fn wait_for_api(runner: &Runner, host: &str, why: &str) -> Result<Duration, StepError> {
     let started = Instant::now();
     let mut last_notice = started;
     let check = api_check();
     let mut last = String::new();
     for _ in 0..API_TRIES {
-        status(ctx, host, "waiting for the API server to answer");
-        match step::run(ctx.runner, host, "wait for the API server", &check).await {
+        say_status(runner, host, "waiting for the API server to answer");
+        match step::run(runner, host, "wait for the API server", &check).await {
             Ok(_) => return Ok(started.elapsed()),
             Err(e @ StepError::Ssh { .. }) => return Err(e),
             Err(e) => last = e.to_string(),
@@ -176,8 +182,8 @@ async fn wait_for_api(ctx: &CertsRun<'_>, host: &str) -> Result<Duration, StepEr
         }
         if last_notice.elapsed() >= NOTICE_EVERY {
             last_notice = Instant::now();
-            ctx.runner.emit(Event::StillRunning {
-                task: "waiting for the API server after the restart".into(),
+            runner.emit(Event::StillRunning {
+                task: why.into(),
                 hosts: vec![host.to_string()],
                 elapsed: started.elapsed(),
             });
@@ -197,14 +203,19 @@ async fn wait_for_api(ctx: &CertsRun<'_>, host: &str) -> Result<Duration, StepEr
 }
 
 fn status(ctx: &CertsRun<'_>, host: &str, what: &str) {
-    ctx.runner.emit(Event::HostStatus {
+    say_status(ctx.runner, host, what);
+}
+
+/// `host`'s progress line says `what` it is doing.
+pub fn say_status(runner: &Runner, host: &str, what: &str) {
+    runner.emit(Event::HostStatus {
         host: host.into(),
         status: what.into(),
     });
 }
 
 /// Sleep `d`; false when SIGINT came first.
-async fn pause(d: Duration) -> bool {
+pub async fn pause(d: Duration) -> bool {
     tokio::select! {
         _ = tokio::time::sleep(d) => !interrupt::interrupted(),
         _ = until_interrupted() => false,
@@ -217,7 +228,7 @@ async fn until_interrupted() {
     }
 }
 
-fn interrupted(host: &str) -> StepError {
+pub fn interrupted(host: &str) -> StepError {
     StepError::Output {
         host: host.to_string(),
         step: "restart",

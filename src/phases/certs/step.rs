@@ -27,6 +27,14 @@ pub enum StepError {
         step: &'static str,
         problem: String,
     },
+    /// A file on the operator's machine that could not be written.
+    #[error("{host}: {step}: {}: {source}", .path.display())]
+    Local {
+        host: String,
+        step: &'static str,
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StepError {
@@ -37,6 +45,7 @@ impl StepError {
                 CommandError::Ssh(e) => e.exit_code(),
                 _ => ExitCode::Unreachable,
             },
+            StepError::Local { .. } => ExitCode::Internal,
             _ => ExitCode::HostFailed,
         }
     }
