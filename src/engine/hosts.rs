@@ -82,6 +82,14 @@ impl Runner {
         })
     }
 
+    /// Count an outcome of a command run outside a playbook on `host` in
+    /// the PLAY RECAP that ends the run.
+    pub fn record(&mut self, host: &str, outcome: Outcome) {
+        if let Some(s) = self.sessions.iter_mut().flatten().find(|s| s.name == host) {
+            s.stats.record(outcome);
+        }
+    }
+
     /// Run another playbook next with the same hosts, connections and facts.
     pub fn switch_playbook(
         &mut self,

@@ -20,11 +20,12 @@
 //! The clean-up puts back manifests that are out and removes restore
 //! directories not yet swapped in, whatever stopped the run.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cluster::backup::Checked;
+use crate::engine::Runner;
 use crate::phases::backup::scripts::{self, Member, RESTORE_TMP};
-use crate::phases::certs::renew::{interrupted, pause, say_status, wait_for_api};
+use crate::phases::certs::renew::{say_status, wait_for_api, Wait};
 use crate::phases::certs::restart::{move_back_script, move_out_script, HOLDING, MANIFESTS};
 use crate::phases::certs::step::{self, StepError};
 use crate::phases::cluster_run::ClusterRun;
@@ -39,7 +40,6 @@ use crate::ExitCode;
 const STOP_TRIES: u32 = 90;
 const STOP_PAUSE: Duration = Duration::from_secs(2);
 const STOP_DEADLINE: Duration = Duration::from_secs(180);
-const NOTICE_EVERY: Duration = Duration::from_secs(15);
 
 pub struct Restore {
     snapshot: Checked,
@@ -96,13 +96,13 @@ impl<'r> Phase<ClusterRun<'r>> for Restore {
             let code = match result {
                 Ok(()) => {
                     for h in &hosts {
-                        record(ctx, h, Outcome::Changed);
+                        ctx.runner.record(h, Outcome::Changed);
                     }
                     ExitCode::Ok
                 }
                 Err(e) => {
                     if let Some(h) = failed_host(&e) {
-                        record(ctx, h, Outcome::Failed);
+                        ctx.runner.record(h, Outcome::Failed);
                     }
                     ctx.runner.emit(Event::Error(e.to_string()));
                     e.exit_code()
@@ -279,52 +279,19 @@ impl Restore {
     }
 }
 
-/// Until crictl lists none of `host`'s control-plane containers: bounded
-/// in tries and time, saying so while it waits.
-async fn wait_stopped(runner: &crate::engine::Runner, host: &str) -> Result<(), StepError> {
-    let started = Instant::now();
-    let mut last_notice = started;
-    let mut left = String::new();
-    for _ in 0..STOP_TRIES {
-        say_status(
-            runner,
-            host,
-            "waiting for the kubelet to stop the static Pods",
-        );
-        left = step::run(
-            runner,
-            host,
-            "wait for the static Pods to stop",
-            &scripts::still_running_script(),
-        )
-        .await?;
-        if left.trim().is_empty() {
-            return Ok(());
-        }
-        if started.elapsed() + STOP_PAUSE > STOP_DEADLINE {
-            break;
-        }
-        if last_notice.elapsed() >= NOTICE_EVERY {
-            last_notice = Instant::now();
-            runner.emit(Event::StillRunning {
-                task: "waiting for the static Pods to stop".into(),
-                hosts: vec![host.to_string()],
-                elapsed: started.elapsed(),
-            });
-        }
-        if !pause(STOP_PAUSE).await {
-            return Err(interrupted(host));
-        }
-    }
-    Err(StepError::Output {
-        host: host.to_string(),
+/// Until crictl lists none of `host`'s control-plane containers.
+async fn wait_stopped(runner: &Runner, host: &str) -> Result<Duration, StepError> {
+    let wait = Wait {
         step: "wait for the static Pods to stop",
-        problem: format!(
-            "still running after {}s: {} (the manifests are put back; nothing was restored)",
-            started.elapsed().as_secs(),
-            left.split_whitespace().collect::<Vec<_>>().join(" ")
-        ),
-    })
+        status: "waiting for the kubelet to stop the static Pods",
+        why: "waiting for the static Pods to stop",
+        tries: STOP_TRIES,
+        pause: STOP_PAUSE,
+        deadline: STOP_DEADLINE,
+    };
+    let still = scripts::still_running_script();
+    wait.until(runner, host, &still, |out| out.trim().is_empty())
+        .await
 }
 
 fn failed_host(e: &StepError) -> Option<&str> {
@@ -333,17 +300,5 @@ fn failed_host(e: &StepError) -> Option<&str> {
         | StepError::Ssh { host, .. }
         | StepError::Output { host, .. }
         | StepError::Local { host, .. } => Some(host),
-    }
-}
-
-fn record(ctx: &mut ClusterRun<'_>, host: &str, outcome: Outcome) {
-    if let Some(s) = ctx
-        .runner
-        .sessions
-        .iter_mut()
-        .flatten()
-        .find(|s| s.name == host)
-    {
-        s.stats.record(outcome);
     }
 }

@@ -59,18 +59,6 @@ impl Reach for BackupRun<'_> {
 }
 
 impl BackupRun<'_> {
-    fn record(&mut self, host: &str, outcome: Outcome) {
-        if let Some(s) = self
-            .runner
-            .sessions
-            .iter_mut()
-            .flatten()
-            .find(|s| s.name == host)
-        {
-            s.stats.record(outcome);
-        }
-    }
-
     fn status(&self, host: &str, what: &str) {
         self.runner.emit(Event::HostStatus {
             host: host.into(),
@@ -125,7 +113,7 @@ impl<'r> Phase<BackupRun<'r>> for Snapshot {
                         return Flow::Next(ExitCode::Ok);
                     }
                     Err(e) => {
-                        ctx.record(&host, Outcome::Failed);
+                        ctx.runner.record(&host, Outcome::Failed);
                         code = code.max(e.exit_code());
                         why.push(e.to_string());
                     }
@@ -197,7 +185,7 @@ impl<'r> Phase<BackupRun<'r>> for Save {
             let mut lines = match save(ctx, partial, &host, &taken).await {
                 Ok(lines) => lines,
                 Err(e) => {
-                    ctx.record(&host, Outcome::Failed);
+                    ctx.runner.record(&host, Outcome::Failed);
                     ctx.runner.emit(Event::Error(e.to_string()));
                     return Flow::Stop(e.exit_code());
                 }
@@ -212,7 +200,7 @@ impl<'r> Phase<BackupRun<'r>> for Save {
                 }
                 None => return Flow::Stop(ExitCode::Internal),
             };
-            ctx.record(&host, Outcome::Ok);
+            ctx.runner.record(&host, Outcome::Ok);
             lines.insert(0, format!("backup: {}", path.display()));
             match backup::prune(&ctx.dir, &ctx.cluster_name, ctx.keep) {
                 Ok(removed) => lines.extend(

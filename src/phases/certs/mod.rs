@@ -70,15 +70,7 @@ impl CertsRun<'_> {
 
     /// Count a step's outcome on `host` in the PLAY RECAP that ends the run.
     pub fn record(&mut self, host: &str, outcome: Outcome) {
-        if let Some(s) = self
-            .runner
-            .sessions
-            .iter_mut()
-            .flatten()
-            .find(|s| s.name == host)
-        {
-            s.stats.record(outcome);
-        }
+        self.runner.record(host, outcome);
     }
 
     /// The control planes that could not be connected to.

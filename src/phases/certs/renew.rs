@@ -166,40 +166,75 @@ async fn renew_one(ctx: &mut CertsRun<'_>, host: &str) -> Result<String, StepErr
 /// Until `host`'s API server answers with its admin.conf: bounded in
 /// tries and time, saying so (`why` it waits) while it waits.
 pub async fn wait_for_api(runner: &Runner, host: &str, why: &str) -> Result<Duration, StepError> {
-    let started = Instant::now();
-    let mut last_notice = started;
-    let check = api_check();
-    let mut last = String::new();
-    for _ in 0..API_TRIES {
-        say_status(runner, host, "waiting for the API server to answer");
-        match step::run(runner, host, "wait for the API server", &check).await {
-            Ok(_) => return Ok(started.elapsed()),
-            Err(e @ StepError::Ssh { .. }) => return Err(e),
-            Err(e) => last = e.to_string(),
-        }
-        if started.elapsed() + API_PAUSE > API_DEADLINE {
-            break;
-        }
-        if last_notice.elapsed() >= NOTICE_EVERY {
-            last_notice = Instant::now();
-            runner.emit(Event::StillRunning {
-                task: why.into(),
-                hosts: vec![host.to_string()],
-                elapsed: started.elapsed(),
-            });
-        }
-        if !pause(API_PAUSE).await {
-            return Err(interrupted(host));
-        }
-    }
-    Err(StepError::Output {
-        host: host.to_string(),
+    let wait = Wait {
         step: "wait for the API server",
-        problem: format!(
-            "no answer within {}s ({API_TRIES} tries at most); last: {last}",
-            started.elapsed().as_secs()
-        ),
-    })
+        status: "waiting for the API server to answer",
+        why,
+        tries: API_TRIES,
+        pause: API_PAUSE,
+        deadline: API_DEADLINE,
+    };
+    wait.until(runner, host, &api_check(), |_| true).await
+}
+
+/// A bounded wait on one host: a command tried until its output is
+/// `done`, a pause between tries, a progress line and a notice every
+/// [`NOTICE_EVERY`] while it lasts. A command that fails counts as not yet
+/// (its error is the one named when the wait ends); a lost host ends it.
+pub struct Wait<'a> {
+    pub step: &'static str,
+    pub status: &'a str,
+    pub why: &'a str,
+    pub tries: u32,
+    pub pause: Duration,
+    pub deadline: Duration,
+}
+
+impl Wait<'_> {
+    /// How long it took, or why it ended without `done`.
+    pub async fn until(
+        &self,
+        runner: &Runner,
+        host: &str,
+        command: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> Result<Duration, StepError> {
+        let started = Instant::now();
+        let mut last_notice = started;
+        let mut last = String::new();
+        for _ in 0..self.tries {
+            say_status(runner, host, self.status);
+            match step::run(runner, host, self.step, command).await {
+                Ok(out) if done(&out) => return Ok(started.elapsed()),
+                Ok(out) => last = out.split_whitespace().collect::<Vec<_>>().join(" "),
+                Err(e @ StepError::Ssh { .. }) => return Err(e),
+                Err(e) => last = e.to_string(),
+            }
+            if started.elapsed() + self.pause > self.deadline {
+                break;
+            }
+            if last_notice.elapsed() >= NOTICE_EVERY {
+                last_notice = Instant::now();
+                runner.emit(Event::StillRunning {
+                    task: self.why.into(),
+                    hosts: vec![host.to_string()],
+                    elapsed: started.elapsed(),
+                });
+            }
+            if !pause(self.pause).await {
+                return Err(interrupted(host));
+            }
+        }
+        Err(StepError::Output {
+            host: host.to_string(),
+            step: self.step,
+            problem: format!(
+                "not done within {}s ({} tries at most); last: {last}",
+                started.elapsed().as_secs(),
+                self.tries
+            ),
+        })
+    }
 }
 
 fn status(ctx: &CertsRun<'_>, host: &str, what: &str) {
