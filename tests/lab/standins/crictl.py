@@ -5,9 +5,11 @@
 # dependency (kubeadm 1.30/1.31 Depends: cri-tools (>= 1.30.0)). It answers:
 #   crictl --version
 #   crictl ps [-a] [--name REGEX] [-q] [--state STATE] [-o table|json] [--no-trunc]
-#       the control-plane "containers" the stand-in kubelet plays: each static
-#       Pod manifest (kube-apiserver, kube-controller-manager, kube-scheduler,
-#       etcd) whose process — the stand-in API server unit — is running;
+#       the control-plane "containers" the stand-in kubelet plays, while
+#       their process — the stand-in API server unit — runs: etcd and
+#       kube-apiserver from the manifests that unit started with (listed
+#       until the kubelet stops them, even once the files are moved out),
+#       kube-controller-manager and kube-scheduler while their manifest exists;
 #       container IDs are 64 hex digits (sha256 of name and manifest, so a
 #       changed manifest is a new container), 13 shown in the table as crictl;
 #   crictl exec [-i] [-t] [-s] CONTAINER CMD [ARG...]
@@ -38,6 +40,9 @@ CONTAINERS = "/var/lib/kubestrap-standin/containers"
 # what each container's image carries, as the stand-in can play it
 BINARIES = {"etcd": {"etcdctl": "etcdctl.py"}}
 PODS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler")
+# the copies the stand-in API server makes of the manifests it started from
+RUNNING = {"kube-apiserver": "/var/lib/kubestrap-standin/apiserver/manifest.running",
+           "etcd": "/var/lib/kubestrap-standin/apiserver/etcd-manifest.running"}
 
 
 class Fatal(Exception):
@@ -69,6 +74,27 @@ def unit_started():
         return time.time()
 
 
+def read(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def running_manifest(name):
+    """The spec a running container was made from. etcd and kube-apiserver
+    run as long as the unit that plays them, from the manifests it started
+    with (the API server keeps copies, as the kubelet keeps the running
+    Pods' specs): a manifest moved out of the kubelet's directory leaves
+    them listed until the kubelet has stopped them, as crictl lists a
+    container until it exits. The other Pods are not played: listed while
+    their manifest is there."""
+    if name in RUNNING:
+        return read(RUNNING[name]) or read(os.path.join(MANIFESTS, name + ".yaml"))
+    return read(os.path.join(MANIFESTS, name + ".yaml"))
+
+
 def containers():
     started = unit_started()
     if started is None:
@@ -76,10 +102,8 @@ def containers():
     out = []
     node = node_name()
     for name in PODS:
-        try:
-            with open(os.path.join(MANIFESTS, name + ".yaml"), "rb") as f:
-                manifest = f.read()
-        except OSError:
+        manifest = running_manifest(name)
+        if manifest is None:
             continue
         m = re.search(rb"image: *(\S+)", manifest)
         image = m.group(1).decode() if m else name
