@@ -1,4 +1,4 @@
-//! `kubestrap backup` and `restore` on a one-node cluster (node85): README's "Backups" word for word — a backup, objects made after it, a restore that brings the cluster back without them — and the refusals: a truncated snapshot (before anything stops), no --yes.
+//! `kubestrap backup` and `restore` on a one-node cluster (node85): README's "Backups" word for word — a backup, objects made after it, a restore that brings the cluster back without them — and the refusals: a truncated snapshot (before anything stops), no --yes; then on three control planes (node86-node88).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -80,8 +80,12 @@ fn kubestrap(home: &Home, dir: &Path, args: &[&str]) -> Run {
 
 /// A ConfigMap made through the API server.
 fn make_configmap(lab: &Lab, name: &str) {
+    make_configmap_on(lab, CP, name)
+}
+
+fn make_configmap_on(lab: &Lab, host: &str, name: &str) {
     lab.sh_ok(
-        CP,
+        host,
         &format!(
             "printf 'apiVersion: v1\\nkind: ConfigMap\\nmetadata:\\n  name: {name}\\n  namespace: default\\ndata:\\n  made: \"yes\"\\n' | {KUBECTL} apply -f -"
         ),
@@ -89,7 +93,11 @@ fn make_configmap(lab: &Lab, name: &str) {
 }
 
 fn has_configmap(lab: &Lab, name: &str) -> bool {
-    lab.sh(CP, &format!("{KUBECTL} -n default get configmap {name}"))
+    has_configmap_on(lab, CP, name)
+}
+
+fn has_configmap_on(lab: &Lab, host: &str, name: &str) -> bool {
+    lab.sh(host, &format!("{KUBECTL} -n default get configmap {name}"))
         .status
         .success()
 }
@@ -186,7 +194,9 @@ fn backup_then_restore_brings_the_cluster_back() {
     let config = std::fs::read_to_string(first.join("kubeadm-config.yaml")).unwrap();
     assert!(config.contains("ClusterConfiguration"), "{config}");
     // The snapshot on the host went with the copy.
-    assert_eq!(data_dir(&lab).trim(), "member", "{}", data_dir(&lab));
+    let data = data_dir(&lab);
+    assert!(data.lines().any(|l| l == "member"), "{data}");
+    assert!(!data.contains("kubestrap-"), "{data}");
 
     make_configmap(&lab, "after-backup");
 
@@ -245,15 +255,15 @@ fn backup_then_restore_brings_the_cluster_back() {
     ));
     // The old data kept aside, no restore directory left.
     let left = data_dir(&lab);
-    let names: Vec<&str> = left.split_whitespace().collect();
-    assert_eq!(names.len(), 2, "{left}");
-    assert!(names.contains(&"member"), "{left}");
-    assert!(
-        names
-            .iter()
-            .any(|n| n.starts_with("member.before-restore-")),
-        "{left}"
-    );
+    assert!(left.lines().any(|l| l == "member"), "{left}");
+    assert!(!left.contains("kubestrap-"), "{left}");
+    let aside = restored
+        .stdout
+        .split("the old data is in ")
+        .nth(1)
+        .and_then(|rest| rest.lines().next())
+        .unwrap_or_else(|| panic!("no old data named:\n{}", restored.stdout));
+    assert!(exists(&lab, CP, &format!("{aside}/snap/db")), "{aside}");
 
     // --keep: a second backup with --keep 1 leaves only itself; a file of
     // the operator's in the directory stays.
@@ -271,4 +281,71 @@ fn backup_then_restore_brings_the_cluster_back() {
         second.stdout
     );
     assert!(backups_dir.join("notes.txt").exists());
+}
+
+/// Three control planes (node86-node88) behind a virtual IP: one backup,
+/// a restore on every member at once, the cluster back to the snapshot.
+#[test]
+fn restore_of_three_control_planes_brings_back_every_member() {
+    let lab = Lab::from_env();
+    let home = Home::new();
+    let dir = home.path().join("lab");
+    std::fs::create_dir(&dir).unwrap();
+    let hosts = [
+        ("node86", "control_plane"),
+        ("node87", "control_plane"),
+        ("node88", "control_plane"),
+    ];
+    let vip = format!("{}.243", lab.address("node86").rsplit_once('.').unwrap().0);
+    let extra = format!(
+        "{}  control_plane_endpoint: {vip}:6443\n",
+        calico_settings()
+    );
+    std::fs::write(
+        dir.join("inventory.yaml"),
+        lab_cluster(&lab, &hosts, "10.244.0.0/16", &extra),
+    )
+    .unwrap();
+    std::fs::copy(lab.known_hosts(), dir.join("known_hosts")).unwrap();
+    let built = kubestrap(&home, &dir, &["apply"]);
+    assert_eq!(built.code, 0, "{}", built.all());
+    let first = hosts[0].0;
+    make_configmap_on(&lab, first, "before-backup");
+
+    let out = home.path().join("backups");
+    let backed = kubestrap(&home, &dir, &["backup", "-o", s(&out)]);
+    assert_eq!(backed.code, 0, "{}", backed.all());
+    let made = backups(&out);
+    assert_eq!(made.len(), 1, "{made:?}");
+    make_configmap_on(&lab, first, "after-backup");
+
+    let restored = kubestrap(&home, &dir, &["restore", s(&made[0]), "--yes"]);
+    assert_eq!(restored.code, 0, "{}", restored.all());
+    for (h, _) in hosts {
+        assert!(
+            restored
+                .stdout
+                .contains(&format!("{h}: the API server answered after")),
+            "{}",
+            restored.stdout
+        );
+        let nodes = lab.sh_ok(h, &format!("{KUBECTL} get nodes"));
+        assert!(nodes.contains("node88"), "{h}: {nodes}");
+        let data = lab.sh_ok(h, "ls -A /var/lib/etcd");
+        assert!(data.contains("member.before-restore-"), "{h}: {data}");
+        assert!(!data.contains("kubestrap-"), "{h}: {data}");
+    }
+    let initial: Vec<String> = hosts
+        .iter()
+        .map(|(h, _)| format!("{h}=https://{}:2380", lab.address(h)))
+        .collect();
+    assert!(
+        restored
+            .stdout
+            .contains(&format!("--initial-cluster {}", initial.join(","))),
+        "{}",
+        restored.stdout
+    );
+    assert!(has_configmap_on(&lab, first, "before-backup"));
+    assert!(!has_configmap_on(&lab, first, "after-backup"));
 }
