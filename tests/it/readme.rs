@@ -111,11 +111,36 @@ const NOT_HERE: &[(&str, &str)] = &[
         "as above (tests/it/remove.rs)",
     ),
     (
+        "kubestrap backup -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts",
+        BACKUPS,
+    ),
+    (
+        "ls -l /tmp/kubestrap-lab/.kubestrap/lab/backups/",
+        BACKUPS,
+    ),
+    (
+        "newest=$(ls -d /tmp/kubestrap-lab/.kubestrap/lab/backups/lab-*Z | tail -n 1) && cd \"$newest\" && sha256sum -c SHA256SUMS && cd -",
+        BACKUPS,
+    ),
+    (
+        "newest=$(ls -d /tmp/kubestrap-lab/.kubestrap/lab/backups/lab-*Z | tail -n 1) && kubestrap restore \"$newest\" -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts --yes",
+        BACKUPS,
+    ),
+    (
+        "kubestrap exec -i /tmp/kubestrap-lab/inventory.yaml --known-hosts /tmp/kubestrap-lab/known_hosts --limit control_plane -- kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes",
+        BACKUPS,
+    ),
+    (
         "kubestrap apply -i inventory.yaml --until prepared",
         "shows a failing preflight on hosts the lab does not have (1000 MB, duplicate hostnames); \
          src/cluster/preflight/tests.rs checks those messages",
     ),
 ];
+
+/// Why README's "Backups" lines are not run here.
+const BACKUPS: &str =
+    "a restore takes the quick start's cluster back in time under the upgrade above; \
+     tests/it/backup.rs runs README's Backups word for word on node85";
 
 /// Commands that exit with something other than 0 on purpose.
 const EXIT_CODES: &[(&str, i32)] = &[("kubestrap inventory check -i docs/examples/bad.yaml", 2)];
