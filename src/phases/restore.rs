@@ -25,8 +25,8 @@ use std::time::Duration;
 use crate::cluster::backup::Checked;
 use crate::engine::Runner;
 use crate::phases::backup::scripts::{self, Member, RESTORE_TMP};
-use crate::phases::certs::renew::{say_status, wait_for_api, Wait};
-use crate::phases::certs::restart::{move_back_script, move_out_script, HOLDING, MANIFESTS};
+use crate::phases::certs::renew::{put_back, say_status, wait_for_api, Wait};
+use crate::phases::certs::restart::{move_back_script, move_out_script};
 use crate::phases::certs::step::{self, StepError};
 use crate::phases::cluster_run::ClusterRun;
 use crate::phases::manager::{Flow, Phase, PhaseFuture};
@@ -123,18 +123,7 @@ impl<'r> Phase<ClusterRun<'r>> for Restore {
     fn clean_up<'a>(&'a mut self, ctx: &'a mut ClusterRun<'r>) -> PhaseFuture<'a, ()> {
         Box::pin(async move {
             for host in std::mem::take(&mut self.out) {
-                if let Err(e) = step::run(
-                    ctx.runner,
-                    &host,
-                    "put the manifests back",
-                    &move_back_script(),
-                )
-                .await
-                {
-                    ctx.runner.emit(Event::Error(format!(
-                        "{e}; the static Pod manifests wait in {HOLDING}: move them back to {MANIFESTS} (mv {HOLDING}/*.yaml {MANIFESTS}/)"
-                    )));
-                }
+                put_back(ctx.runner, &host).await;
             }
             for (host, dir) in std::mem::take(&mut self.prepared) {
                 let script = scripts::remove_tmp(&dir);

@@ -78,22 +78,20 @@ impl<'r> Phase<CertsRun<'r>> for Renew {
 
     fn clean_up<'a>(&'a mut self, ctx: &'a mut CertsRun<'r>) -> PhaseFuture<'a, ()> {
         Box::pin(async move {
-            let Some(host) = ctx.manifests_out.take() else {
-                return;
-            };
-            if let Err(e) = step::run(
-                ctx.runner,
-                &host,
-                "put the manifests back",
-                &move_back_script(),
-            )
-            .await
-            {
-                ctx.runner.emit(Event::Error(format!(
-                    "{e}; the static Pod manifests wait in {HOLDING}: move them back to {MANIFESTS} (mv {HOLDING}/*.yaml {MANIFESTS}/)"
-                )));
+            if let Some(host) = ctx.manifests_out.take() {
+                put_back(ctx.runner, &host).await;
             }
         })
+    }
+}
+
+/// The clean-up's step: `host`'s static Pod manifests back in the
+/// kubelet's directory, or an error line saying how to do it by hand.
+pub async fn put_back(runner: &Runner, host: &str) {
+    if let Err(e) = step::run(runner, host, "put the manifests back", &move_back_script()).await {
+        runner.emit(Event::Error(format!(
+            "{e}; the static Pod manifests wait in {HOLDING}: move them back to {MANIFESTS} (mv {HOLDING}/*.yaml {MANIFESTS}/)"
+        )));
     }
 }
 
