@@ -32,8 +32,8 @@ data=$(flag data-dir); data=${{data:-/var/lib/etcd}}
 pub const BACKUP_TMP: &str = "kubestrap-backup.";
 pub const RESTORE_TMP: &str = "kubestrap-restore.";
 
-/// Takes a snapshot with etcdctl in the running etcd container (after
-/// `endpoint health`), checks it with etcdutl when the host has it, and
+/// Takes a snapshot with etcdctl in the running etcd container (once
+/// `endpoint health` answers, at most 5 tries 2 s apart), checks it with etcdutl when the host has it, and
 /// prints `dir D`, `sha256 HEX`, `size N`, `etcdutl yes|no`.
 pub fn snapshot_script() -> String {
     format!(
@@ -44,6 +44,8 @@ cert=${{ca%/*}}/healthcheck-client.crt key=${{ca%/*}}/healthcheck-client.key
 id=$(crictl ps --name '^etcd$' --state running -q 2>/dev/null | head -n 1)
 [ -n "$id" ] || {{ echo "the etcd container is not running (crictl ps --name etcd)" >&2; exit 4; }}
 etcdctl() {{ crictl exec "$id" etcdctl --endpoints=https://127.0.0.1:2379 --cacert="$ca" --cert="$cert" --key="$key" "$@"; }}
+# a member that has just started may need a few seconds (bounded: 5 tries)
+for try in 1 2 3 4; do etcdctl endpoint health >/dev/null 2>&1 && break; sleep 2; done
 etcdctl endpoint health >/dev/null
 dir=$(mktemp -d "$data/{BACKUP_TMP}XXXXXX")
 trap '[ "$ok" = 1 ] || rm -rf "$dir"' EXIT
