@@ -106,19 +106,7 @@ pub(super) fn control_plane_session(
     if control_planes.is_empty() {
         return Err(Error::NoControlPlane(inventory.to_path_buf()));
     }
-    let req = RunRequest {
-        inventory: inventory.to_path_buf(),
-        limit: control_planes.join(","),
-        forks: control_planes.len(),
-        check,
-        force_handlers: false,
-        diff: false,
-        extra_vars: Vec::new(),
-        tags: Vec::new(),
-        skip_tags: Vec::new(),
-        report: None,
-        verbose,
-    };
+    let req = RunRequest::on_hosts(inventory, &control_planes, check, verbose);
     let none = Arc::new(Playbook {
         path: PathBuf::from("control planes"),
         plays: Vec::new(),

@@ -120,17 +120,8 @@ pub fn run(args: RemoveRequest) -> Result<ExitCode, Error> {
         .unwrap_or_else(|| crate::cluster::defaults::CLUSTER_NAME.into());
     let all: Vec<String> = inv.hosts.iter().map(|h| h.name.clone()).collect();
     let req = RunRequest {
-        inventory: args.inventory.clone(),
-        limit: all.join(","),
-        forks: all.len().max(1),
-        check: args.check,
-        force_handlers: false,
-        diff: false,
-        extra_vars: Vec::new(),
-        tags: Vec::new(),
-        skip_tags: Vec::new(),
         report: args.report.clone(),
-        verbose: args.verbose,
+        ..RunRequest::on_hosts(&args.inventory, &all, args.check, args.verbose)
     };
     let (book, base) = load_playbook("remove.yaml", None)?;
     let book = Arc::new(book);

@@ -73,17 +73,8 @@ pub fn run(args: ResetRequest) -> Result<ExitCode, Error> {
     let (book, base) = load_playbook("reset.yaml", None)?;
     let book = Arc::new(book);
     let req = RunRequest {
-        inventory: args.inventory.clone(),
-        limit: order.hosts().join(","),
         forks: args.forks,
-        check: args.check,
-        force_handlers: false,
-        diff: false,
-        extra_vars: Vec::new(),
-        tags: Vec::new(),
-        skip_tags: Vec::new(),
-        report: None,
-        verbose: args.verbose,
+        ..RunRequest::on_hosts(&args.inventory, &order.hosts(), args.check, args.verbose)
     };
     let reach = args.ssh.reach_all(&inv)?;
     let session = Session::with_inventory(req, reach, inv, book.clone(), base.clone())?;

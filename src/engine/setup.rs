@@ -1,6 +1,6 @@
 //! A run of playbooks set up from a request: sessions, runtime, then the recap and the report at the end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::Map;
@@ -20,6 +20,7 @@ use crate::ssh::{Options, Target};
 use crate::{pattern, Error, ExitCode};
 
 /// What `kubestrap run` and `apply` share from the command line.
+#[derive(Default)]
 pub struct RunRequest {
     pub inventory: PathBuf,
     pub limit: String,
@@ -32,6 +33,21 @@ pub struct RunRequest {
     pub skip_tags: Vec<String>,
     pub report: Option<PathBuf>,
     pub verbose: bool,
+}
+
+impl RunRequest {
+    /// A cluster command's request: `hosts` of `inventory` all at once, no
+    /// tags, extra vars or diff; the rest left to the command.
+    pub fn on_hosts(inventory: &Path, hosts: &[String], check: bool, verbose: bool) -> Self {
+        RunRequest {
+            inventory: inventory.to_path_buf(),
+            limit: hosts.join(","),
+            forks: hosts.len().max(1),
+            check,
+            verbose,
+            ..RunRequest::default()
+        }
+    }
 }
 
 /// A runner with its async runtime, ready to run playbooks on the inventory.
