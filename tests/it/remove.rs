@@ -60,6 +60,10 @@ fn build(home: &Home, lab: &Lab, hosts: &[(&str, &str)], extra: &str) -> std::pa
     inv
 }
 
+/// A chain as kube-proxy names its own, and a rule of the host's own.
+const KUBE_CHAIN: &str = "KUBE-REMOVE-TEST";
+const OWN_RULE: &str = "-A INPUT -p tcp -m tcp --dport 9999 -j ACCEPT";
+
 /// The host as `kubeadm reset` and kubestrap's clean-up leave it: not a
 /// node, no CNI configuration, the packages still installed and held.
 fn assert_reset(lab: &Lab, host: &str) {
@@ -129,10 +133,24 @@ fn remove_workers_reachable_deleted_from_the_inventory_and_dead_then_readd_them(
     assert_eq!(node_names(&lab, "node75"), all);
     lab.sh_ok("node76", "test -e /etc/kubernetes/kubelet.conf");
 
+    // A chain as kube-proxy names its own, and a firewall rule of the
+    // host's own: the clean-up takes the first and keeps the second.
+    lab.sh_ok(
+        "node76",
+        &format!(
+            "iptables -N {KUBE_CHAIN} && iptables -A INPUT -j {KUBE_CHAIN} && iptables {OWN_RULE}"
+        ),
+    );
     let gone = remove(&home, &lab, &inv, &["node76"], &[]);
     assert_eq!(gone.code, 0, "{}", gone.all());
     assert_eq!(node_names(&lab, "node75"), ["node75", "node77"]);
     assert_reset(&lab, "node76");
+    let rules = lab.sh_ok("node76", "iptables -S");
+    assert!(!rules.contains(KUBE_CHAIN), "{rules}");
+    assert!(
+        rules.contains(OWN_RULE),
+        "the host's own rule went: {rules}"
+    );
     assert!(changed(&gone.stdout, "node76") > 0, "{}", gone.stdout);
     let drain = gone.stdout.find("TASK [drain node76]").expect("drain task");
     let reset = gone
