@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# The one command that runs every test: style checks, unit tests, then the
+# The one command that runs every test: style checks, unit tests, the static
+# release binary (`cargo build-static`, README's "one static binary"), then the
 # integration tests against a lab of LAB_HOSTS machine-like hosts
-# (tests/lab/lab.sh), which is always torn down again, while the static
-# release binary (`cargo build-static`, README's "one static binary") builds
-# at low priority beside them for the tests that check it. Run as root from
+# (tests/lab/lab.sh), which is always torn down again. Run as root from
 # anywhere in a clone.
 #
 # The lab is run-all's own: its directory, bridge and network differ from the
@@ -86,15 +85,10 @@ cargo test --lib --bins || unit=$?
 # Tests that need a tool CI installs (ansible-core): ignored by a plain
 # `cargo test`, run here, where a missing tool fails them.
 cargo test --lib -- --ignored match_live_ansible_inventory || unit=$?
-# The integration tests' binary, built now and run directly below, so that
-# no cargo holds the build directory's lock while the release build runs.
-echo "== integration test binary" >&2
-it_bin=$(cargo test --test it --no-run --message-format=json |
-    python3 -c 'import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "it" and m.get("executable"):
-        print(m["executable"])') || unit=$?
+# Built here, before the lab, so the release build's minutes of CPU do not
+# compete with the lab tests; tests/it/release.rs checks what it made.
+echo "== static release binary: cargo build-static" >&2
+cargo build-static || unit=$?
 
 echo "== lab: root file system" >&2
 if ! "$LAB" rootfs; then
@@ -102,60 +96,17 @@ if ! "$LAB" rootfs; then
     exit 1
 fi
 
-static_pid=
-down() {
-    # An interrupted run stops its background release build too.
-    [[ -n $static_pid ]] && kill "$static_pid" 2>/dev/null
-    "$LAB" down "$LABDIR" || echo "run-all: lab teardown failed" >&2
-}
+down() { "$LAB" down "$LABDIR" || echo "run-all: lab teardown failed" >&2; }
 trap down EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# The static release binary (`cargo build-static`) builds at the lowest CPU
-# priority beside the lab's boot and the integration tests, which mostly
-# wait on their hosts: its minutes of CPU fill the idle time instead of
-# adding to the run. The two tests that use it (tests/it/release.rs, and
-# README's ldd line in tests/it/readme.rs) run once it is there.
-STATIC_TESTS=(release:: readme::readme_commands_run_against_the_lab)
-static_log=$(mktemp)
-echo "== static release binary: cargo build-static (in the background, log below when done)" >&2
-nice -n 19 cargo build-static >"$static_log" 2>&1 &
-static_pid=$!
-static_done() {
-    local rc=0
-    wait "$static_pid" || rc=$?
-    static_pid=
-    echo "== static release binary: cargo build-static $( ((rc)) && echo FAILED || echo ok)" >&2
-    cat "$static_log" >&2
-    rm -f "$static_log"
-    return "$rc"
-}
-
-lab_tests() { KUBESTRAP_LAB=$(realpath "$LABDIR") "$it_bin" "$@"; }
 echo "== lab: $LAB_HOSTS hosts in $LABDIR" >&2
-if [[ -z $it_bin ]]; then
-    echo "run-all: the integration tests did not build" >&2
-    static_done || unit=1
-    it=1
-elif "$LAB" up "$LABDIR" "$LAB_HOSTS"; then
-    if (($#)); then
-        # A filter: every matching test once the static binary is there.
-        static_done || unit=1
-        echo "== integration tests" >&2
-        lab_tests "$@" || it=$?
-    else
-        skips=()
-        for t in "${STATIC_TESTS[@]}"; do skips+=(--skip "$t"); done
-        echo "== integration tests (all but ${STATIC_TESTS[*]})" >&2
-        lab_tests "${skips[@]}" || it=$?
-        static_done || unit=1
-        echo "== integration tests on the static binary: ${STATIC_TESTS[*]}" >&2
-        lab_tests "${STATIC_TESTS[@]}" || it=$?
-    fi
+if "$LAB" up "$LABDIR" "$LAB_HOSTS"; then
+    echo "== integration tests" >&2
+    KUBESTRAP_LAB=$(realpath "$LABDIR") cargo test --test it -- "$@" || it=$?
 else
     echo "run-all: bringing up the lab failed" >&2
-    static_done || unit=1
     it=1
 fi
 
