@@ -4,6 +4,7 @@
 //! honours interrupts. It knows nothing of the command line, of commands or
 //! of host locks: those are layers above it (see docs/architecture.md).
 
+mod block_flow;
 pub mod error;
 pub mod fan_out;
 mod gather;
@@ -13,12 +14,14 @@ mod plan_exec;
 mod play_keywords;
 pub mod play_run;
 mod predict;
+mod run_once;
 pub mod session;
 pub mod setup;
 mod tags;
 mod task_barrier;
 mod task_item;
 pub mod task_run;
+mod until;
 
 pub use play_run::{BetweenTasks, RunBudget, Runner};
 pub use setup::{RunRequest, Session};

@@ -4,12 +4,13 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::block_flow::Step;
 use super::error::PlayError;
 use super::handlers;
 use super::session::HostSession;
 use super::tags::selected;
 use super::task_run::{RunEnv, TaskResult};
-use crate::playbook::{Play, Playbook};
+use crate::playbook::{Frame, Play, Playbook};
 use crate::report::timings::{Phase, PhaseKind};
 use crate::report::{Event, Outcome, Reporter, Stop};
 use crate::ssh::run_as::Become;
@@ -166,6 +167,11 @@ impl Runner {
             let phase = Phase::since(PhaseKind::Gather, &play.name, hosts.len(), started);
             self.emit(Event::Phase(phase));
         }
+        for &i in &hosts {
+            if let Some(s) = self.sessions[i].as_mut() {
+                s.flow = Default::default();
+            }
+        }
         let total = hosts.len();
         let tasks: Vec<usize> = (0..play.tasks.len())
             .filter(|&t| {
@@ -193,7 +199,15 @@ impl Runner {
             if active.is_empty() {
                 break;
             }
-            let results = self.run_on(&active, index, t, false).await;
+            let active = self.in_block_flow(&active, play, &play.tasks[t].blocks);
+            if active.is_empty() {
+                continue;
+            }
+            let results = if play.tasks[t].run_once {
+                self.run_once(&active, index, t, play).await
+            } else {
+                self.run_on(&active, index, t, false).await
+            };
             if self.over_budget(play, &results, total) {
                 self.aborted = true;
                 self.emit(Event::Stopped(Stop::PlayBudget {
@@ -202,6 +216,13 @@ impl Runner {
                 break;
             }
         }
+        // A host still in a failed block's `always` fails as it leaves it.
+        let active: Vec<usize> = hosts
+            .iter()
+            .copied()
+            .filter(|&i| self.session(i).active())
+            .collect();
+        self.in_block_flow(&active, play, &[]);
         // Handlers that do not run now stay in the hosts' records.
         let force = self.env.force_handlers || play.force_handlers;
         let interrupted = crate::interrupt::interrupted();
@@ -210,6 +231,29 @@ impl Runner {
             self.run_handlers(&hosts, index, play, force).await;
         }
         Ok(())
+    }
+
+    /// Those of `hosts` that run the next task, in the blocks of `frames`
+    /// (none: the play's end): a host that failed in a block runs only its
+    /// `rescue` and `always`, and fails for good once it leaves the block
+    /// with its failure uncaught (see [`super::block_flow`]).
+    fn in_block_flow(&mut self, hosts: &[usize], play: &Play, frames: &[Frame]) -> Vec<usize> {
+        let mut runs = Vec::with_capacity(hosts.len());
+        for &i in hosts {
+            let Some(s) = self.sessions[i].as_mut() else {
+                continue;
+            };
+            if frames.is_empty() && s.flow.idle() {
+                runs.push(i);
+                continue;
+            }
+            match s.flow.before(frames, &play.blocks) {
+                Step::Run => runs.push(i),
+                Step::Skip => {}
+                Step::Fail => s.fail(),
+            }
+        }
+        runs
     }
 
     /// Stop the run when its failure budget is spent (the hosts that failed
@@ -237,8 +281,11 @@ impl Runner {
 
     /// any_errors_fatal, or more than max_fail_percentage of the play's hosts failed.
     fn over_budget(&self, play: &Play, results: &[(usize, TaskResult)], total: usize) -> bool {
-        let failed_now = results.iter().any(|(_, r)| {
-            matches!(r.outcome, Outcome::Failed | Outcome::Unreachable) && !r.ignored
+        // A failure a block rescues (or still runs `always` for) is not the host's yet.
+        let failed_now = results.iter().any(|(i, r)| {
+            matches!(r.outcome, Outcome::Failed | Outcome::Unreachable)
+                && !r.ignored
+                && !self.session(*i).active()
         });
         if play.any_errors_fatal && failed_now {
             return true;

@@ -42,6 +42,8 @@ pub struct HostSession {
     pub unmade_change: Option<String>,
     /// The host failed a task and takes no further part, as in Ansible.
     pub failed: bool,
+    /// Where the host is in the play's blocks (reset with every play).
+    pub flow: super::block_flow::BlockFlow,
     pub stats: HostStats,
 }
 
@@ -62,6 +64,7 @@ impl HostSession {
             recorded_handlers: BTreeSet::new(),
             unmade_change: None,
             failed: false,
+            flow: Default::default(),
             stats: HostStats::default(),
         }
     }
@@ -69,6 +72,12 @@ impl HostSession {
     /// Still taking part in the run.
     pub fn active(&self) -> bool {
         !self.failed && self.unreachable.is_none()
+    }
+
+    /// The host failed and takes no further part in the run.
+    pub fn fail(&mut self) {
+        self.failed = true;
+        self.worst = self.worst.max(crate::ExitCode::HostFailed);
     }
 
     /// Commands run on this host so far.

@@ -3,8 +3,9 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
+use super::block_flow::Caught;
 use super::handlers;
 use super::play_run::{play_become, say_status, Runner};
 use super::session::HostSession;
@@ -226,21 +227,31 @@ fn task_of(playbook: &Playbook, play: usize, t: usize, handler: bool) -> &Task {
 /// Fold one task's result into the host's session: counters, register,
 /// notified handlers, failure.
 pub(super) fn record(s: &mut HostSession, task: &Task, r: &TaskResult, play: &Play) {
+    let caught = match (r.outcome, r.ignored) {
+        (Outcome::Failed, false) => s.flow.on_failure(&task.blocks, &play.blocks),
+        _ => Caught::Uncaught,
+    };
     match (r.outcome, r.ignored) {
         (Outcome::Failed, true) => s.stats.ignored += 1,
+        // As in Ansible: a failure a rescue catches counts as rescued, not failed.
+        (Outcome::Failed, false) if caught == Caught::Rescue => s.stats.rescued += 1,
         (o, _) => s.stats.record(o),
     }
     if let Some(name) = &task.register {
         s.registered.insert(name.clone(), r.registered.clone());
     }
+    if caught == Caught::Rescue {
+        let failed_task = json!({"name": task.title(), "action": task.module_name});
+        s.registered
+            .insert("ansible_failed_task".into(), failed_task);
+        s.registered
+            .insert("ansible_failed_result".into(), r.registered.clone());
+    }
     if r.outcome == Outcome::Changed {
         s.notified.extend(handlers::notified_by(play, task));
     }
     match r.outcome {
-        Outcome::Failed if !r.ignored => {
-            s.failed = true;
-            s.worst = s.worst.max(ExitCode::HostFailed);
-        }
+        Outcome::Failed if !r.ignored && caught == Caught::Uncaught => s.fail(),
         Outcome::Unreachable => {
             s.unreachable = Some(r.msg.clone());
             s.worst = s.worst.max(ExitCode::Unreachable);

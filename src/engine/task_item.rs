@@ -9,7 +9,7 @@ use super::task_run::{
     all_true, at, item_fail, item_skipped, item_unreachable, load_template, ItemResult, RunEnv,
     MIN_NO_LOG_VALUE,
 };
-use crate::modules::{Args, Context, Local, LocalContext, Plan};
+use crate::modules::{Action, Args, Context, Local, LocalContext, Plan};
 use crate::playbook::Task;
 use crate::render::vars::Scope;
 use crate::report::Outcome;
@@ -65,15 +65,7 @@ pub(super) async fn run_item(
     if let Some(d) = &plan.diff {
         registered.insert("diff".into(), Json::from(d.clone()));
     }
-    // changed_when / failed_when see the result under its register name, as in Ansible.
-    let mut cond_scope = scope;
-    if let Some(name) = &task.register {
-        cond_scope.set_json(name, &Json::Object(registered.clone()));
-    }
-    for (k, v) in &registered {
-        cond_scope.set_json(k, v);
-    }
-    let cond_vars = cond_scope.value();
+    let cond_vars = result_scope(scope, task, &registered).value();
     if let Some(exprs) = &task.changed_when {
         match all_true(env, exprs, &cond_vars) {
             Ok(c) => changed = c,
@@ -114,6 +106,19 @@ pub(super) async fn run_item(
         registered,
         shown: shown.filter(|_| outcome != Outcome::Failed),
     }
+}
+
+/// `scope` with an item's result in it, for the conditions that judge it
+/// (`changed_when`, `failed_when`, `until`): under the task's register name,
+/// and its keys on their own, as in Ansible.
+pub(super) fn result_scope(mut scope: Scope, task: &Task, registered: &Map<String, Json>) -> Scope {
+    if let Some(name) = &task.register {
+        scope.set_json(name, &Json::Object(registered.clone()));
+    }
+    for (k, v) in registered {
+        scope.set_json(k, v);
+    }
+    scope
 }
 
 /// A result the task may still change (changed_when, failed_when): the
@@ -250,6 +255,12 @@ async fn on_host(
         });
     }
     let mut plan = plan;
+    if !task.environment.is_empty() {
+        match exports(env, task, &vars) {
+            Ok(prefix) => export_to(&mut plan, &prefix),
+            Err(e) => return Err(item_fail(format!("{}environment: {e}", at(task)))),
+        }
+    }
     // A wait runs under --check too, but not for what --check did not make.
     if let (true, true, Some(cause)) = (check_mode, plan.read_only, &session.unmade_change) {
         plan.actions.clear();
@@ -278,6 +289,33 @@ async fn on_host(
         }
     }
     Ok((plan, registered, failed_msg, None))
+}
+
+/// `export NAME='value'` lines for the task's `environment`, rendered.
+fn exports(env: &RunEnv, task: &Task, vars: &minijinja::Value) -> Result<String, String> {
+    let rendered = env
+        .renderer
+        .render_value(&Json::Object(task.environment.clone()), vars)
+        .map_err(|e| e.to_string())?;
+    let mut out = String::new();
+    for (name, value) in rendered.as_object().into_iter().flatten() {
+        let text = match value {
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        out.push_str(&format!("export {name}={}\n", crate::modules::q(&text)));
+    }
+    Ok(out)
+}
+
+/// Every command of the plan runs with the task's environment, as a
+/// module does in Ansible.
+fn export_to(plan: &mut Plan, exports: &str) {
+    for action in &mut plan.actions {
+        if let Action::Run { script, .. } = action {
+            script.insert_str(0, exports);
+        }
+    }
 }
 
 /// The values a `no_log` task got from templates (a password, a key) are

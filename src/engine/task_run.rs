@@ -6,7 +6,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::error::TemplateError;
 use super::session::HostSession;
-use super::task_item::run_item;
+use super::until::run_until;
 use crate::playbook::Task;
 use crate::render::vars::Scope;
 use crate::render::RenderError;
@@ -57,6 +57,7 @@ impl TaskResult {
             items: Vec::new(),
             registered: json!({"changed": false, "skipped": true, "skip_reason": reason}),
             shown: Vec::new(),
+            retries: Vec::new(),
         }
     }
 }
@@ -145,9 +146,10 @@ pub async fn run_task(
             Err(e) => return fail(format!("{}{e}", at(task))),
         },
     };
+    let mut retries = Vec::new();
     let Some(items) = items else {
-        let r = run_item(env, task, become_user, session, scope).await;
-        return finish(task, vec![r], None);
+        let r = run_until(env, task, become_user, session, scope, &mut retries).await;
+        return finish(task, vec![r], None, retries);
     };
     let mut results = Vec::new();
     let mut labels = Vec::new();
@@ -158,18 +160,23 @@ pub async fn run_task(
             Json::String(s) => s.clone(),
             other => other.to_string(),
         });
-        let r = run_item(env, task, become_user, session, s).await;
+        let r = run_until(env, task, become_user, session, s, &mut retries).await;
         let stop = r.outcome == Outcome::Unreachable;
         results.push(r);
         if stop {
             break;
         }
     }
-    finish(task, results, Some(labels))
+    finish(task, results, Some(labels), retries)
 }
 
 /// Combine item results into the task's result, as Ansible does for loops.
-fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) -> TaskResult {
+fn finish(
+    task: &Task,
+    results: Vec<ItemResult>,
+    labels: Option<Vec<String>>,
+    retries: Vec<String>,
+) -> TaskResult {
     let worst = |o: Outcome| results.iter().any(|r| r.outcome == o);
     let outcome = if worst(Outcome::Unreachable) {
         Outcome::Unreachable
@@ -229,6 +236,7 @@ fn finish(task: &Task, results: Vec<ItemResult>, labels: Option<Vec<String>>) ->
         items,
         registered,
         shown,
+        retries,
     }
 }
 
@@ -241,6 +249,7 @@ pub(super) fn fail(msg: String) -> TaskResult {
         diffs: Vec::new(),
         items: Vec::new(),
         shown: Vec::new(),
+        retries: Vec::new(),
     }
 }
 

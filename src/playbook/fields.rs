@@ -83,6 +83,49 @@ pub fn conditions(key: &str, v: &Yaml) -> Result<Vec<String>, String> {
     }
 }
 
+/// A count (`retries`, `delay`): a whole number, written as one or as text.
+pub fn whole(key: &str, v: &Yaml) -> Result<u32, String> {
+    let parsed = match v {
+        Yaml::Number(n) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+        Yaml::String(s) => s.trim().parse().ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| format!("`{key}` must be a whole number, got `{}`", show(v)))
+}
+
+/// `environment`: a mapping of variable names to values (templates
+/// allowed), as Ansible takes it; a list of mappings is merged in order.
+pub fn environment(v: &Yaml) -> Result<Map<String, Json>, String> {
+    let mut out = Map::new();
+    let parts: Vec<&Yaml> = match v {
+        Yaml::Sequence(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    for part in parts {
+        let Yaml::Mapping(m) = part else {
+            return Err(format!(
+                "`environment` must be a mapping of variable names to values, got `{}`",
+                show(part)
+            ));
+        };
+        for (name, value) in entries(m) {
+            if !is_identifier(&name) {
+                return Err(format!("`environment`: `{name}` is not a variable name"));
+            }
+            let value = match value {
+                Yaml::Mapping(_) | Yaml::Sequence(_) => {
+                    return Err(format!("`environment`: `{name}` must be a single value"))
+                }
+                Yaml::Bool(b) => Json::from(if *b { "True" } else { "False" }),
+                Yaml::Null => Json::from(""),
+                other => Json::from(text(&name, other)?),
+            };
+            out.insert(name, value);
+        }
+    }
+    Ok(out)
+}
+
 /// A mapping keyword (`vars`, `args`); null is an empty mapping.
 pub fn mapping(key: &str, v: &Yaml) -> Result<Map<String, Json>, String> {
     match v {

@@ -1,5 +1,6 @@
 //! Playbooks as data: load YAML plays, tasks and handlers, every problem reported with its line.
 
+mod block;
 mod checks;
 mod error;
 mod fields;
@@ -10,8 +11,10 @@ mod play;
 mod task;
 
 #[cfg(test)]
+mod block_tests;
+#[cfg(test)]
 mod parse_tests;
 
 pub use error::PlaybookError;
-pub use model::{Play, Playbook, Task};
+pub use model::{Block, Frame, Play, Playbook, Section, Task};
 pub use parse::{load, load_str};

@@ -32,8 +32,12 @@ pub struct Play {
     /// Abort the play when more than this percentage of its hosts failed.
     pub max_fail_percentage: Option<f64>,
     pub tags: Vec<String>,
+    /// `pre_tasks`, `tasks` and `post_tasks` in order, blocks flattened:
+    /// each task says where it sits in [`Play::blocks`].
     pub tasks: Vec<Task>,
     pub handlers: Vec<Task>,
+    /// The play's `block`s, by the index tasks' [`Task::blocks`] use.
+    pub blocks: Vec<Block>,
     /// Keywords written as templates (`gather_facts: "{{ x | bool }}"`),
     /// as (keyword, template): rendered when the play starts, then set with
     /// [`Play::set_keyword`]; until then their fields hold the defaults.
@@ -75,12 +79,55 @@ pub struct Task {
     pub check_mode: Option<bool>,
     /// `no_log: true`: the task's arguments and results must not be shown or logged.
     pub no_log: bool,
+    /// `until`: conditions that must all hold for the task to be done;
+    /// else it runs again, up to [`Task::attempts`] times.
+    pub until: Option<Vec<String>>,
+    /// `retries` as written (the default depends on `until`).
+    pub retries: Option<u32>,
+    /// `delay`: seconds between attempts (Ansible's default, 5).
+    pub delay: u64,
+    /// `run_once`: the first host of the task runs it; what it registers
+    /// (and a failure) counts for every host, as in Ansible.
+    pub run_once: bool,
+    /// `environment` (of the play, its blocks and the task, the task's
+    /// last), unrendered: exported for the commands the task runs.
+    pub environment: Map<String, Value>,
+    /// The blocks the task is in, outermost first, with the section of
+    /// each it is in; empty for a task outside any block.
+    pub blocks: Vec<Frame>,
     pub file: PathBuf,
     /// 1-based line of the task in `file`.
     pub line: usize,
 }
 
+/// Which list of a block a task is in, in the order they run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Section {
+    Block,
+    Rescue,
+    Always,
+}
+
+/// A task's place in one block: the block's index in [`Play::blocks`] and the section.
+pub type Frame = (usize, Section);
+
+/// One `block`: where it sits, and which of its lists have tasks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    /// The enclosing blocks, outermost first (as [`Task::blocks`]).
+    pub parent: Vec<Frame>,
+    pub rescue: bool,
+    pub always: bool,
+}
+
 impl Task {
+    /// How many times the task may run: once, plus `retries` (3 by
+    /// default when `until` is set), as in ansible-core.
+    pub fn attempts(&self) -> u32 {
+        let default = if self.until.is_some() { 3 } else { 0 };
+        1 + self.retries.unwrap_or(default)
+    }
+
     /// The title shown in `TASK [...]`.
     pub fn title(&self) -> String {
         self.name

@@ -16,13 +16,14 @@
 //! list that must all hold), `loop` and `with_items` (a list or a template
 //! giving one; `with_items` flattens one level), `loop_control.loop_var`
 //! (`label` is accepted), `register`, `notify`, `listen` (handlers only),
-//! `ignore_errors`, `tags`, `become`, `become_user`, `vars`, `check_mode`
-//! and `no_log`. Module arguments may be a mapping, Ansible's `key=value`
+//! `ignore_errors`, `tags`, `become`, `become_user`, `vars`, `check_mode`,
+//! `no_log`, `until`, `retries` and `delay`. `block` / `rescue` / `always`
+//! group tasks (see [`super::block`]). Module arguments may be a mapping, Ansible's `key=value`
 //! text, or free-form text for `command`/`shell`, whose `chdir=`, `creates=`
 //! and `removes=` words are taken out as arguments.
 //!
-//! Other Ansible keywords (`block`, `roles`, `import_playbook`,
-//! `delegate_to`, `until`, `environment`, `with_dict`, …) are reported as not
+//! Other Ansible keywords (`roles`, `import_playbook`, `delegate_to`,
+//! `run_once`, `environment`, `with_dict`, …) are reported as not
 //! supported rather than unknown.
 
 use std::path::{Path, PathBuf};

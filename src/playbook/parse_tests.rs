@@ -159,7 +159,7 @@ static RUN: Fake = Fake("run", &["chdir", "creates"], true);
 static PUT: Fake = Fake("put", &["dest", "content"], false);
 static STUB: Fake = Fake("stub", &[], false);
 
-fn fakes(name: &str) -> Option<&'static dyn Module> {
+pub(super) fn fakes(name: &str) -> Option<&'static dyn Module> {
     let short = name.strip_prefix("ansible.builtin.").unwrap_or(name);
     [&RUN as &dyn Module, &PUT, &STUB]
         .into_iter()
@@ -204,7 +204,10 @@ fn keywords_follow_ansible() {
         ("- hosts: all\n  tasks:\n  - run: ls\n    loop: {a: 1}\n", &["t.yaml:4: `loop` requires a list, got `{\"a\":1}`"]),
         ("- hosts: all\n  tasks:\n  - run: ls\n    loop: [1]\n    with_items: [2]\n", &["t.yaml:5: a task takes one of `loop` and `with_items`, not both"]),
         ("- hosts: all\n  tasks:\n  - run: ls\n    with_dict: {}\n", &["t.yaml:4: `with_dict` is not supported by kubestrap"]),
-        ("- hosts: all\n  tasks:\n  - run: ls\n    environment: {A: b}\n", &["t.yaml:4: `environment` is not supported by kubestrap"]),
+        ("- hosts: all\n  tasks:\n  - run: ls\n    environment: [1]\n", &["t.yaml:4: `environment` must be a mapping of variable names to values, got `1`"]),
+        ("- hosts: all\n  tasks:\n  - run: ls\n    environment: {A-B: c}\n", &["t.yaml:4: `environment`: `A-B` is not a variable name"]),
+        ("- hosts: all\n  tasks:\n  - run: ls\n    environment: {A: \"{{ x\"}\n", &["t.yaml:4: invalid template in environment `A`: syntax error: unexpected end of input, expected end of variable block"]),
+        ("- hosts: all\n  run_once: true\n", &["t.yaml:2: `run_once` is not supported by kubestrap"]),
         ("- hosts: all\n  tasks:\n  - run: ls\n    loop_control:\n      index_var: i\n", &["t.yaml:5: `loop_control.index_var` is not supported by kubestrap"]),
         ("- hosts: all\n  tasks:\n  - run: ls\n    notify: \"{{ h }}\"\n", &[]),
         ("- hosts: all\n  tasks:\n  - 42\n", &["t.yaml:3: a task must be a mapping, got `42`"]),

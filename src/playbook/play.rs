@@ -9,7 +9,7 @@ use serde_yaml::Value as Yaml;
 use super::checks;
 use super::error::PlaybookError;
 use super::fields::{self, entries, show};
-use super::model::{Play, Task};
+use super::model::Play;
 use super::parse::{child, yaml_error, Ctx};
 use super::task;
 use crate::render::has_template;
@@ -21,11 +21,9 @@ const UNSUPPORTED: &[&str] = &[
     "include_playbook",
     "include",
     "roles",
-    "block",
     "serial",
     "strategy",
     "vars_prompt",
-    "environment",
     "remote_user",
     "connection",
     "become_method",
@@ -48,8 +46,7 @@ const UNSUPPORTED: &[&str] = &[
     "debugger",
 ];
 
-/// A parsed task with its path in the document, to report problems at its lines.
-type Located = (Task, Vec<String>);
+use super::block::{self, Flatten, Located};
 
 /// Task lists in the order Ansible runs them.
 const TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks"];
@@ -76,6 +73,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         tags: Vec::new(),
         tasks: Vec::new(),
         handlers: Vec::new(),
+        blocks: Vec::new(),
         templated: Vec::new(),
         line: ctx.lines.line_of(&checks::steps(&path)),
     };
@@ -86,6 +84,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
     let mut handlers = Vec::new();
     let mut handler_yaml = None;
     let mut vars_files = Vec::new();
+    let mut environment = Map::new();
     for (key, value) in entries(m) {
         let at = child(&path, key.as_str());
         let result: Result<(), String> = match key.as_str() {
@@ -101,14 +100,23 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
                 _ => play.set_keyword(k, value),
             },
             "tags" => fields::tags(value).map(|t| play.tags = t),
+            "environment" => fields::environment(value).map(|e| environment = e),
             "handlers" => {
-                handlers = task_list(ctx, &key, value, &at, true);
+                handlers = handler_list(ctx, &key, value, &at);
                 handler_yaml = Some(value);
                 Ok(())
             }
             k if TASK_LISTS.contains(&k) => {
                 let order = TASK_LISTS.iter().position(|l| *l == k).unwrap_or(0);
-                lists.push((order, task_list(ctx, &key, value, &at, false)));
+                let mut list = Vec::new();
+                let mut flat = Flatten {
+                    out: &mut list,
+                    blocks: &mut play.blocks,
+                };
+                task_list(ctx, &key, value, &at, |ctx, item, at| {
+                    flat.entry(ctx, item, at, &[], &Default::default())
+                });
+                lists.push((order, list));
                 Ok(())
             }
             k if UNSUPPORTED.contains(&k) => {
@@ -126,7 +134,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         None if imported => {}
         None => ctx.err(&path, "play has no `hosts`"),
     }
-    check_templates(ctx, &path, &play, name.as_deref());
+    check_templates(ctx, &path, &play, name.as_deref(), &environment);
     if let Some(n) = name.as_deref().filter(|n| has_template(n)) {
         play.templated.push(("name".into(), n.to_string()));
     }
@@ -139,6 +147,12 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
     check_notify(ctx, &tasks, &handlers, handler_yaml);
     play.tasks = tasks.into_iter().map(|(t, _)| t).collect();
     play.handlers = handlers.into_iter().map(|(t, _)| t).collect();
+    // The play's environment is every task's, under the task's own.
+    for t in play.tasks.iter_mut().chain(play.handlers.iter_mut()) {
+        let mut e = environment.clone();
+        e.extend(std::mem::take(&mut t.environment));
+        t.environment = e;
+    }
     (ctx.errors.len() == errors_before).then_some(play)
 }
 
@@ -194,26 +208,41 @@ fn percentage(v: &Yaml) -> Result<f64, String> {
         })
 }
 
-fn task_list(ctx: &mut Ctx, key: &str, v: &Yaml, path: &[String], handlers: bool) -> Vec<Located> {
+/// Each entry of task list `key`, with its path, to `each`.
+fn task_list(
+    ctx: &mut Ctx,
+    key: &str,
+    v: &Yaml,
+    path: &[String],
+    mut each: impl FnMut(&mut Ctx, &Yaml, &[String]),
+) {
     let items = match v {
-        Yaml::Null => return Vec::new(),
+        Yaml::Null => return,
         Yaml::Sequence(items) => items,
         other => {
             ctx.err(
                 path,
                 format!("`{key}` must be a list of tasks, got `{}`", show(other)),
             );
-            return Vec::new();
+            return;
         }
     };
-    items
-        .iter()
-        .enumerate()
-        .filter_map(|(i, item)| {
-            let at = child(path, format!("#{i}"));
-            task::parse(ctx, item, &at, handlers).map(|t| (t, at))
-        })
-        .collect()
+    for (i, item) in items.iter().enumerate() {
+        each(ctx, item, &child(path, format!("#{i}")));
+    }
+}
+
+/// The play's handlers; a block among them is refused.
+fn handler_list(ctx: &mut Ctx, key: &str, v: &Yaml, path: &[String]) -> Vec<Located> {
+    let mut out = Vec::new();
+    task_list(ctx, key, v, path, |ctx, item, at| {
+        if block::is_block(item) {
+            ctx.err(at, "a block among handlers is not supported by kubestrap");
+        } else if let Some(t) = task::parse(ctx, item, at, true) {
+            out.push((t, at.to_vec()));
+        }
+    });
+    out
 }
 
 /// Merge a vars file into the play's vars; it wins over `vars:`, as in
@@ -246,11 +275,21 @@ fn load_vars_file(ctx: &mut Ctx, name: &str, at: &[String], vars: &mut Map<Strin
 }
 
 /// `name` is the one written, if any (the default is `hosts`, checked already).
-fn check_templates(ctx: &mut Ctx, path: &[String], play: &Play, name: Option<&str>) {
+fn check_templates(
+    ctx: &mut Ctx,
+    path: &[String],
+    play: &Play,
+    name: Option<&str>,
+    environment: &Map<String, Json>,
+) {
     let mut found = Vec::new();
     for (k, v) in &play.vars {
         let mut p = vec!["vars".to_string(), k.clone()];
         checks::templates(v, &format!("var `{k}`"), &mut p, &mut found);
+    }
+    for (k, v) in environment {
+        let mut p = vec!["environment".to_string(), k.clone()];
+        checks::templates(v, &format!("environment `{k}`"), &mut p, &mut found);
     }
     let written = play
         .templated

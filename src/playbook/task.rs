@@ -15,10 +15,7 @@ use crate::render::yaml_to_json;
 /// Ansible task keywords kubestrap does not implement (any other `with_*`
 /// lookup loop too); named so the message says so instead of calling them
 /// unknown modules.
-const UNSUPPORTED: &[&str] = &[
-    "block",
-    "rescue",
-    "always",
+pub const UNSUPPORTED: &[&str] = &[
     "include_tasks",
     "import_tasks",
     "include_role",
@@ -30,10 +27,6 @@ const UNSUPPORTED: &[&str] = &[
     "delegate_facts",
     "local_action",
     "action",
-    "run_once",
-    "until",
-    "retries",
-    "delay",
     "async",
     "poll",
     "throttle",
@@ -48,7 +41,6 @@ const UNSUPPORTED: &[&str] = &[
     "port",
     "collections",
     "module_defaults",
-    "environment",
     "ignore_unreachable",
 ];
 
@@ -137,6 +129,12 @@ fn blank(ctx: &Ctx, path: &[String]) -> Task {
         vars: Map::new(),
         check_mode: None,
         no_log: false,
+        until: None,
+        retries: None,
+        delay: 5,
+        run_once: false,
+        environment: Map::new(),
+        blocks: Vec::new(),
         file: ctx.file.clone(),
         line: ctx.lines.line_of(&checks::steps(path)),
     }
@@ -200,6 +198,11 @@ fn keyword<'y>(
         "vars" => task.vars = fields::mapping("vars", value)?,
         "check_mode" => task.check_mode = Some(fields::boolean(key, value)?),
         "no_log" => task.no_log = fields::boolean(key, value)?,
+        "until" => task.until = Some(conditions(ctx, key, value, at)?),
+        "retries" => task.retries = Some(fields::whole(key, value)?),
+        "delay" => task.delay = u64::from(fields::whole(key, value)?),
+        "run_once" => task.run_once = fields::boolean(key, value)?,
+        "environment" => task.environment = fields::environment(value)?,
         k if UNSUPPORTED.contains(&k) || k.starts_with("with_") => {
             parts.unknown_key = true;
             return Err(format!("`{k}` is not supported by kubestrap"));
@@ -217,7 +220,12 @@ fn keyword<'y>(
 
 /// The conditions of `key`, each compiled now; a bad one in a list is
 /// reported at its own line.
-fn conditions(ctx: &mut Ctx, key: &str, v: &Yaml, at: &[String]) -> Result<Vec<String>, String> {
+pub(super) fn conditions(
+    ctx: &mut Ctx,
+    key: &str,
+    v: &Yaml,
+    at: &[String],
+) -> Result<Vec<String>, String> {
     let conds = fields::conditions(key, v)?;
     let listed = matches!(v, Yaml::Sequence(_));
     for (i, c) in conds.iter().enumerate() {
@@ -369,6 +377,10 @@ fn check_templates(ctx: &mut Ctx, path: &[String], task: &Task) {
     for (k, v) in &task.vars {
         let mut p = vec!["vars".to_string(), k.clone()];
         checks::templates(v, &format!("var `{k}`"), &mut p, &mut found);
+    }
+    for (k, v) in &task.environment {
+        let mut p = vec!["environment".to_string(), k.clone()];
+        checks::templates(v, &format!("environment `{k}`"), &mut p, &mut found);
     }
     let mut scalars: Vec<(&str, Json)> = Vec::new();
     if let Some(n) = &task.name {

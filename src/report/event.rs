@@ -29,6 +29,9 @@ pub struct TaskResult {
     /// debug's message, an assert's verdict; one entry, or one per loop
     /// item; empty (or None) for every other task.
     pub shown: Vec<Option<Json>>,
+    /// `until` not met yet: the `FAILED - RETRYING: …` lines Ansible
+    /// prints before the result, one per attempt that is retried.
+    pub retries: Vec<String>,
 }
 
 /// One host's counters at the end of a run.
@@ -185,6 +188,7 @@ impl TaskResult {
                 .collect(),
             registered,
             shown: Vec::new(),
+            retries: self.retries.clone(),
         }
     }
 
@@ -207,6 +211,7 @@ impl TaskResult {
                 .iter()
                 .map(|s| s.as_ref().map(redact::json))
                 .collect(),
+            retries: self.retries.iter().map(|l| redact::text(l)).collect(),
         }
     }
 }

@@ -117,6 +117,7 @@ mod tests {
             items: vec![],
             registered: serde_json::json!({"stdout": secret}),
             shown: Vec::new(),
+            retries: Vec::new(),
         };
         let mut stats = HostStats::default();
         stats.record(Outcome::Changed);

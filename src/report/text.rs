@@ -129,6 +129,10 @@ fn task_banner(title: &str, handler: bool) -> String {
 /// The lines for one host's result: any diffs, then the status line(s).
 fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
     let mut out = String::new();
+    for line in &r.retries {
+        out.push_str(line);
+        out.push('\n');
+    }
     if diff {
         for d in &r.diffs {
             out.push_str(d.trim_end_matches('\n'));

@@ -31,6 +31,7 @@ fn result(outcome: Outcome, msg: &str) -> TaskResult {
         items: Vec::new(),
         registered: json!({"changed": outcome == Outcome::Changed, "msg": msg}),
         shown: Vec::new(),
+        retries: Vec::new(),
     }
 }
 
@@ -439,4 +440,18 @@ fn debug_and_assert_print_their_result_as_ansible_does() {
     // -v changes nothing for them: the shown result is their detail.
     assert_eq!(shown(&events, false, true), plain);
     insta::assert_snapshot!(plain);
+}
+
+#[test]
+fn retries_are_announced_before_the_result_as_ansible_does() {
+    let mut r = result(Outcome::Changed, "");
+    r.retries = vec![
+        "FAILED - RETRYING: [node1]: wait (3 retries left).".into(),
+        "FAILED - RETRYING: [node1]: wait (2 retries left).".into(),
+    ];
+    let out = shown(&[task("wait"), host("node1", r)], false, false);
+    let want = "FAILED - RETRYING: [node1]: wait (3 retries left).\n\
+                FAILED - RETRYING: [node1]: wait (2 retries left).\n\
+                changed: [node1]\n";
+    assert!(out.ends_with(want), "{out}");
 }
