@@ -40,7 +40,11 @@
 //! node85 is a one-node cluster backed up and restored (backup.rs: README's
 //! "Backups", a truncated snapshot refused); node86-node88 are three
 //! control planes restored at once (backup.rs).
+//! node89 runs a playbook with block / rescue / always and until / retries,
+//! node90 the same with the real ansible-playbook; both must end alike
+//! (ansible_blocks.rs).
 
+mod ansible_blocks;
 mod ansible_vars;
 mod backup;
 mod become_;
