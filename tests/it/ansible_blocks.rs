@@ -11,9 +11,8 @@
 //! re-run changes nothing.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::ansible_vars::ansible_playbook;
+use crate::ansible_vars::run_ansible;
 use crate::inventories::changed;
 use crate::lab::Lab;
 use crate::support::{s, Home};
@@ -236,21 +235,7 @@ fn blocks_rescue_always_and_until_end_as_with_ansible() {
     // ansible-playbook, same playbook, on its own host.
     let ansible_dir = tempfile::tempdir().unwrap();
     let (inv, book) = layout(&lab, ansible_dir.path(), ANSIBLE_HOST);
-    let out = Command::new("timeout")
-        .arg("300")
-        .arg(ansible_playbook())
-        .args([s(&book), "-i", s(&inv)])
-        .env("HOME", home.path())
-        .env("ANSIBLE_LOCAL_TEMP", home.path().join(".ansible-tmp"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .expect("running ansible-playbook");
-    let shown = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "ansible-playbook failed:\n{shown}");
+    let shown = run_ansible(&home, &[s(&book), "-i", s(&inv)]);
     assert!(shown.contains(&retry_line(ANSIBLE_HOST)), "{shown}");
     assert_eq!(recap(&shown, ANSIBLE_HOST, "rescued"), 1, "{shown}");
     assert_eq!(changed(&shown, ANSIBLE_HOST), 4, "{shown}");

@@ -167,7 +167,7 @@ fn want_state(text: &str) -> String {
 }
 
 /// ansible-playbook: beside $ANSIBLE_INVENTORY_BIN, else on $PATH, else .ci/run's.
-pub fn ansible_playbook() -> PathBuf {
+fn ansible_playbook() -> PathBuf {
     let beside = std::env::var_os("ANSIBLE_INVENTORY_BIN")
         .and_then(|b| Some(PathBuf::from(b).parent()?.join("ansible-playbook")));
     let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
@@ -181,6 +181,27 @@ pub fn ansible_playbook() -> PathBuf {
         .unwrap_or_else(|| {
             panic!("ansible-playbook not found: install ansible-core as .ci/run does, or set ANSIBLE_INVENTORY_BIN")
         })
+}
+
+/// Run ansible-playbook with `args` (at most 300 s), its HOME in `home`;
+/// it must succeed. Its output, stdout then stderr.
+pub fn run_ansible(home: &Home, args: &[&str]) -> String {
+    let out = Command::new("timeout")
+        .arg("300")
+        .arg(ansible_playbook())
+        .args(args)
+        .env("HOME", home.path())
+        .env("ANSIBLE_LOCAL_TEMP", home.path().join(".ansible-tmp"))
+        .env("ANSIBLE_NOCOLOR", "1")
+        .output()
+        .expect("running ansible-playbook");
+    let shown = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "ansible-playbook failed:\n{shown}");
+    shown
 }
 
 fn clean(lab: &Lab, hosts: (&str, &str)) {
@@ -260,21 +281,7 @@ fn group_vars_host_vars_hostvars_and_templated_keywords_end_as_with_ansible() {
     clean(&lab, ANSIBLE_PAIR);
     let ansible_dir = tempfile::tempdir().unwrap();
     let (inv, book) = layout(&lab, ansible_dir.path(), ANSIBLE_PAIR);
-    let out = Command::new("timeout")
-        .arg("300")
-        .arg(ansible_playbook())
-        .args([s(&book), "-i", s(&inv), "-e", "use_sudo=false"])
-        .env("HOME", home.path())
-        .env("ANSIBLE_LOCAL_TEMP", home.path().join(".ansible-tmp"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .expect("running ansible-playbook");
-    let shown = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "ansible-playbook failed:\n{shown}");
+    let shown = run_ansible(&home, &[s(&book), "-i", s(&inv), "-e", "use_sudo=false"]);
     assert!(shown.contains("PLAY [vars for k8s_cluster]"), "{shown}");
     for (host, text) in expected(&lab, ANSIBLE_PAIR) {
         assert_eq!(
