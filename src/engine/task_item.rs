@@ -189,7 +189,7 @@ async fn on_host(
     }
     // The context borrows a closure that is not Sync, so it must be gone
     // before the next await.
-    let plan = {
+    let (plan, returned) = {
         let facts = session.facts.clone().unwrap_or_default();
         // Modules take the failure as their message (it becomes the task's `msg`).
         let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
@@ -212,7 +212,7 @@ async fn on_host(
             };
             task.module.check(args, &ctx)
         };
-        match check(&facts) {
+        let plan = match check(&facts) {
             Ok(p) => p,
             Err(e) => {
                 // Under --check, it may fail only for want of a change
@@ -228,6 +228,23 @@ async fn on_host(
                         )))
                     }
                 }
+            }
+        };
+        // What the module returns (stat's `stat`) comes from the same facts.
+        let ctx = Context {
+            host: &session.name,
+            facts: &facts,
+            base_dir: &env.base_dir,
+            render_template: &render_template,
+        };
+        match task.module.returns(args, &ctx) {
+            Ok(r) => (plan, r),
+            Err(e) => {
+                return Err(item_fail(format!(
+                    "{}{}: {e}",
+                    at(task),
+                    task.module.name()
+                )))
             }
         }
     };
@@ -269,14 +286,14 @@ async fn on_host(
             plan.msg
         );
     }
-    let mut registered = Map::new();
+    let mut registered = returned;
     let mut failed_msg = None;
     if !plan.actions.is_empty() && (!check_mode || plan.read_only) {
         match apply(env, &plan, become_user, session).await {
-            Ok(reg) => registered = reg,
+            Ok(reg) => registered.extend(reg),
             Err(ApplyError::Unreachable(m)) => return Err(item_unreachable(m)),
             Err(ApplyError::Failed(m, reg)) => {
-                registered = reg;
+                registered.extend(reg);
                 failed_msg = Some(m);
             }
         }

@@ -43,6 +43,9 @@ pub struct Facts {
     /// Seconds since the epoch on the host's clock when facts were gathered.
     pub time: i64,
     pub files: BTreeMap<String, FileState>,
+    /// Numeric ids, times and inode of the paths in `files`, as gathered
+    /// (what `stat` reports); dropped for a path a task changes.
+    pub file_ids: BTreeMap<String, FileIds>,
     pub packages: BTreeMap<String, PackageState>,
     pub units: BTreeMap<String, UnitState>,
     /// Live sysctl values; None when the key does not exist.
@@ -85,6 +88,7 @@ impl Default for Facts {
             commands: BTreeSet::new(),
             time: 0,
             files: BTreeMap::new(),
+            file_ids: BTreeMap::new(),
             packages: BTreeMap::new(),
             units: BTreeMap::new(),
             sysctls: BTreeMap::new(),
@@ -166,6 +170,20 @@ pub struct FileState {
     /// [`MAX_CONTENT`] bytes (needed by lineinfile, replace and --diff).
     #[serde(skip)]
     pub content: Option<Vec<u8>>,
+}
+
+/// What `stat` tells of a path beyond [`FileState`] (lstat, as gathered).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileIds {
+    pub uid: u32,
+    pub gid: u32,
+    /// Seconds since the epoch (whole seconds).
+    pub mtime: i64,
+    pub atime: i64,
+    pub ctime: i64,
+    pub inode: u64,
+    pub dev: u64,
+    pub nlink: u64,
 }
 
 /// Largest file whose content is brought back with the facts.
@@ -270,6 +288,8 @@ impl Facts {
                     self.parents_made(p);
                 }
                 self.files.insert(p.clone(), s.clone());
+                // Its times (and maybe ids) changed: unknown until gathered again.
+                self.file_ids.remove(p);
             }
             FactUpdate::Package(n, s) => {
                 self.packages.insert(n.clone(), s.clone());
@@ -329,6 +349,7 @@ impl Facts {
     /// they come with the base facts, which no request gathers again.
     pub fn forget_items(&mut self) {
         self.files.clear();
+        self.file_ids.clear();
         self.packages.clear();
         self.sysctls.clear();
         self.units.retain(|name, _| name.ends_with(".swap"));
@@ -339,7 +360,11 @@ impl Facts {
     /// swap units' states too, read again with its base facts: they replace
     /// the known ones as the asked-for units do.
     pub fn merge_items(&mut self, fresh: Facts) {
+        for p in fresh.files.keys() {
+            self.file_ids.remove(p);
+        }
         self.files.extend(fresh.files);
+        self.file_ids.extend(fresh.file_ids);
         self.packages.extend(fresh.packages);
         self.units.extend(fresh.units);
         self.sysctls.extend(fresh.sysctls);

@@ -6,6 +6,19 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Args(pub Map<String, Value>);
 
+/// Argument `key` as the playbook writes it, unless a template decides it
+/// at run time (then None, as when it is not given): for load-time checks.
+pub fn literal(args: &Map<String, Value>, key: &str) -> Option<String> {
+    let v = match args.get(key)? {
+        Value::String(s) if crate::render::has_template(s) => return None,
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        _ => return None,
+    };
+    Some(v)
+}
+
 impl Args {
     pub fn from_pairs(pairs: &[(&str, Value)]) -> Args {
         Args(

@@ -14,6 +14,7 @@
 mod apt;
 mod args;
 mod assert;
+mod blockinfile;
 mod command;
 mod copy;
 mod deb822_repository;
@@ -28,9 +29,14 @@ mod file_facts;
 mod hostname;
 mod lineinfile;
 mod modprobe;
+mod package;
+mod pause;
+mod ping;
 mod replace;
 mod set_fact;
 mod shell;
+mod slurp;
+mod stat;
 mod static_ip;
 mod swap;
 mod sys_common;
@@ -43,10 +49,12 @@ mod template;
 mod test_kit;
 mod wait_for;
 
-pub use args::Args;
+pub use args::{literal, Args};
 pub use file_facts::sha256_hex;
 
 use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
 
 use crate::facts::{FactRequest, FactUpdate, Facts};
 
@@ -200,6 +208,23 @@ pub trait Module: Sync {
     }
     /// Decide what to do. Errors are one line naming the argument at fault.
     fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String>;
+    /// What the task registers besides `changed`, `failed` and `msg`
+    /// (stat's `stat`, ping's `ping`), read from the same facts as `check`.
+    fn returns(&self, _args: &Args, _ctx: &Context) -> Result<Map<String, Value>, String> {
+        Ok(Map::new())
+    }
+    /// Arguments Ansible documents that kubestrap does not implement, with
+    /// why: refused by name when the playbook is loaded.
+    fn unsupported(&self) -> &'static [(&'static str, &'static str)] {
+        &[]
+    }
+    /// Argument values refused when the playbook is loaded, from the
+    /// arguments as written (see [`literal`]: templated ones are decided at
+    /// run time): `(argument, message)` for each; the argument "" refuses
+    /// the call as a whole.
+    fn refuse(&self, _args: &Map<String, Value>) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// The module called `name` (with or without `ansible.builtin.`,
@@ -225,6 +250,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &copy::Copy,
         &template::Template,
         &lineinfile::LineInFile,
+        &blockinfile::BlockInFile,
         &replace::Replace,
         &file::File,
         &apt::Apt,
@@ -244,6 +270,11 @@ pub fn all() -> &'static [&'static dyn Module] {
         &debug::Debug,
         &assert::Assert,
         &fail::Fail,
+        &stat::Stat,
+        &ping::Ping,
+        &pause::Pause,
+        &package::Package,
+        &slurp::Slurp,
     ]
 }
 

@@ -324,3 +324,34 @@ fn templated_play_keywords_wait_for_the_play_and_are_checked_now() {
         }
     }
 }
+
+/// Arguments a module documents but kubestrap does not take, and values it
+/// refuses, are named with their line when the playbook is loaded.
+#[test]
+fn module_refusals_name_the_argument_and_line() {
+    let cases: &[(&str, &[&str])] = &[
+        ("- hosts: all\n  tasks:\n  - pause:\n      prompt: go?\n", &[
+            "t.yaml:3: pause without seconds or minutes waits for a key: a kubestrap run asks nothing on the terminal; give seconds or minutes",
+            "t.yaml:4: argument `prompt` of module `pause` is not supported by kubestrap: a kubestrap run asks nothing on the terminal; give seconds or minutes",
+        ]),
+        ("- hosts: all\n  tasks:\n  - pause: seconds=2\n", &[]),
+        ("- hosts: all\n  tasks:\n  - package:\n      name: x\n      state: present\n      use: yum\n", &[
+            "t.yaml:6: use: yum is not supported by kubestrap: its hosts use apt (auto or apt)",
+        ]),
+        ("- hosts: all\n  tasks:\n  - package:\n      name: x\n      state: present\n      use: \"{{ mgr }}\"\n", &[]),
+        ("- hosts: all\n  tasks:\n  - stat:\n      path: /x\n      checksum_algorithm: md5\n", &[
+            "t.yaml:5: checksum_algorithm: md5 is not supported by kubestrap (one of sha1, sha224, sha256, sha384, sha512)",
+        ]),
+        ("- hosts: all\n  tasks:\n  - blockinfile:\n      path: /x\n      block: y\n      validate: v %s\n", &[
+            "t.yaml:6: argument `validate` of module `blockinfile` is not supported by kubestrap: kubestrap writes the file in one step, with no command run on the temporary copy",
+        ]),
+        ("- hosts: all\n  tasks:\n  - ping:\n      dta: x\n", &["t.yaml:4: unknown argument `dta` for module `ping`"]),
+    ];
+    for (text, want) in cases {
+        let got = match load_str_with(Path::new("t.yaml"), text, crate::modules::lookup) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.iter().map(|p| p.to_string()).collect(),
+        };
+        assert_eq!(got, *want, "{text}");
+    }
+}

@@ -348,19 +348,35 @@ fn module_args(
             let known =
                 params.contains(&name.as_str()) || (name == "_raw_params" && module.free_form());
             if !known {
-                let base = if own_keys.contains(name) {
-                    at.clone()
-                } else {
-                    child(path, "args")
+                let why = match module.unsupported().iter().find(|(n, _)| n == name) {
+                    Some((_, why)) => format!(
+                        "argument `{name}` of module `{}` is not supported by kubestrap: {why}",
+                        module.name()
+                    ),
+                    None => format!("unknown argument `{name}` for module `{}`", module.name()),
                 };
-                ctx.err(
-                    &child(&base, name.as_str()),
-                    format!("unknown argument `{name}` for module `{}`", module.name()),
-                );
+                ctx.err(&arg_at(path, &at, &own_keys, name), why);
             }
         }
     }
+    for (name, message) in module.refuse(&args) {
+        ctx.err(&arg_at(path, &at, &own_keys, &name), message);
+    }
     args
+}
+
+/// Where argument `name` was written: on the module key, else under `args`
+/// (the module key itself for "", a refusal of the call as a whole).
+fn arg_at(path: &[String], at: &[String], own_keys: &[String], name: &str) -> Vec<String> {
+    if name.is_empty() {
+        return at.to_vec();
+    }
+    let base = if own_keys.iter().any(|k| k == name) {
+        at.to_vec()
+    } else {
+        child(path, "args")
+    };
+    child(&base, name)
 }
 
 fn check_templates(ctx: &mut Ctx, path: &[String], task: &Task) {

@@ -1,13 +1,16 @@
 //! Files asked about: their state from one `stat`, their hash from one `sha256sum`, small ones' content.
 
 use super::{quoted_names, Kind};
-use crate::facts::model::{FactRequest, Facts, FileKind, FileState, MAX_CONTENT};
+use crate::facts::model::{FactRequest, Facts, FileIds, FileKind, FileState, MAX_CONTENT};
 use crate::facts::sections::{body, lines, Section};
 use crate::ssh::shell_quote;
 use std::collections::HashMap;
 
 const STAT: &str = "stat";
 const SHA256: &str = "sha256";
+/// Numeric ids, times and inode: a section of its own, so output recorded
+/// before it existed still reads.
+const IDS: &str = "ids";
 /// `content <i>`: the base64 content of request `i`.
 const CONTENT: &str = "content";
 
@@ -32,6 +35,9 @@ impl Kind for Files {
             "m {STAT}; stat --printf '%f\\t%s\\t%U\\t%G\\t%n\\n' -- {all} 2>/dev/null\n"
         ));
         s.push_str(&format!(
+            "m {IDS}; stat --printf '%u\\t%g\\t%Y\\t%X\\t%Z\\t%i\\t%d\\t%h\\t%n\\n' -- {all} 2>/dev/null\n"
+        ));
+        s.push_str(&format!(
             "m {SHA256}; set --; for p in {all}; do [ -f \"$p\" ] && [ ! -L \"$p\" ] && set -- \"$@\" \"$p\"; done; \
              [ $# -gt 0 ] && sha256sum -- \"$@\" 2>/dev/null\n"
         ));
@@ -51,10 +57,18 @@ impl Kind for Files {
                 sums.insert(path, sum);
             }
         }
+        let mut ids: HashMap<String, FileIds> = HashMap::new();
+        for line in lines(body(s, IDS)) {
+            let (path, i) = ids_line(&line)?;
+            ids.insert(path, i);
+        }
         for (i, r) in requests.iter().enumerate() {
             let FactRequest::File { path, .. } = r else {
                 continue;
             };
+            if let Some(i) = ids.remove(path) {
+                f.file_ids.insert(path.clone(), i);
+            }
             let mut state = stat.get(path).cloned().unwrap_or_default();
             if state.kind == FileKind::File {
                 state.sha256 = sums.get(path).cloned();
@@ -125,6 +139,29 @@ fn stat_line(line: &str) -> Result<(String, FileState), String> {
         ..FileState::default()
     };
     Ok((path.to_string(), state))
+}
+
+/// `%u\t%g\t%Y\t%X\t%Z\t%i\t%d\t%h\t%n`: uid, gid, mtime, atime, ctime, inode, device, links, path.
+fn ids_line(line: &str) -> Result<(String, FileIds), String> {
+    let err = || format!("fact section `{IDS}`: unexpected line {line:?}");
+    let f: Vec<&str> = line.splitn(9, '\t').collect();
+    let [uid, gid, mtime, atime, ctime, inode, dev, nlink, path] = f[..] else {
+        return Err(err());
+    };
+    let n = |v: &str| v.parse::<u64>().map_err(|_| err());
+    let t = |v: &str| v.parse::<i64>().map_err(|_| err());
+    let id = |v: &str| v.parse::<u32>().map_err(|_| err());
+    let ids = FileIds {
+        uid: id(uid)?,
+        gid: id(gid)?,
+        mtime: t(mtime)?,
+        atime: t(atime)?,
+        ctime: t(ctime)?,
+        inode: n(inode)?,
+        dev: n(dev)?,
+        nlink: n(nlink)?,
+    };
+    Ok((path.to_string(), ids))
 }
 
 /// `HASH  PATH`; a leading backslash means sha256sum escaped the path.

@@ -55,6 +55,7 @@ fn file_answers_from_fixtures() {
                     "81a4\t3\troot\tadm\t/etc/a\n41c0\t4096\troot\troot\t/etc/d\n",
                 ),
                 (SHA256, &sha),
+                (IDS, "0\t4\t5\t6\t7\t8\t9\t1\t/etc/a\n"),
                 (&format!("{CONTENT} 0"), b64),
             ],
             &requests,
@@ -73,6 +74,11 @@ fn file_answers_from_fixtures() {
             (FileKind::Directory, Some(0o700), None)
         );
         assert_eq!(f.files["/gone"], FileState::default());
+        assert_eq!(
+            (f.file_ids["/etc/a"].gid, f.file_ids["/etc/a"].mtime),
+            (4, 5)
+        );
+        assert!(!f.file_ids.contains_key("/gone"));
     }
 }
 
@@ -90,4 +96,28 @@ fn content_is_asked_for_by_request_index_and_odd_paths_are_left_out() {
     let mut none = String::new();
     Files.script(&[file("/x", false)], &mut none);
     assert!(!none.contains(CONTENT), "{none}");
+}
+
+#[test]
+fn ids_lines_give_numbers_and_keep_tabs_in_paths() {
+    let (p, i) =
+        ids_line("0\t4\t1700000000\t1700000001\t1700000002\t42\t2049\t1\t/etc/a\tb").unwrap();
+    assert_eq!(p, "/etc/a\tb");
+    assert_eq!(
+        i,
+        FileIds {
+            uid: 0,
+            gid: 4,
+            mtime: 1_700_000_000,
+            atime: 1_700_000_001,
+            ctime: 1_700_000_002,
+            inode: 42,
+            dev: 2049,
+            nlink: 1,
+        }
+    );
+    assert!(ids_line("x\t0\t1\t1\t1\t1\t1\t1\t/a")
+        .unwrap_err()
+        .contains("`ids`"));
+    assert!(ids_line("0\t0\t1").is_err());
 }
