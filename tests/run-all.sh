@@ -37,7 +37,7 @@ cd "$(dirname "$0")/.." || exit 1
 LABDIR=${LABDIR:-/tmp/kubestrap-test-lab}
 export LAB_BRIDGE=${LAB_BRIDGE:-ksbrtest} LAB_NET=${LAB_NET:-10.99.100}
 LAB_HOSTS=${LAB_HOSTS:-92}
-# 88 systemd hosts boot in one batch; on a busy 2-core machine that can take
+# 92 systemd hosts boot in one batch; on a busy 2-core machine that can take
 # longer than lab.sh's 60 s default (an upper bound, not a sleep).
 export LAB_BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}
 LAB=tests/lab/lab.sh

@@ -43,8 +43,12 @@
 //! node89 runs a playbook with block / rescue / always and until / retries,
 //! node90 the same with the real ansible-playbook; both must end alike
 //! (ansible_blocks.rs).
+//! node91 runs a playbook with stat, ping, blockinfile and package, node92
+//! the same with the real ansible-playbook, and both must end alike
+//! (ansible_modules.rs).
 
 mod ansible_blocks;
+mod ansible_modules;
 mod ansible_vars;
 mod backup;
 mod become_;
