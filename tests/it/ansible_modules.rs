@@ -44,7 +44,6 @@ const PLAYBOOK: &str = r#"- name: modules
         dest: /srv/ks-mod/app.conf
         content: "[main]\nport=80\n[other]\nx=1\n"
         force: false
-        mode: "0644"
     - name: look at it
       stat:
         path: /srv/ks-mod/stable.txt
@@ -53,7 +52,7 @@ const PLAYBOOK: &str = r#"- name: modules
       ansible.builtin.stat:
         path: /srv/ks-mod/nothing
         get_checksum: false
-      register: none
+      register: gone
     - name: is it there
       ping:
       register: pong
@@ -90,14 +89,14 @@ const PLAYBOOK: &str = r#"- name: modules
           owner={{ st.stat.pw_name }}:{{ st.stat.gr_name }}
           size={{ st.stat.size }}
           checksum={{ st.stat.checksum }}
-          nothing={{ 'yes' if none.stat.exists else 'no' }}
+          nothing={{ 'yes' if gone.stat.exists else 'no' }}
           ping={{ pong.ping }}
           slurped={{ slurped.content | b64decode | trim }} ({{ slurped.encoding }})
     - name: never, since nothing is there
       file:
         path: /srv/ks-mod/never
         state: touch
-      when: none.stat.exists
+      when: gone.stat.exists
     - name: already installed
       package:
         name: openssh-server
@@ -105,13 +104,14 @@ const PLAYBOOK: &str = r#"- name: modules
       when: with_package | bool
 "#;
 
-/// Writes the inventory for `host` and the playbook into `dir`.
+/// Writes the inventory for `host` (a control plane, as kubestrap's
+/// inventories need one) and the playbook into `dir`.
 fn layout(lab: &Lab, dir: &Path, host: &str) -> (PathBuf, PathBuf) {
     let inv = dir.join("hosts.ini");
     std::fs::write(
         &inv,
         format!(
-            "{host} ansible_host={} ansible_user=root ansible_ssh_private_key_file={} \
+            "[kube_control_plane]\n{host} ansible_host={} ansible_user=root ansible_ssh_private_key_file={} \
              ansible_ssh_common_args='-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes'\n",
             lab.address(host),
             lab.key().display(),
