@@ -7,11 +7,10 @@
 //! function ([`Spec::render`]); the write is atomic, through symlinks, with
 //! a backup on request, as lineinfile's.
 
-use super::diff::unified;
-use super::file_facts::{attrs_plan, content_of, fact, parent, path_arg, written, Attrs};
+use super::file_facts::{attrs_plan, content_of, edit_plan, fact, parent, path_arg, Attrs};
 use super::replace::py_bytes_regex;
-use super::{write_file_with, Args, Context, Module, Plan, WriteOpts};
-use crate::facts::{FactRequest, FactUpdate, FileKind, FileState};
+use super::{Args, Context, Module, Plan};
+use crate::facts::{FactRequest, FileKind};
 
 pub struct BlockInFile;
 
@@ -77,7 +76,6 @@ impl Module for BlockInFile {
         let create = args.bool("create", false)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
-        let missing = st.kind == FileKind::Missing;
         let before: Option<&[u8]> = match st.kind {
             FileKind::Directory => return Err(format!("Path {path} is a directory !")),
             FileKind::Missing if !create => return Err(format!("Path {path} does not exist !")),
@@ -102,26 +100,9 @@ impl Module for BlockInFile {
             Some(_) if !spec.present || spec.block.is_empty() => "Block removed",
             Some(_) => "Block inserted",
         };
-        let parent_missing = missing
-            && parent(&path)
-                .is_some_and(|p| fact(ctx, &p).is_none_or(|f| f.kind == FileKind::Missing));
-        let opts = WriteOpts {
-            mode: attrs.mode,
-            owner: attrs.owner.as_deref(),
-            group: attrs.group.as_deref(),
-            backup,
-            follow: true,
-            create_parents: parent_missing,
-        };
-        let old: Option<&FileState> = (!missing).then_some(st);
-        Ok(Plan {
-            changed: true,
-            actions: vec![write_file_with(&path, after.clone(), &opts)],
-            diff: unified(&path, before.unwrap_or_default(), &after),
-            updates: vec![FactUpdate::File(path.clone(), written(&after, &attrs, old))],
-            msg: format!("{msg}: {path}"),
-            read_only: false,
-        })
+        let msg = format!("{msg}: {path}");
+        let edit = (before.unwrap_or_default(), after);
+        Ok(edit_plan(ctx, &path, st, edit, &attrs, backup, msg))
     }
 }
 

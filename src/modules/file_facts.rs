@@ -2,7 +2,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{q, Args, Context, Plan};
+use super::diff::unified;
+use super::{q, write_file_with, Args, Context, Plan, WriteOpts};
 use crate::facts::{FactUpdate, FileKind, FileState, MAX_CONTENT};
 
 /// Hex SHA-256, as the facts layer reports a file's.
@@ -171,6 +172,43 @@ pub fn attrs_plan(path: &str, st: &FileState, attrs: &Attrs, recurse: bool, why:
     plan.diff = Some(format!("{}\n", drift.join("\n")));
     plan.updates = vec![FactUpdate::File(path.to_string(), attrs.applied(st))];
     plan
+}
+
+/// The plan that rewrites the file at `path` (now `st`, holding `before`)
+/// with `after` as a line-editing module does: through a symlink, atomic,
+/// its directory made when it is created there, a backup on request.
+pub fn edit_plan(
+    ctx: &Context,
+    path: &str,
+    st: &FileState,
+    (before, after): (&[u8], Vec<u8>),
+    attrs: &Attrs,
+    backup: bool,
+    msg: String,
+) -> Plan {
+    let missing = st.kind == FileKind::Missing;
+    let parent_missing = missing
+        && parent(path).is_some_and(|p| fact(ctx, &p).is_none_or(|f| f.kind == FileKind::Missing));
+    let opts = WriteOpts {
+        mode: attrs.mode,
+        owner: attrs.owner.as_deref(),
+        group: attrs.group.as_deref(),
+        backup,
+        follow: true,
+        create_parents: parent_missing,
+    };
+    let old: Option<&FileState> = (!missing).then_some(st);
+    Plan {
+        changed: true,
+        actions: vec![write_file_with(path, after.clone(), &opts)],
+        diff: unified(path, before, &after),
+        updates: vec![FactUpdate::File(
+            path.to_string(),
+            written(&after, attrs, old),
+        )],
+        msg,
+        read_only: false,
+    }
 }
 
 /// Whether a user or group named `want` is `have`; a number only matches a

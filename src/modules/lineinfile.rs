@@ -4,11 +4,10 @@
 //! searched in each line, the last match wins unless `firstmatch`), so a
 //! playbook edits a file the same way under both tools.
 
-use super::diff::unified;
-use super::file_facts::{attrs_plan, content_of, fact, parent, path_arg, written, Attrs};
+use super::file_facts::{attrs_plan, content_of, edit_plan, fact, path_arg, Attrs};
 use super::replace::{expand_bytes, py_bytes_regex};
-use super::{write_file_with, Args, Context, Module, Plan, WriteOpts};
-use crate::facts::{FactRequest, FactUpdate, FileKind, FileState};
+use super::{Args, Context, Module, Plan};
+use crate::facts::{FactRequest, FileKind};
 
 pub struct LineInFile;
 
@@ -73,32 +72,21 @@ impl Module for LineInFile {
             let why = format!("{path} already as wanted");
             return Ok(attrs_plan(&path, st, &attrs, false, why));
         }
-        // A file that `create` makes gets its directories made too, as in Ansible.
-        let parent_missing = missing
-            && parent(&path)
-                .is_some_and(|p| fact(ctx, &p).is_none_or(|f| f.kind == FileKind::Missing));
-        let opts = WriteOpts {
-            mode: attrs.mode,
-            owner: attrs.owner.as_deref(),
-            group: attrs.group.as_deref(),
-            backup,
-            follow: true,
-            create_parents: parent_missing,
-        };
-        let old: Option<&FileState> = (!missing).then_some(st);
         let msg = if msg.is_empty() {
             format!("{path} created")
         } else {
             format!("{msg} in {path}")
         };
-        Ok(Plan {
-            changed: true,
-            actions: vec![write_file_with(&path, after.clone(), &opts)],
-            diff: unified(&path, before, &after),
-            updates: vec![FactUpdate::File(path.clone(), written(&after, &attrs, old))],
+        // A file that `create` makes gets its directories made too, as in Ansible.
+        Ok(edit_plan(
+            ctx,
+            &path,
+            st,
+            (before, after),
+            &attrs,
+            backup,
             msg,
-            read_only: false,
-        })
+        ))
     }
 }
 
@@ -368,6 +356,7 @@ mod tests {
 
     use super::super::test_kit::{check_files, dir, file, missing, only_run, updated};
     use super::*;
+    use crate::facts::FileState;
 
     const P: &str = "/etc/f";
 

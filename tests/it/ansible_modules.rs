@@ -11,9 +11,8 @@
 //! not carry.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::ansible_vars::ansible_playbook;
+use crate::ansible_vars::run_ansible;
 use crate::inventories::changed;
 use crate::lab::Lab;
 use crate::support::{s, Home};
@@ -208,21 +207,10 @@ fn stat_ping_slurp_blockinfile_and_package_end_as_with_ansible() {
 
     let ansible_dir = tempfile::tempdir().unwrap();
     let (inv, book) = layout(&lab, ansible_dir.path(), ANSIBLE_HOST);
-    let out = Command::new("timeout")
-        .arg("300")
-        .arg(ansible_playbook())
-        .args([s(&book), "-i", s(&inv), "-e", "with_package=false"])
-        .env("HOME", home.path())
-        .env("ANSIBLE_LOCAL_TEMP", home.path().join(".ansible-tmp"))
-        .env("ANSIBLE_NOCOLOR", "1")
-        .output()
-        .expect("running ansible-playbook");
-    let shown = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    let shown = run_ansible(
+        &home,
+        &[s(&book), "-i", s(&inv), "-e", "with_package=false"],
     );
-    assert!(out.status.success(), "ansible-playbook failed:\n{shown}");
     assert!(shown.contains("changed=6"), "{shown}");
     assert_eq!(ours, end_state(&lab, ANSIBLE_HOST), "kubestrap vs ansible");
 }
