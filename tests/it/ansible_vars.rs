@@ -167,7 +167,7 @@ fn want_state(text: &str) -> String {
 }
 
 /// ansible-playbook: beside $ANSIBLE_INVENTORY_BIN, else on $PATH, else .ci/run's.
-pub fn ansible_playbook() -> PathBuf {
+fn ansible_playbook() -> PathBuf {
     let beside = std::env::var_os("ANSIBLE_INVENTORY_BIN")
         .and_then(|b| Some(PathBuf::from(b).parent()?.join("ansible-playbook")));
     let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
