@@ -7,14 +7,13 @@
 //! test. A command nobody classified fails the test, so a new README example
 //! needs a decision here.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::inventories::lab_cluster;
 use crate::lab::Lab;
-use crate::support::{s, Home};
+use crate::support::{finish_within, s, Home};
 
 /// The quick start's lab directory, as README writes it.
 const README_LAB: &str = "/tmp/kubestrap-lab";
@@ -449,7 +448,7 @@ pub(crate) fn sh(text: &str, home: &Path, bin: &Path) -> (i32, String, String) {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut child = Command::new("bash")
+    let child = Command::new("bash")
         .arg("-c")
         .arg(text)
         .current_dir(env!("CARGO_MANIFEST_DIR"))
@@ -461,35 +460,8 @@ pub(crate) fn sh(text: &str, home: &Path, bin: &Path) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("bash");
-    let mut stdout = child.stdout.take().unwrap();
-    let mut stderr = child.stderr.take().unwrap();
-    let out = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let err = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stderr.read_to_end(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`{text}` did not finish within 10 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
-        String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
-    )
+    let run = finish_within(child, Duration::from_secs(600), &format!("`{text}`"));
+    (run.code, run.stdout, run.stderr)
 }
 
 #[test]

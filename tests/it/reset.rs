@@ -1,15 +1,15 @@
 //! `kubestrap reset` on a three-node cluster (node82 control plane, node83 and node84 workers): README's "Starting over" word for word, refusals, and a host that cannot be reset.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::cluster::calico_settings;
 use crate::faults::exists;
 use crate::inventories::lab_cluster;
 use crate::lab::Lab;
-use crate::support::{s, Home, Run};
+use crate::support::{finish_within, s, Home, Run};
 
 const HOSTS: [(&str, &str); 3] = [
     ("node82", "control_plane"),
@@ -84,31 +84,12 @@ fn on_terminal(home: &Home, args: &[&str], typed: &str) -> Run {
         .unwrap();
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(typed.as_bytes()).unwrap();
-    let mut stdout = child.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut s = Vec::new();
-        let _ = stdout.read_to_end(&mut s);
-        s
-    });
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if started.elapsed() > Duration::from_secs(600) {
-            let _ = child.kill();
-            panic!("kubestrap {args:?} did not finish within 10 minutes");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let run = finish_within(
+        child,
+        Duration::from_secs(600),
+        &format!("kubestrap {args:?}"),
+    );
     drop(stdin);
-    let mut stderr = String::new();
-    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-    let run = Run {
-        code: status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&reader.join().unwrap()).into_owned(),
-        stderr,
-    };
     eprintln!(
         "$ kubestrap {} (on a terminal)\n[exit {}]\n{}\n{}",
         args.join(" "),

@@ -60,43 +60,13 @@ impl Home {
 
     /// As [`Home::kubestrap`], bounded at `limit` (emulated VMs are slower).
     pub fn kubestrap_within(&self, args: &[&str], limit: Duration) -> Run {
-        let mut child = self
+        let child = self
             .command(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawning kubestrap");
-        let mut stdout = child.stdout.take().expect("stdout");
-        let mut stderr = child.stderr.take().expect("stderr");
-        let out_reader = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stdout.read_to_end(&mut s);
-            s
-        });
-        let err_reader = std::thread::spawn(move || {
-            let mut s = Vec::new();
-            let _ = stderr.read_to_end(&mut s);
-            s
-        });
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("waiting for kubestrap") {
-                break status;
-            }
-            if started.elapsed() > limit {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("kubestrap {args:?} did not finish within {limit:?}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let run = Run {
-            code: status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out_reader.join().expect("stdout reader"))
-                .into_owned(),
-            stderr: String::from_utf8_lossy(&err_reader.join().expect("stderr reader"))
-                .into_owned(),
-        };
+        let run = finish_within(child, limit, &format!("kubestrap {args:?}"));
         eprintln!(
             "$ kubestrap {}\n[exit {}]\n{}\n{}",
             args.join(" "),
@@ -105,6 +75,41 @@ impl Home {
             run.stderr
         );
         run
+    }
+}
+
+/// Waits for `child` (stdout and stderr piped) at most `limit`, reading both
+/// streams meanwhile so a full pipe cannot stall it; past the limit it is
+/// killed and the test fails naming `what`.
+pub fn finish_within(mut child: std::process::Child, limit: Duration, what: &str) -> Run {
+    let mut stdout = child.stdout.take().expect("stdout");
+    let mut stderr = child.stderr.take().expect("stderr");
+    let out_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stdout.read_to_end(&mut s);
+        s
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = stderr.read_to_end(&mut s);
+        s
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waiting for a child") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out_reader.join().expect("stdout reader")).into_owned(),
+        stderr: String::from_utf8_lossy(&err_reader.join().expect("stderr reader")).into_owned(),
     }
 }
 
