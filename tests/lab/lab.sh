@@ -3,7 +3,8 @@
 # in network namespaces on one Linux box; the recipe is LAB.md. Needs root.
 #
 #   lab.sh rootfs                      build the cached root file system (once)
-#   lab.sh up LABDIR N                 boot node1..nodeN (tears down an old lab first)
+#   lab.sh up LABDIR N                 boot node1..nodeN (tears down an old lab first;
+#                                      with LAB_FIRST=K only nodeK..nodeN)
 #   lab.sh down LABDIR                 tear everything down (idempotent)
 #   lab.sh reset LABDIR                every host back to first boot (same keys)
 #   lab.sh stop LABDIR NAME            kill one host; its address stops answering
@@ -25,7 +26,9 @@
 # e.g. 10.100, for a /16: the bridge is 10.100.0.1, host i is
 # 10.100.(1+(i-1)/200).(10+(i-1)%200); up to 1000 hosts), LAB_MIRROR (Debian
 # mirror URL for `rootfs`; default: the one apt on this machine uses),
-# LAB_BOOT_TIMEOUT (60 s, per boot batch).
+# LAB_BOOT_TIMEOUT (60 s, per boot batch), LAB_FIRST (1: the first host `up`
+# boots; a developer running one test boots only that test's hosts, with their
+# usual names and addresses).
 #
 # Benchmark hosts: LAB_SSHD_ONLY=1 at `up` boots each host with `sshd -D -e`
 # as its PID 1 instead of systemd (same netns, overlay disk, cgroups, users
@@ -922,8 +925,9 @@ write_outputs() {
 
 # ---------------------------------------------------------------- commands
 cmd_up() {
-    local n=$2 i names=() t0 cur
+    local n=$2 first=${LAB_FIRST:-1} i names=() t0 cur
     [[ $n =~ ^[1-9][0-9]*$ ]] || die "N must be a positive number (got $n)"
+    [[ $first =~ ^[1-9][0-9]*$ ]] && ((first <= n)) || die "LAB_FIRST must be a number from 1 to N=$n (got $first)"
     need_root; need_cmds ip unshare nsenter setsid ssh-keygen mount flock
     t0=$EPOCHREALTIME
     if [[ -d $1/hosts ]]; then
@@ -954,7 +958,7 @@ cmd_up() {
     if ((cur < 2 * n + 256)); then
         sysctl -qw net.ipv4.neigh.default.gc_thresh2=$((2 * n + 128)) net.ipv4.neigh.default.gc_thresh3=$((2 * n + 256))
     fi
-    for ((i = 1; i <= n; i++)); do
+    for ((i = first; i <= n; i++)); do
         create_host "node$i" "$i"
         names+=("node$i")
     done
@@ -962,7 +966,7 @@ cmd_up() {
     start_repo_server
     start_hosts "${names[@]}"
     write_outputs
-    log "$n hosts up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; inventory: $LABDIR/inventory.yaml"
+    log "$((n - first + 1)) hosts up in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s; inventory: $LABDIR/inventory.yaml"
     cat "$LABDIR/hosts.txt"
 }
 
