@@ -12,7 +12,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ansible_vars::run_ansible;
+use crate::ansible_vars::{files_in, run_ansible, write_tree};
 use crate::inventories::changed;
 use crate::lab::Lab;
 use crate::support::{s, Home};
@@ -77,34 +77,13 @@ const PLAYBOOK: &str = r#"- name: blocks
 
 /// Writes inventory and playbook for `host` into `dir`; returns (inventory, playbook).
 fn layout(lab: &Lab, dir: &Path, host: &str) -> (PathBuf, PathBuf) {
-    let files = [
-        ("inv/hosts.ini", format!("[kube_control_plane]\n{host}\n")),
-        (
-            "inv/group_vars/all.yml",
-            format!(
-                "ansible_host: {}\nansible_user: root\nansible_ssh_private_key_file: {}\n\
-                 ansible_ssh_common_args: -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes\n",
-                lab.address(host),
-                lab.key().display(),
-                lab.known_hosts().display()
-            ),
-        ),
-        ("play/site.yaml", PLAYBOOK.to_string()),
-    ];
-    for (path, text) in files {
-        let p = dir.join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    (dir.join("inv/hosts.ini"), dir.join("play/site.yaml"))
+    let files = [("play/site.yaml", PLAYBOOK)];
+    write_tree(lab, dir, host, "", &files, "play/site.yaml")
 }
 
 /// Every file the play leaves: name, mode, owner, group, then its content.
 fn end_state(lab: &Lab, host: &str) -> String {
-    lab.sh_ok(
-        host,
-        "cd /srv/ks-blocks && stat -c '%n %a %U %G' . && for f in $(ls -A | sort); do stat -c '%n %a %U %G' $f; cat $f; done",
-    )
+    files_in(lab, host, "/srv/ks-blocks")
 }
 
 /// The end state both tools must reach.

@@ -204,6 +204,49 @@ pub fn run_ansible(home: &Home, args: &[&str]) -> String {
     shown
 }
 
+/// Write a playbook tree for ansible-playbook and kubestrap alike into
+/// `dir`: an INI inventory with `host` in kube_control_plane, group_vars
+/// saying how to reach it (plus `more_vars`), and `files` (path, text).
+/// Returns (inventory, `playbook`).
+pub fn write_tree(
+    lab: &Lab,
+    dir: &Path,
+    host: &str,
+    more_vars: &str,
+    files: &[(&str, &str)],
+    playbook: &str,
+) -> (PathBuf, PathBuf) {
+    let connection = format!(
+        "ansible_host: {}\nansible_user: root\nansible_ssh_private_key_file: {}\n\
+         ansible_ssh_common_args: -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes\n{more_vars}",
+        lab.address(host),
+        lab.key().display(),
+        lab.known_hosts().display()
+    );
+    let inventory = format!("[kube_control_plane]\n{host}\n");
+    let fixed = [
+        ("inv/hosts.ini", inventory.as_str()),
+        ("inv/group_vars/all.yml", connection.as_str()),
+    ];
+    for (path, text) in fixed.iter().chain(files) {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    (dir.join("inv/hosts.ini"), dir.join(playbook))
+}
+
+/// Every file in directory `dir` of `host`: name, mode, owner, group,
+/// then its content.
+pub fn files_in(lab: &Lab, host: &str, dir: &str) -> String {
+    lab.sh_ok(
+        host,
+        &format!(
+            "cd {dir} && stat -c '%n %a %U %G' . && for f in $(ls -A | sort); do stat -c '%n %a %U %G' $f; cat $f; done"
+        ),
+    )
+}
+
 fn clean(lab: &Lab, hosts: (&str, &str)) {
     for h in [hosts.0, hosts.1] {
         lab.sh_ok(h, "rm -rf /srv/ks-vars");
