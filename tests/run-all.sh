@@ -17,7 +17,7 @@
 #   LABDIR      lab directory (default /tmp/kubestrap-test-lab)
 #   LAB_BRIDGE  the lab's bridge (default ksbrtest)
 #   LAB_NET     the lab's /24 (default 10.99.100)
-#   LAB_HOSTS   number of lab hosts (default 92: tests/it/main.rs gives node1..node92 jobs)
+#   LAB_HOSTS   number of lab hosts (default 106: tests/it/main.rs gives node1..node106 jobs)
 #   VMDIR       VM tier directory (default /tmp/kubestrap-vms)
 #   VM_HOSTS    number of VMs (default 5: tests/vm/main.rs gives vm1..vm5 jobs)
 #   --vm-only   as first argument: only the VM tier (image, VMs, VM tests)
@@ -36,7 +36,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 LABDIR=${LABDIR:-/tmp/kubestrap-test-lab}
 export LAB_BRIDGE=${LAB_BRIDGE:-ksbrtest} LAB_NET=${LAB_NET:-10.99.100}
-LAB_HOSTS=${LAB_HOSTS:-92}
+LAB_HOSTS=${LAB_HOSTS:-106}
 # 92 systemd hosts boot in one batch; on a busy 2-core machine that can take
 # longer than lab.sh's 60 s default (an upper bound, not a sleep).
 export LAB_BOOT_TIMEOUT=${LAB_BOOT_TIMEOUT:-300}

@@ -119,7 +119,7 @@ impl Runner {
                 continue;
             }
             for play in books.iter().flat_map(|b| &b.plays) {
-                let (vars, _) = resolve_vars(&self.env, s, &play.vars);
+                let (vars, _) = resolve_vars(&self.env, s, play);
                 s.play_vars = vars;
                 out.extend(predict_needs(&self.env, s, play));
             }

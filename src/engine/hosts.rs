@@ -187,7 +187,7 @@ impl Runner {
             let Some(s) = self.sessions[i].as_mut() else {
                 continue;
             };
-            let (vars, failures) = resolve_vars(&self.env, s, &play.vars);
+            let (vars, failures) = resolve_vars(&self.env, s, play);
             s.play_vars = vars;
             for (k, e) in failures {
                 // Left undefined: a task that uses it fails naming it.
@@ -223,11 +223,32 @@ impl Runner {
 pub(super) fn resolve_vars(
     env: &RunEnv,
     s: &HostSession,
-    raw: &Map<String, Json>,
+    play: &Play,
 ) -> (Map<String, Json>, Vec<(String, RenderError)>) {
-    render_lazily(raw, |done, v| {
+    let raw = with_role_defaults(s, play);
+    render_lazily(&raw, |done, v| {
         scope_with(env, s, done, None).and_then(|sc| env.renderer.render_value(v, &sc.value()))
     })
+}
+
+/// The play's vars with its roles' defaults under them: a default counts
+/// only where no inventory var or fact has the name (Ansible's lowest
+/// precedence), and costs nothing for a play without roles.
+fn with_role_defaults<'p>(
+    s: &HostSession,
+    play: &'p Play,
+) -> std::borrow::Cow<'p, Map<String, Json>> {
+    if play.role_defaults.is_empty() {
+        return std::borrow::Cow::Borrowed(&play.vars);
+    }
+    let mut raw: Map<String, Json> = play
+        .role_defaults
+        .iter()
+        .filter(|(k, _)| !s.inventory_vars.contains_key(*k) && !s.fact_vars.contains_key(*k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    raw.extend(play.vars.clone());
+    std::borrow::Cow::Owned(raw)
 }
 
 /// Render vars lazily, as Ansible does, so a var may use any other whatever

@@ -6,8 +6,8 @@ use super::plan_exec::{apply, ApplyError};
 use super::predict;
 use super::session::{GatherError, HostSession};
 use super::task_run::{
-    all_true, at, item_fail, item_skipped, item_unreachable, load_template, ItemResult, RunEnv,
-    MIN_NO_LOG_VALUE,
+    all_true, at, item_fail, item_skipped, item_unreachable, load_template, role_template,
+    ItemResult, RunEnv, MIN_NO_LOG_VALUE,
 };
 use crate::modules::{Action, Args, Context, Local, LocalContext, Plan};
 use crate::playbook::Task;
@@ -193,7 +193,14 @@ async fn on_host(
         let facts = session.facts.clone().unwrap_or_default();
         // Modules take the failure as their message (it becomes the task's `msg`).
         let render_template = |name: &str, extra: &Map<String, Json>| -> Result<String, String> {
-            let text = load_template(&env.base_dir, name).map_err(|e| e.to_string())?;
+            let text = match task
+                .role_dir
+                .as_deref()
+                .and_then(|d| role_template(d, name))
+            {
+                Some(found) => found.map_err(|e| e.to_string())?,
+                None => load_template(&env.base_dir, name).map_err(|e| e.to_string())?,
+            };
             let rendered = if extra.is_empty() {
                 env.renderer.render_text(name, &text, &vars)
             } else {
@@ -208,6 +215,7 @@ async fn on_host(
                 host: &session.name,
                 facts,
                 base_dir: &env.base_dir,
+                role_dir: task.role_dir.as_deref(),
                 render_template: &render_template,
             };
             task.module.check(args, &ctx)
@@ -235,6 +243,7 @@ async fn on_host(
             host: &session.name,
             facts: &facts,
             base_dir: &env.base_dir,
+            role_dir: task.role_dir.as_deref(),
             render_template: &render_template,
         };
         match task.module.returns(args, &ctx) {

@@ -112,19 +112,34 @@ pub(super) fn scope_with(
     );
     s.layer_values(&session.fact_vars);
     s.layer(play_vars);
+    // A role's own vars win over the play's (other roles' included).
+    if let Some(task) = task {
+        layer_rendered(env, &mut s, &task.role_vars)?;
+    }
     s.layer(&session.registered);
     if let Some(task) = task {
-        if !task.vars.is_empty() {
-            let base = s.value();
-            let mut rendered = Map::new();
-            for (k, v) in &task.vars {
-                rendered.insert(k.clone(), env.renderer.render_value(v, &base)?);
-            }
-            s.layer(&rendered);
-        }
+        layer_rendered(env, &mut s, &task.vars)?;
     }
     s.layer(&env.extra_vars);
     Ok(s)
+}
+
+/// Render `vars` in the scope so far, then put them over it.
+fn layer_rendered(
+    env: &RunEnv,
+    s: &mut Scope,
+    vars: &Map<String, Json>,
+) -> Result<(), RenderError> {
+    if vars.is_empty() {
+        return Ok(());
+    }
+    let base = s.value();
+    let mut rendered = Map::new();
+    for (k, v) in vars {
+        rendered.insert(k.clone(), env.renderer.render_value(v, &base)?);
+    }
+    s.layer(&rendered);
+    Ok(())
 }
 
 /// Run `task` on the host of `session`.
@@ -313,6 +328,17 @@ pub(super) const MIN_NO_LOG_VALUE: usize = 6;
 /// Read a template as Ansible finds it: `templates/NAME` next to the
 /// playbook, then `NAME` relative to the playbook; then the shipped one. A
 /// shipped playbook has an empty `base` and sees only shipped templates.
+/// A template in the role at `dir` (its `templates/`, then the role
+/// itself), if it is there; else the playbook's are searched.
+pub fn role_template(dir: &Path, name: &str) -> Option<Result<String, TemplateError>> {
+    let path = [dir.join("templates").join(name), dir.join(name)]
+        .into_iter()
+        .find(|p| p.is_file())?;
+    Some(
+        std::fs::read_to_string(&path).map_err(|source| TemplateError::Unreadable { path, source }),
+    )
+}
+
 pub fn load_template(base: &Path, name: &str) -> Result<String, TemplateError> {
     if !base.as_os_str().is_empty() {
         for path in [base.join("templates").join(name), base.join(name)] {

@@ -2,7 +2,7 @@
 //!
 //! template shares everything after the content is known ([`plan_put`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -63,8 +63,9 @@ fn content_arg(v: &Value) -> Vec<u8> {
     }
 }
 
-/// A local `src`, found where Ansible looks: absolute as is, else `files/`
-/// next to the playbook, then next to the playbook.
+/// A local `src`, found where Ansible looks: absolute as is, else the
+/// role's `files/` and the role, then `files/` next to the playbook, then
+/// next to the playbook.
 fn read_src(ctx: &Context, src: &str) -> Result<Vec<u8>, String> {
     if src.ends_with('/') {
         return Err(format!(
@@ -74,7 +75,12 @@ fn read_src(ctx: &Context, src: &str) -> Result<Vec<u8>, String> {
     let candidates: Vec<PathBuf> = if src.starts_with('/') {
         vec![PathBuf::from(src)]
     } else {
-        vec![ctx.base_dir.join("files").join(src), ctx.base_dir.join(src)]
+        let mut bases: Vec<&Path> = ctx.role_dir.into_iter().collect();
+        bases.push(ctx.base_dir);
+        bases
+            .iter()
+            .flat_map(|b| [b.join("files").join(src), b.join(src)])
+            .collect()
     };
     for c in &candidates {
         if c.is_dir() {

@@ -136,6 +136,8 @@ pub struct Context<'a> {
     pub facts: &'a Facts,
     /// Directory of the playbook; relative local paths start here.
     pub base_dir: &'a Path,
+    /// The directory of the task's role, searched first (its `files/`).
+    pub role_dir: Option<&'a Path>,
     /// Render a template file (found as Ansible does: `templates/` next to
     /// the playbook, then the shipped templates) with the task's variables,
     /// plus `extra` variables a module computed (over the task's).

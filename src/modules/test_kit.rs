@@ -82,6 +82,7 @@ pub fn with_ctx_in<T>(facts: &Facts, base: &Path, f: impl FnOnce(&Context) -> T)
         host: "node1",
         facts,
         base_dir: base,
+        role_dir: None,
         render_template: &render,
     };
     f(&ctx)

@@ -14,8 +14,10 @@ use serde_yaml::{Mapping, Value as Yaml};
 
 use super::checks;
 use super::fields::{self, entries, show};
+use super::include;
 use super::model::{Block, Frame, Section, Task};
 use super::parse::{child, Ctx};
+use super::role;
 use super::task;
 
 /// A task with its path in the document, to report problems at its lines.
@@ -51,7 +53,7 @@ pub struct Inherited {
 
 impl Inherited {
     /// An inner block's keywords on top of this block's.
-    fn then(&self, inner: &Inherited) -> Inherited {
+    pub fn then(&self, inner: &Inherited) -> Inherited {
         let mut vars = self.vars.clone();
         vars.extend(inner.vars.clone());
         let mut environment = self.environment.clone();
@@ -117,6 +119,8 @@ fn union(a: &[String], b: &[String]) -> Vec<String> {
 pub struct Flatten<'p> {
     pub out: &'p mut Vec<Located>,
     pub blocks: &'p mut Vec<Block>,
+    /// What the play's roles bring besides tasks (defaults, vars, handlers).
+    pub roles: &'p mut role::Roles,
 }
 
 impl Flatten<'_> {
@@ -130,8 +134,15 @@ impl Flatten<'_> {
         frames: &[Frame],
         inherited: &Inherited,
     ) {
-        match v {
-            Yaml::Mapping(m) if is_block(v) => self.block(ctx, m, path, frames, inherited),
+        match (v, include::import_key(v)) {
+            (Yaml::Mapping(m), Some(key)) => self.import(ctx, m, key, path, frames, inherited),
+            (Yaml::Mapping(m), None) if is_block(v) => self.block(ctx, m, path, frames, inherited),
+            (Yaml::Mapping(m), None) if role::role_task_key(v).is_some() => {
+                let key = role::role_task_key(v).unwrap_or_default();
+                if let Some(e) = role::task_entry(ctx, m, key, path) {
+                    self.role(ctx, &e, &child(path, key), frames, inherited, &Map::new());
+                }
+            }
             _ => {
                 if let Some(mut t) = task::parse(ctx, v, path, false) {
                     if let Yaml::Mapping(m) = v {
@@ -165,7 +176,7 @@ impl Flatten<'_> {
             match SECTIONS.iter().find(|(k, _)| *k == key) {
                 Some((_, section)) => lists.push((*section, value, at)),
                 None => {
-                    if let Err(e) = keyword(ctx, &mut own, &key, value, &at) {
+                    if let Err(e) = keyword(ctx, &mut own, &key, value, &at, None) {
                         ctx.err(&at, e);
                     }
                 }
@@ -213,14 +224,40 @@ fn report(ctx: &mut Ctx, at: &[String], found: Vec<checks::Found>) {
     }
 }
 
-/// One keyword written on a block (not its task lists).
-fn keyword(
+/// The keywords a block (or an import) hands down to its tasks.
+const KEYWORDS: &[&str] = &[
+    "name",
+    "when",
+    "tags",
+    "vars",
+    "become",
+    "become_user",
+    "ignore_errors",
+    "no_log",
+    "check_mode",
+    "notify",
+    "run_once",
+    "environment",
+];
+
+/// One keyword written on a block (not its task lists), or on the import
+/// `import` names.
+pub fn keyword(
     ctx: &mut Ctx,
     own: &mut Inherited,
     key: &str,
     value: &Yaml,
     at: &[String],
+    import: Option<&str>,
 ) -> Result<(), String> {
+    if let Some(import) = import {
+        let unknown = task::UNSUPPORTED.contains(&key) || (ctx.lookup)(key).is_some();
+        if unknown || !KEYWORDS.contains(&key) {
+            return Err(format!(
+                "`{key}` on `{import}` is not supported by kubestrap"
+            ));
+        }
+    }
     match key {
         "name" => {
             fields::text(key, value)?;

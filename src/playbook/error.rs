@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// A problem located by file and line; loading collects all of them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PlaybookError {
     pub file: PathBuf,
     /// 1-based; 0 when the problem has no line (the file cannot be read).

@@ -43,6 +43,9 @@ pub struct Play {
     /// [`Play::set_keyword`]; until then their fields hold the defaults.
     /// `hosts` is not among them: it is rendered with every play.
     pub templated: Vec<(String, String)>,
+    /// The defaults of the play's roles (`defaults/main.yml`), unrendered:
+    /// below every other variable, as Ansible's role defaults are.
+    pub role_defaults: Map<String, Value>,
     /// 1-based line of the play in its file.
     pub line: usize,
 }
@@ -95,6 +98,12 @@ pub struct Task {
     /// The blocks the task is in, outermost first, with the section of
     /// each it is in; empty for a task outside any block.
     pub blocks: Vec<Frame>,
+    /// The directory of the role the task comes from: its `templates/` and
+    /// `files/` are searched before the playbook's.
+    pub role_dir: Option<PathBuf>,
+    /// The vars of the task's role (and the roles depending on it),
+    /// unrendered: over the play's vars, under what tasks register.
+    pub role_vars: Map<String, Value>,
     pub file: PathBuf,
     /// 1-based line of the task in `file`.
     pub line: usize,

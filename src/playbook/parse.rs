@@ -9,7 +9,7 @@
 //! Play keywords: `name`, `hosts` (text or list), `vars`, `vars_files`
 //! (relative to the playbook, winning over `vars`), `become`, `become_user`,
 //! `gather_facts`, `any_errors_fatal`, `max_fail_percentage`, `tags`,
-//! `pre_tasks`, `tasks`, `post_tasks` (run in that order) and `handlers`.
+//! `pre_tasks`, `roles`, `tasks`, `post_tasks` (run in that order) and `handlers`.
 //!
 //! Task keywords: `name`, one module (any `ansible.builtin.`-style prefix),
 //! `args`, `when`, `changed_when`, `failed_when` (a condition, a boolean or a
@@ -22,9 +22,11 @@
 //! text, or free-form text for `command`/`shell`, whose `chdir=`, `creates=`
 //! and `removes=` words are taken out as arguments.
 //!
-//! Other Ansible keywords (`roles`, `import_playbook`, `delegate_to`,
-//! `run_once`, `environment`, `with_dict`, …) are reported as not
-//! supported rather than unknown.
+//! `import_tasks` reads another task file in place (see [`super::include`]);
+//! `roles:`, `import_role` and `include_role` read roles (see
+//! [`super::role`]). Other Ansible keywords (`import_playbook`,
+//! `delegate_to`, `with_dict`, …) are reported as not supported rather
+//! than unknown.
 
 use std::path::{Path, PathBuf};
 
@@ -74,6 +76,9 @@ pub fn load_str_with(
         lines: YamlPos::new(text),
         errors: Vec::new(),
         lookup,
+        root: path.parent().unwrap_or(Path::new("")).to_path_buf(),
+        role: None,
+        depth: 0,
     };
     let mut plays = Vec::new();
     match &doc {
@@ -93,7 +98,12 @@ pub fn load_str_with(
         })
     } else {
         let main = ctx.file.clone();
-        ctx.errors.sort_by_key(|e| (e.file != main, e.line));
+        // A file read twice (a role run twice) says its problems once.
+        let mut seen = std::collections::HashSet::new();
+        ctx.errors.retain(|e| seen.insert(e.clone()));
+        ctx.errors.sort_by(|a, b| {
+            (a.file != main, &a.file, a.line).cmp(&(b.file != main, &b.file, b.line))
+        });
         Err(ctx.errors)
     }
 }
@@ -113,9 +123,28 @@ pub struct Ctx {
     pub lines: YamlPos,
     pub errors: Vec<PlaybookError>,
     pub lookup: Lookup,
+    /// The playbook's directory: roles and files are looked up from it.
+    pub root: PathBuf,
+    /// The role whose files are being read, if any (its directory).
+    pub role: Option<PathBuf>,
+    /// How many files deep the imports go (a loop of imports stops).
+    pub depth: usize,
 }
 
 impl Ctx {
+    /// Run `f` with problems reported against `file` (whose text is
+    /// `text`), then go back to the current file.
+    pub fn in_file<T>(&mut self, file: &Path, text: &str, f: impl FnOnce(&mut Ctx) -> T) -> T {
+        let file = std::mem::replace(&mut self.file, file.to_path_buf());
+        let lines = std::mem::replace(&mut self.lines, YamlPos::new(text));
+        self.depth += 1;
+        let out = f(self);
+        self.depth -= 1;
+        self.file = file;
+        self.lines = lines;
+        out
+    }
+
     /// Report `message` at the line of `path` (`#n` segments are list items).
     pub fn err(&mut self, path: &[String], message: impl Into<String>) {
         let line = self.lines.line_of(&steps(path));

@@ -7,11 +7,11 @@ use serde_json::{Map, Value as Json};
 use serde_yaml::Value as Yaml;
 
 use super::checks;
-use super::error::PlaybookError;
 use super::fields::{self, entries, show};
 use super::model::Play;
-use super::parse::{child, yaml_error, Ctx};
+use super::parse::{child, Ctx};
 use super::task;
+use super::vars_file;
 use crate::render::has_template;
 
 /// Ansible play keywords kubestrap does not implement; named so the message
@@ -20,7 +20,6 @@ const UNSUPPORTED: &[&str] = &[
     "import_playbook",
     "include_playbook",
     "include",
-    "roles",
     "serial",
     "strategy",
     "vars_prompt",
@@ -47,9 +46,12 @@ const UNSUPPORTED: &[&str] = &[
 ];
 
 use super::block::{self, Flatten, Located};
+use super::error::PlaybookError;
+use super::role::{self, Roles};
 
-/// Task lists in the order Ansible runs them.
-const TASK_LISTS: &[&str] = &["pre_tasks", "tasks", "post_tasks"];
+/// Task lists in the order Ansible runs them (the roles' tasks after
+/// `pre_tasks`).
+const TASK_LISTS: &[&str] = &["pre_tasks", "roles", "tasks", "post_tasks"];
 
 pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
     let Yaml::Mapping(m) = v else {
@@ -75,12 +77,14 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         handlers: Vec::new(),
         blocks: Vec::new(),
         templated: Vec::new(),
+        role_defaults: Map::new(),
         line: ctx.lines.line_of(&checks::steps(&path)),
     };
     let mut name = None;
     let mut hosts = None;
     let mut imported = false;
     let mut lists: Vec<(usize, Vec<Located>)> = Vec::new();
+    let mut roles = Roles::default();
     let mut handlers = Vec::new();
     let mut handler_yaml = None;
     let mut vars_files = Vec::new();
@@ -112,9 +116,15 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
                 let mut flat = Flatten {
                     out: &mut list,
                     blocks: &mut play.blocks,
+                    roles: &mut roles,
                 };
+                let none = Default::default();
                 task_list(ctx, &key, value, &at, |ctx, item, at| {
-                    flat.entry(ctx, item, at, &[], &Default::default())
+                    if k != "roles" {
+                        flat.entry(ctx, item, at, &[], &none)
+                    } else if let Some(e) = role::entry(ctx, item, at) {
+                        flat.role(ctx, &e, at, &[], &none, &Map::new())
+                    }
                 });
                 lists.push((order, list));
                 Ok(())
@@ -142,8 +152,15 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
     for file in &vars_files {
         load_vars_file(ctx, file, &child(&path, "vars_files"), &mut play.vars);
     }
+    // Role vars win over the play's vars and vars_files; role defaults
+    // lose to every other variable (the engine puts them below).
+    play.vars.extend(std::mem::take(&mut roles.vars));
+    play.role_defaults = std::mem::take(&mut roles.defaults);
     lists.sort_by_key(|(order, _)| *order);
     let tasks: Vec<Located> = lists.into_iter().flat_map(|(_, l)| l).collect();
+    let mut all_handlers = std::mem::take(&mut roles.handlers);
+    all_handlers.extend(handlers);
+    let handlers = all_handlers;
     check_notify(ctx, &tasks, &handlers, handler_yaml);
     play.tasks = tasks.into_iter().map(|(t, _)| t).collect();
     play.handlers = handlers.into_iter().map(|(t, _)| t).collect();
@@ -255,22 +272,12 @@ fn load_vars_file(ctx: &mut Ctx, name: &str, at: &[String], vars: &mut Map<Strin
         );
         return;
     }
-    let base = ctx.file.parent().unwrap_or(Path::new("."));
-    let path = base.join(name);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) => return ctx.err(at, format!("cannot read vars file `{name}`: {e}")),
-    };
-    match serde_yaml::from_str::<Yaml>(&text) {
-        Err(e) => ctx.errors.push(yaml_error(&path, &e)),
-        Ok(doc) => match fields::mapping("vars_files", &doc) {
-            Ok(m) => vars.extend(m),
-            Err(_) => ctx.errors.push(PlaybookError::new(
-                &path,
-                1,
-                "a vars file must be a mapping",
-            )),
-        },
+    let path = ctx.file.parent().unwrap_or(Path::new(".")).join(name);
+    if !path.is_file() {
+        return ctx.err(at, format!("cannot read vars file `{name}`: not found"));
+    }
+    if let Some(m) = vars_file::read(ctx, &path) {
+        vars.extend(m);
     }
 }
 
@@ -328,13 +335,22 @@ fn check_notify(ctx: &mut Ctx, tasks: &[Located], handlers: &[Located], yaml: Op
             }
         }
     }
+    // Handlers from other files (roles) count by their parsed names.
+    for (h, _) in handlers.iter().filter(|(h, _)| h.file != ctx.file) {
+        known.extend(h.name.iter().chain(&h.listen).cloned());
+    }
     for (task, at) in tasks.iter().chain(handlers) {
         for n in &task.notify {
-            if !has_template(n) && !known.contains(n) {
-                ctx.err(
-                    &child(at, "notify"),
-                    format!("notify `{n}`: no handler has this name or listens to it"),
-                );
+            if has_template(n) || known.contains(n) {
+                continue;
+            }
+            let message = format!("notify `{n}`: no handler has this name or listens to it");
+            if task.file == ctx.file {
+                ctx.err(&child(at, "notify"), message);
+            } else {
+                // Its file's lines are gone: the task's own line says where.
+                ctx.errors
+                    .push(PlaybookError::new(&task.file, task.line, message));
             }
         }
     }

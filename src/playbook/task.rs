@@ -17,7 +17,6 @@ use crate::render::yaml_to_json;
 /// unknown modules.
 pub const UNSUPPORTED: &[&str] = &[
     "include_tasks",
-    "import_tasks",
     "include_role",
     "import_role",
     "import_playbook",
@@ -135,6 +134,8 @@ fn blank(ctx: &Ctx, path: &[String]) -> Task {
         run_once: false,
         environment: Map::new(),
         blocks: Vec::new(),
+        role_dir: None,
+        role_vars: Map::new(),
         file: ctx.file.clone(),
         line: ctx.lines.line_of(&checks::steps(path)),
     }

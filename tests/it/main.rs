@@ -46,9 +46,14 @@
 //! node91 runs a playbook with stat, ping, blockinfile and package, node92
 //! the same with the real ansible-playbook, and both must end alike
 //! (ansible_modules.rs).
+//! node93 runs a playbook with a role (defaults, vars, handlers, its own
+//! templates and files, a meta dependency), import_tasks and include_tasks
+//! in a loop, node94 the same with the real ansible-playbook; both must
+//! end alike (ansible_structure.rs).
 
 mod ansible_blocks;
 mod ansible_modules;
+mod ansible_structure;
 mod ansible_vars;
 mod backup;
 mod become_;
