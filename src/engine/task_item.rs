@@ -173,20 +173,15 @@ async fn on_host(
             )))
         }
     };
-    let missing: Vec<_> = needs
-        .iter()
-        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        if let Err(e) = session.gather(&missing, become_user, &env.opts).await {
-            return Err(match e {
-                GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
-                GatherError::Ssh(e) => item_fail(e.to_string()),
-                e => item_fail(format!("{}{e}", at(task))),
-            });
-        }
-    }
+    gather_missing(env, task, become_user, session, &needs).await?;
+    // Facts that the first ones name (a user's home): one more round trip
+    // only when the usual guess in `needs` was wrong.
+    let after = session
+        .facts
+        .as_ref()
+        .map(|f| task.module.needs_after(args, f))
+        .unwrap_or_default();
+    gather_missing(env, task, become_user, session, &after).await?;
     // The context borrows a closure that is not Sync, so it must be gone
     // before the next await.
     let (plan, returned) = {
@@ -315,6 +310,32 @@ async fn on_host(
         }
     }
     Ok((plan, registered, failed_msg, None))
+}
+
+/// Gather those of `needs` the session does not know yet.
+async fn gather_missing(
+    env: &RunEnv,
+    task: &Task,
+    become_user: Option<&str>,
+    session: &mut HostSession,
+    needs: &[crate::facts::FactRequest],
+) -> Result<(), ItemResult> {
+    let missing: Vec<_> = needs
+        .iter()
+        .filter(|r| session.facts.as_ref().is_none_or(|f| !f.has(r)))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    session
+        .gather(&missing, become_user, &env.opts)
+        .await
+        .map_err(|e| match e {
+            GatherError::Ssh(e) if e.is_unreachable() => item_unreachable(e.to_string()),
+            GatherError::Ssh(e) => item_fail(e.to_string()),
+            e => item_fail(format!("{}{e}", at(task))),
+        })
 }
 
 /// `export NAME='value'` lines for the task's `environment`, rendered.

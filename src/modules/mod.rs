@@ -11,6 +11,7 @@
 //! - Every action that replaces a file writes a temp file, fsyncs it, keeps a
 //!   backup of the old one and renames (see [`write_file`]).
 
+mod accounts;
 mod apt;
 mod args;
 mod assert;
@@ -26,6 +27,7 @@ mod fail;
 mod fetch;
 mod file;
 mod file_facts;
+mod group;
 mod hostname;
 mod lineinfile;
 mod modprobe;
@@ -47,6 +49,7 @@ mod systemd;
 mod template;
 #[cfg(test)]
 mod test_kit;
+mod user;
 mod wait_for;
 
 pub use args::{literal, Args};
@@ -208,6 +211,13 @@ pub trait Module: Sync {
     fn needs(&self, _args: &Args) -> Result<Vec<FactRequest>, String> {
         Ok(Vec::new())
     }
+    /// Facts `check` needs that only other facts can name (a user's home
+    /// from /etc/passwd), once those of [`Module::needs`] are known. The
+    /// engine gathers the ones not known yet in one more round trip, so
+    /// `needs` should already guess the usual answer.
+    fn needs_after(&self, _args: &Args, _facts: &Facts) -> Vec<FactRequest> {
+        Vec::new()
+    }
     /// Decide what to do. Errors are one line naming the argument at fault.
     fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String>;
     /// What the task registers besides `changed`, `failed` and `msg`
@@ -277,6 +287,8 @@ pub fn all() -> &'static [&'static dyn Module] {
         &pause::Pause,
         &package::Package,
         &slurp::Slurp,
+        &group::Group,
+        &user::User,
     ]
 }
 
