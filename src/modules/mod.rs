@@ -15,6 +15,7 @@ mod accounts;
 mod apt;
 mod args;
 mod assert;
+mod authorized_key;
 mod blockinfile;
 mod command;
 mod copy;
@@ -289,6 +290,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &slurp::Slurp,
         &group::Group,
         &user::User,
+        &authorized_key::AuthorizedKey,
     ]
 }
 

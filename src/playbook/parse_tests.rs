@@ -346,6 +346,15 @@ fn module_refusals_name_the_argument_and_line() {
             "t.yaml:6: argument `validate` of module `blockinfile` is not supported by kubestrap: kubestrap writes the file in one step, with no command run on the temporary copy",
         ]),
         ("- hosts: all\n  tasks:\n  - ping:\n      dta: x\n", &["t.yaml:4: unknown argument `dta` for module `ping`"]),
+        ("- hosts: all\n  tasks:\n  - user:\n      name: k\n      generate_ssh_key: true\n", &[
+            "t.yaml:5: argument `generate_ssh_key` of module `user` is not supported by kubestrap: kubestrap does not generate keys on hosts; use authorized_key with a key from the controller",
+        ]),
+        ("- hosts: all\n  tasks:\n  - group:\n      name: k\n      local: true\n", &[
+            "t.yaml:5: argument `local` of module `group` is not supported by kubestrap: kubestrap manages the host's own files with groupadd; there is no central directory to bypass",
+        ]),
+        ("- hosts: all\n  tasks:\n  - ansible.posix.authorized_key:\n      user: k\n      key: https://github.com/k.keys\n", &[
+            "t.yaml:5: key: a key fetched from a URL is not supported by kubestrap: give the key itself (a lookup('file', …) reads it on the controller)",
+        ]),
     ];
     for (text, want) in cases {
         let got = match load_str_with(Path::new("t.yaml"), text, crate::modules::lookup) {
