@@ -24,6 +24,30 @@ pub enum PatternError {
         inventory: PathBuf,
         groups: Vec<String>,
     },
+    /// Every part names something, yet together they select no host
+    /// (`a:&b` with nothing in both, or outside `--limit`).
+    #[error("host pattern {pattern:?} selects no host")]
+    NoHost { pattern: String },
+}
+
+/// The hosts `pattern` selects that `limit` selects too (`ansible PATTERN
+/// --limit LIMIT`), in inventory order; none at all is an error.
+pub fn select_within(
+    inv: &Inventory,
+    pattern: &str,
+    limit: &str,
+) -> Result<Vec<String>, PatternError> {
+    let limit = select(inv, limit)?;
+    let hosts: Vec<String> = select(inv, pattern)?
+        .into_iter()
+        .filter(|h| limit.contains(h))
+        .collect();
+    if hosts.is_empty() {
+        return Err(PatternError::NoHost {
+            pattern: pattern.to_string(),
+        });
+    }
+    Ok(hosts)
 }
 
 /// The inventory's host names selected by `pattern`, in inventory order.
@@ -224,5 +248,26 @@ mod tests {
             "host pattern \"nodee1\" matches no host or group in inv.yaml (groups: control_plane, worker)"
         );
         assert!(select(&inv(), " , ").is_err());
+    }
+
+    #[test]
+    fn a_pattern_within_a_limit_selects_what_both_select() {
+        type Want = Result<&'static [&'static str], &'static str>;
+        let table: &[(&str, &str, Want)] = &[
+            ("worker", "all", Ok(&["node1", "node2"])),
+            ("all", "node2,cp1", Ok(&["cp1", "node2"])),
+            ("node*", "worker:!node1", Ok(&["node2"])),
+            ("cp1", "worker", Err("host pattern \"cp1\" selects no host")),
+            (
+                "cp1:&node1",
+                "all",
+                Err("host pattern \"cp1:&node1\" selects no host"),
+            ),
+        ];
+        for (pattern, limit, want) in table {
+            let got = select_within(&inv(), pattern, limit).map_err(|e| e.to_string());
+            let want = want.map(|w| w.to_vec()).map_err(str::to_string);
+            assert_eq!(got, want.map(|w| w.iter().map(|h| h.to_string()).collect()));
+        }
     }
 }

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 
+pub mod adhoc;
 pub mod event;
 pub mod json;
 pub mod progress;

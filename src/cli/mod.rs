@@ -59,13 +59,26 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run an ad-hoc shell command on many hosts at once.
+    /// Run an ad-hoc shell command, or one module (as `ansible -m`), on many hosts at once.
     #[command(after_help = "Examples:
   kubestrap exec -i inventory.yaml -- hostname
   kubestrap exec -i hosts.ini --limit 'kube_node:!node3' --forks 20 -- uptime
   kubestrap exec -i inventory.yaml --become -- systemctl is-active containerd
+  kubestrap exec all -i hosts.ini -m ping
+  kubestrap exec workers -i hosts.ini -m shell -a 'df -h /'
+  kubestrap exec all -i hosts.ini -b --check --diff \\
+      -m copy -a 'src=motd dest=/etc/motd mode=0644'
+  kubestrap exec all -i hosts.ini -b -m apt -a 'name=htop state=present'
 
-Each host's output is printed under its name, then a PLAY RECAP line per host.")]
+With -- COMMAND, the command runs as `ssh host COMMAND` runs it. With -m
+(and -a: key=value words, the command line for command/shell, or a JSON
+object), the module runs once on every host PATTERN selects, as
+`ansible PATTERN -m MODULE -a ARGS` runs it: a one-task play through the
+same engine as `kubestrap run` (--check, --diff, -e and -b as there). -a
+without -m runs the command module, as in Ansible.
+Each host's result is printed as Ansible's ad-hoc mode prints it
+(`node1 | CHANGED | rc=0 >>`, `node1 | SUCCESS => {...}`), then a PLAY RECAP
+line per host.")]
     Exec(ExecArgs),
     /// Bootstrap the cluster, or bring it to the inventory's version: preflight, then the shipped playbooks.
     #[command(after_help = "Examples:
@@ -377,8 +390,32 @@ pub struct ExecArgs {
     pub forks: u32,
     #[command(flatten)]
     pub ssh: SshArgs,
+    /// Hosts to run on, as `ansible PATTERN` (the same patterns as --limit,
+    /// which still narrows them); default: all.
+    #[arg(value_name = "PATTERN")]
+    pub pattern: Option<String>,
+    /// Run this module (any module a playbook may use) instead of a command.
+    #[arg(short = 'm', long = "module-name", value_name = "MODULE")]
+    pub module: Option<String>,
+    /// The module's arguments: key=value words, a command line, or a JSON object.
+    #[arg(short = 'a', long = "args", value_name = "ARGS")]
+    pub args: Option<String>,
+    /// With -m/-a: report what would change, change nothing.
+    #[arg(short = 'C', long)]
+    pub check: bool,
+    /// With -m/-a: show unified diffs of what changes (or would change).
+    #[arg(short = 'D', long)]
+    pub diff: bool,
+    /// With -m/-a: extra variables for the arguments' templates: key=value, YAML, or @file.yaml.
+    #[arg(short = 'e', long = "extra-vars", value_name = "VARS")]
+    pub extra_vars: Vec<String>,
     /// The command, run by the remote user's shell as `ssh host COMMAND` runs it.
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        last = true,
+        value_name = "COMMAND",
+        required_unless_present_any = ["module", "args"],
+        conflicts_with_all = ["module", "args", "check", "diff", "extra_vars"]
+    )]
     pub command: Vec<String>,
 }
 
@@ -716,6 +753,38 @@ pub fn main() -> ExitCode {
     crate::report::stdout::exit_code(code)
 }
 
+/// `exec`: a command on every host (`-- COMMAND`), or one module (`-m`/`-a`).
+fn exec(args: ExecArgs, verbose: bool) -> Result<ExitCode, crate::Error> {
+    let pattern = args.pattern.unwrap_or_else(|| "all".into());
+    if args.command.is_empty() {
+        let req = commands::adhoc::AdHocRequest {
+            run: RunRequest {
+                inventory: args.inventory,
+                limit: args.limit,
+                forks: args.forks as usize,
+                check: args.check,
+                diff: args.diff,
+                extra_vars: args.extra_vars,
+                verbose,
+                ..RunRequest::default()
+            },
+            pattern,
+            // `-a` alone runs the command module, as `ansible -a` does.
+            module: args.module.unwrap_or_else(|| "command".into()),
+            args: args.args,
+        };
+        return commands::adhoc::run(req, &args.ssh.request());
+    }
+    commands::exec::run(ExecRequest {
+        inventory: args.inventory,
+        pattern,
+        limit: args.limit,
+        forks: args.forks as usize,
+        ssh: args.ssh.request(),
+        command: args.command,
+    })
+}
+
 fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
     let verbose = cli.verbose > 0;
     match cli.command {
@@ -725,13 +794,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
         Command::Inventory(InventoryCommand::Show { inventory, json }) => {
             commands::inventory::show(&inventory, json)
         }
-        Command::Exec(args) => commands::exec::run(ExecRequest {
-            inventory: args.inventory,
-            limit: args.limit,
-            forks: args.forks as usize,
-            ssh: args.ssh.request(),
-            command: args.command,
-        }),
+        Command::Exec(args) => exec(args, verbose),
         Command::CaHash { file } => commands::ca_hash::ca_hash(&file),
         Command::Kubeconfig {
             inventory,
@@ -793,6 +856,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
                 skip_tags: args.skip_tags,
                 report: args.report,
                 verbose,
+                adhoc: false,
             },
             &args.playbook,
             &args.ssh.request(),

@@ -18,6 +18,8 @@ use crate::{pattern, Error, ExitCode};
 #[derive(Debug)]
 pub struct ExecRequest {
     pub inventory: std::path::PathBuf,
+    /// The hosts, as `ansible PATTERN` selects them; `limit` narrows them.
+    pub pattern: String,
     pub limit: String,
     pub forks: usize,
     pub ssh: SshRequest,
@@ -28,7 +30,7 @@ pub struct ExecRequest {
 /// Run the command on every selected host; the exit code says how it went.
 pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
     let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
-    let names = pattern::select(&inv, &args.limit)?;
+    let names = pattern::select_within(&inv, &args.pattern, &args.limit)?;
     let (opts, targets) = args.ssh.reach(&inv, &names)?;
     let command = args.command.join(" ");
     let runtime = tokio::runtime::Builder::new_multi_thread()

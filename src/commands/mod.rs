@@ -1,5 +1,6 @@
 //! kubestrap's commands: each turns a request (plain data from the CLI) into a run and an exit code.
 
+pub mod adhoc;
 pub mod apply;
 pub mod backup;
 pub mod ca_hash;

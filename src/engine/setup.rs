@@ -12,6 +12,7 @@ use crate::inventory::Inventory;
 use crate::playbook::Playbook;
 use crate::render::vars::{groups_var, inventory_vars, parse_extra_vars};
 use crate::render::Renderer;
+use crate::report::adhoc::AdHoc;
 use crate::report::progress::Progress;
 use crate::report::text::Text;
 use crate::report::timings::{Phase, PhaseKind};
@@ -33,6 +34,9 @@ pub struct RunRequest {
     pub skip_tags: Vec<String>,
     pub report: Option<PathBuf>,
     pub verbose: bool,
+    /// Show results as Ansible's ad-hoc mode does (`exec -m`), without
+    /// play and task banners.
+    pub adhoc: bool,
 }
 
 impl RunRequest {
@@ -101,10 +105,18 @@ impl Session {
         };
         // Progress first: it takes its lines down before the recap is printed.
         let progress = Arc::new(Progress::new(&limit));
-        let mut text = Text::new(progress.clone() as Arc<dyn Sink>);
-        text.diff = req.diff;
-        text.verbose = req.verbose;
-        let mut reporter = Fanout::new(vec![progress, Arc::new(text)]);
+        let sink = progress.clone() as Arc<dyn Sink>;
+        let shown: Arc<dyn crate::report::Reporter> = if req.adhoc {
+            let mut adhoc = AdHoc::new(sink);
+            adhoc.diff = req.diff;
+            Arc::new(adhoc)
+        } else {
+            let mut text = Text::new(sink);
+            text.diff = req.diff;
+            text.verbose = req.verbose;
+            Arc::new(text)
+        };
+        let mut reporter = Fanout::new(vec![progress, shown]);
         let report = req.report.map(|path| {
             let json = Arc::new(json::Json::new(
                 &playbook.path.display().to_string(),

@@ -170,7 +170,7 @@ fn host_lines(host: &str, r: &TaskResult, diff: bool, verbose: bool) -> String {
 
 /// JSON as Ansible's default callback prints a result: four-space indent,
 /// keys sorted (serde_json's maps are).
-fn pretty(v: &Json) -> String {
+pub(super) fn pretty(v: &Json) -> String {
     use serde::Serialize;
     let mut out = Vec::new();
     let fmt = serde_json::ser::PrettyFormatter::with_indent(b"    ");

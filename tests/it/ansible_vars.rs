@@ -166,35 +166,42 @@ fn want_state(text: &str) -> String {
     format!("{text}755 root root\n644 root root\n")
 }
 
-/// ansible-playbook: beside $ANSIBLE_INVENTORY_BIN, else on $PATH, else .ci/run's.
-fn ansible_playbook() -> PathBuf {
+/// An ansible-core tool (`ansible-playbook`, `ansible`): beside
+/// $ANSIBLE_INVENTORY_BIN, else on $PATH, else .ci/run's.
+fn ansible_tool(tool: &str) -> PathBuf {
     let beside = std::env::var_os("ANSIBLE_INVENTORY_BIN")
-        .and_then(|b| Some(PathBuf::from(b).parent()?.join("ansible-playbook")));
+        .and_then(|b| Some(PathBuf::from(b).parent()?.join(tool)));
     let on_path = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .map(|d| d.join("ansible-playbook"))
+        .map(|d| d.join(tool))
         .collect::<Vec<_>>();
     beside
         .into_iter()
         .chain(on_path)
-        .chain([Path::new(CI_ANSIBLE_BIN).join("ansible-playbook")])
+        .chain([Path::new(CI_ANSIBLE_BIN).join(tool)])
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
-            panic!("ansible-playbook not found: install ansible-core as .ci/run does, or set ANSIBLE_INVENTORY_BIN")
+            panic!("{tool} not found: install ansible-core as .ci/run does, or set ANSIBLE_INVENTORY_BIN")
         })
 }
 
-/// Run ansible-playbook with `args` (at most 300 s), its HOME in `home`;
-/// it must succeed. Its output, stdout then stderr.
-pub fn run_ansible(home: &Home, args: &[&str]) -> String {
-    let out = Command::new("timeout")
+/// Run an ansible-core `tool` with `args` (at most 300 s), its HOME in
+/// `home`, colours off; whatever its exit status.
+pub fn ansible_output(home: &Home, tool: &str, args: &[&str]) -> std::process::Output {
+    Command::new("timeout")
         .arg("300")
-        .arg(ansible_playbook())
+        .arg(ansible_tool(tool))
         .args(args)
         .env("HOME", home.path())
         .env("ANSIBLE_LOCAL_TEMP", home.path().join(".ansible-tmp"))
         .env("ANSIBLE_NOCOLOR", "1")
         .output()
-        .expect("running ansible-playbook");
+        .unwrap_or_else(|e| panic!("running {tool}: {e}"))
+}
+
+/// Run ansible-playbook with `args` (at most 300 s), its HOME in `home`;
+/// it must succeed. Its output, stdout then stderr.
+pub fn run_ansible(home: &Home, args: &[&str]) -> String {
+    let out = ansible_output(home, "ansible-playbook", args);
     let shown = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),

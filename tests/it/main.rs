@@ -50,6 +50,8 @@
 //! templates and files, a meta dependency), import_tasks and include_tasks
 //! in a loop, node94 the same with the real ansible-playbook; both must
 //! end alike (ansible_structure.rs).
+//! node101 runs modules ad hoc (`exec -m`), node102 the same with the real
+//! `ansible`; both must read and end alike (exec_module.rs).
 
 mod ansible_blocks;
 mod ansible_modules;
@@ -61,6 +63,7 @@ mod certs;
 mod check_mode;
 mod cluster;
 mod exec;
+mod exec_module;
 mod exit_codes;
 mod faults;
 mod handlers;

@@ -172,6 +172,7 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
         skip_tags: Vec::new(),
         report: args.report.clone(),
         verbose,
+        adhoc: false,
     };
     let (upgrade_book, upgrade_base) = load_playbook("upgrade.yaml", args.playbooks.as_deref())?;
     let upgrade = Upgrade {
