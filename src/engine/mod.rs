@@ -10,6 +10,7 @@ pub mod fan_out;
 mod gather;
 mod handlers;
 mod hosts;
+mod include_flow;
 mod plan_exec;
 mod play_keywords;
 pub mod play_run;

@@ -7,6 +7,7 @@ use serde_json::Value as Json;
 use super::block_flow::Step;
 use super::error::PlayError;
 use super::handlers;
+use super::include_flow::Includes;
 use super::session::HostSession;
 use super::tags::selected;
 use super::task_run::{RunEnv, TaskResult};
@@ -184,7 +185,16 @@ impl Runner {
                 selected(&tags, &self.tags, &self.skip_tags)
             })
             .collect();
-        for t in tasks {
+        // An include's file may run again for its next item (include_flow).
+        let mut includes = Includes::new(play);
+        let mut last = None;
+        loop {
+            let k = match last {
+                None => 0,
+                Some(k) => self.after_task(&mut includes, play, &tasks, k, &hosts),
+            };
+            let Some(&t) = tasks.get(k) else { break };
+            last = Some(k);
             if crate::interrupt::interrupted() || self.stop_for_budget(budget) {
                 break;
             }
@@ -200,6 +210,7 @@ impl Runner {
                 break;
             }
             let active = self.in_block_flow(&active, play, &play.tasks[t].blocks);
+            let active = self.in_includes(&includes, &play.tasks[t], active);
             if active.is_empty() {
                 continue;
             }
@@ -208,6 +219,7 @@ impl Runner {
             } else {
                 self.run_on(&active, index, t, false).await
             };
+            includes.after(&play.tasks[t], &results);
             if self.over_budget(play, &results, total) {
                 self.aborted = true;
                 self.emit(Event::Stopped(Stop::PlayBudget {

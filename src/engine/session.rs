@@ -30,6 +30,9 @@ pub struct HostSession {
     pub play_vars: Map<String, Json>,
     /// `register:` results and `set_fact`s.
     pub registered: Map<String, Json>,
+    /// The items of the `include_tasks` the current task is in, by their
+    /// `loop_var` (see [`super::include_flow`]).
+    pub include_vars: Map<String, Json>,
     /// Handlers (by index) notified on this host and not yet run.
     pub notified: BTreeSet<usize>,
     /// Handler names the host's pending-handler record holds, as far as
@@ -60,6 +63,7 @@ impl HostSession {
             fact_vars: BTreeMap::new(),
             play_vars: Map::new(),
             registered: Map::new(),
+            include_vars: Map::new(),
             notified: BTreeSet::new(),
             recorded_handlers: BTreeSet::new(),
             unmade_change: None,

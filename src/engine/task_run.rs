@@ -119,6 +119,7 @@ pub(super) fn scope_with(
     s.layer(&session.registered);
     if let Some(task) = task {
         layer_rendered(env, &mut s, &task.vars)?;
+        s.layer(&session.include_vars);
     }
     s.layer(&env.extra_vars);
     Ok(s)
@@ -325,9 +326,6 @@ pub(super) fn all_true(
 /// everywhere: too likely to be ordinary words ("true", "0600").
 pub(super) const MIN_NO_LOG_VALUE: usize = 6;
 
-/// Read a template as Ansible finds it: `templates/NAME` next to the
-/// playbook, then `NAME` relative to the playbook; then the shipped one. A
-/// shipped playbook has an empty `base` and sees only shipped templates.
 /// A template in the role at `dir` (its `templates/`, then the role
 /// itself), if it is there; else the playbook's are searched.
 pub fn role_template(dir: &Path, name: &str) -> Option<Result<String, TemplateError>> {
@@ -339,6 +337,9 @@ pub fn role_template(dir: &Path, name: &str) -> Option<Result<String, TemplateEr
     )
 }
 
+/// Read a template as Ansible finds it: `templates/NAME` next to the
+/// playbook, then `NAME` relative to the playbook; then the shipped one. A
+/// shipped playbook has an empty `base` and sees only shipped templates.
 pub fn load_template(base: &Path, name: &str) -> Result<String, TemplateError> {
     if !base.as_os_str().is_empty() {
         for path in [base.join("templates").join(name), base.join(name)] {

@@ -30,6 +30,7 @@ mod file;
 mod file_facts;
 mod group;
 mod hostname;
+pub mod include_tasks;
 mod lineinfile;
 mod modprobe;
 mod package;

@@ -136,6 +136,10 @@ impl Flatten<'_> {
     ) {
         match (v, include::import_key(v)) {
             (Yaml::Mapping(m), Some(key)) => self.import(ctx, m, key, path, frames, inherited),
+            (Yaml::Mapping(m), None) if include::include_key(v).is_some() => {
+                let key = include::include_key(v).unwrap_or_default();
+                self.include(ctx, m, key, path, frames, inherited)
+            }
             (Yaml::Mapping(m), None) if is_block(v) => self.block(ctx, m, path, frames, inherited),
             (Yaml::Mapping(m), None) if role::role_task_key(v).is_some() => {
                 let key = role::role_task_key(v).unwrap_or_default();

@@ -104,6 +104,9 @@ pub struct Task {
     /// The vars of the task's role (and the roles depending on it),
     /// unrendered: over the play's vars, under what tasks register.
     pub role_vars: Map<String, Value>,
+    /// For an `include_tasks`: the block (in [`Play::blocks`]) holding the
+    /// file's tasks, which a host runs once per item the include gave it.
+    pub opens: Option<usize>,
     pub file: PathBuf,
     /// 1-based line of the task in `file`.
     pub line: usize,

@@ -22,7 +22,7 @@
 //! text, or free-form text for `command`/`shell`, whose `chdir=`, `creates=`
 //! and `removes=` words are taken out as arguments.
 //!
-//! `import_tasks` reads another task file in place (see [`super::include`]);
+//! `import_tasks` and `include_tasks` read other task files (see [`super::include`]);
 //! `roles:`, `import_role` and `include_role` read roles (see
 //! [`super::role`]). Other Ansible keywords (`import_playbook`,
 //! `delegate_to`, `with_dict`, …) are reported as not supported rather

@@ -47,6 +47,7 @@ const UNSUPPORTED: &[&str] = &[
 
 use super::block::{self, Flatten, Located};
 use super::error::PlaybookError;
+use super::include;
 use super::role::{self, Roles};
 
 /// Task lists in the order Ansible runs them (the roles' tasks after
@@ -253,8 +254,14 @@ fn task_list(
 fn handler_list(ctx: &mut Ctx, key: &str, v: &Yaml, path: &[String]) -> Vec<Located> {
     let mut out = Vec::new();
     task_list(ctx, key, v, path, |ctx, item, at| {
+        let included = include::import_key(item)
+            .or_else(|| include::include_key(item))
+            .or_else(|| role::role_task_key(item));
         if block::is_block(item) {
             ctx.err(at, "a block among handlers is not supported by kubestrap");
+        } else if let Some(key) = included {
+            let message = format!("`{key}` among handlers is not supported by kubestrap");
+            ctx.err(&child(at, key), message);
         } else if let Some(t) = task::parse(ctx, item, at, true) {
             out.push((t, at.to_vec()));
         }

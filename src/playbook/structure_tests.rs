@@ -100,3 +100,28 @@ fn role_files_vars_defaults_and_handlers() {
     assert_eq!(handlers, ["restart web", "play handler"]);
     assert_eq!(p.handlers[0].role_dir, Some(web));
 }
+
+#[test]
+fn an_include_is_a_task_then_its_file_in_a_block_of_its_own() {
+    let p = play("src/playbook/fixtures/good/structure/include.yml");
+    let titles: Vec<String> = p.tasks.iter().map(|t| t.title()).collect();
+    assert_eq!(titles, ["per user", "user task", "command"]);
+    let (include, inner, after) = (&p.tasks[0], &p.tasks[1], &p.tasks[2]);
+    // The include decides per host and item: when, loop and tags are its own.
+    assert_eq!(include.module.name(), "include_tasks");
+    assert_eq!(include.opens, Some(0));
+    assert_eq!(include.when, vec!["wanted"]);
+    assert_eq!(include.tags, vec!["users"]);
+    assert_eq!(include.loop_var, "user");
+    assert_eq!(include.args["file"], json!("tasks/user.yml"));
+    assert_eq!(include.args["_item"], json!("{{ user }}"));
+    assert!(include.blocks.is_empty());
+    // Its file's tasks: in its block, with its vars and `apply`, not its when or tags.
+    assert_eq!(inner.blocks, vec![(0, super::Section::Block)]);
+    assert_eq!(inner.when, vec!["inner"]);
+    assert_eq!(inner.tags, vec!["applied"]);
+    assert_eq!(inner.become_, Some(true));
+    assert_eq!(inner.vars["suffix"], json!("txt"));
+    assert!(inner.file.ends_with("tasks/user.yml"));
+    assert!(after.blocks.is_empty() && after.opens.is_none());
+}

@@ -16,7 +16,6 @@ use crate::render::yaml_to_json;
 /// lookup loop too); named so the message says so instead of calling them
 /// unknown modules.
 pub const UNSUPPORTED: &[&str] = &[
-    "include_tasks",
     "include_role",
     "import_role",
     "import_playbook",
@@ -107,7 +106,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: &[String], handler: bool) -> Option<
 }
 
 /// A task with every keyword at its default; the module is filled in later.
-fn blank(ctx: &Ctx, path: &[String]) -> Task {
+pub(super) fn blank(ctx: &Ctx, path: &[String]) -> Task {
     Task {
         name: None,
         module: &Placeholder,
@@ -136,6 +135,7 @@ fn blank(ctx: &Ctx, path: &[String]) -> Task {
         blocks: Vec::new(),
         role_dir: None,
         role_vars: Map::new(),
+        opens: None,
         file: ctx.file.clone(),
         line: ctx.lines.line_of(&checks::steps(path)),
     }
@@ -245,7 +245,7 @@ pub(super) fn conditions(
 /// `loop:` must be a list or a template giving one. `with_items:` flattens
 /// one level, as Ansible's `items` lookup does, and a plain string is a
 /// one-item list.
-fn loop_value(v: &Yaml, with_items: bool) -> Result<Json, String> {
+pub(super) fn loop_value(v: &Yaml, with_items: bool) -> Result<Json, String> {
     let key = if with_items { "with_items" } else { "loop" };
     match v {
         Yaml::Sequence(items) if with_items => {
@@ -277,7 +277,7 @@ fn loop_value(v: &Yaml, with_items: bool) -> Result<Json, String> {
 }
 
 /// `loop_control`: `loop_var` is honoured, `label` only changes display.
-fn loop_control(ctx: &mut Ctx, v: &Yaml, at: &[String]) -> Result<String, String> {
+pub(super) fn loop_control(ctx: &mut Ctx, v: &Yaml, at: &[String]) -> Result<String, String> {
     let Yaml::Mapping(m) = v else {
         return Err(format!(
             "`loop_control` must be a mapping, got `{}`",
@@ -380,7 +380,7 @@ fn arg_at(path: &[String], at: &[String], own_keys: &[String], name: &str) -> Ve
     child(&base, name)
 }
 
-fn check_templates(ctx: &mut Ctx, path: &[String], task: &Task) {
+pub(super) fn check_templates(ctx: &mut Ctx, path: &[String], task: &Task) {
     let mut found = Vec::new();
     for (k, v) in &task.args {
         // An argument written on the module key is found under it, else under `args`.

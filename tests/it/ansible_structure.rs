@@ -41,6 +41,37 @@ const FILES: &[(&str, &str)] = &[
       vars:
         extra_word: imported
       tags: extra
+    - name: per user
+      include_tasks: tasks/user.yml
+      loop: [alice, bob]
+      loop_control:
+        loop_var: user
+      vars:
+        suffix: txt
+    - name: never included
+      include_tasks: tasks/user.yml
+      when: false
+"#,
+    ),
+    (
+        "play/tasks/user.yml",
+        r#"- name: user file
+  copy:
+    dest: "/srv/ks-struct/user-{{ user }}.{{ suffix }}"
+    content: "{{ user }}\n"
+    mode: "0600"
+- name: nested include, beside this file
+  include_tasks: once.yml
+  when: user == 'bob'
+"#,
+    ),
+    (
+        "play/tasks/once.yml",
+        r#"- name: once
+  copy:
+    dest: /srv/ks-struct/once.txt
+    content: "{{ user }} {{ suffix }}\n"
+    mode: "0644"
 "#,
     ),
     (
@@ -123,12 +154,19 @@ handled.txt 644 root root
 handled
 motd.txt 644 root root
 welcome
+once.txt 644 root root
+bob txt
 page.txt 640 root root
 site=param site port=8080 greeting=from play word=inventory base=base default
+user-alice.txt 600 root root
+alice
+user-bob.txt 600 root root
+bob
 ";
 
-/// Changes of a first run: the directory, base, page, motd, extra, the handler.
-const FIRST_RUN_CHANGES: u32 = 6;
+/// Changes of a first run: the directory, base, page, motd, extra, the
+/// handler, the two users' files and once.txt.
+const FIRST_RUN_CHANGES: u32 = 9;
 
 #[test]
 fn roles_and_task_files_end_as_with_ansible() {
