@@ -29,7 +29,7 @@ pub struct ExecRequest {
 
 /// Run the command on every selected host; the exit code says how it went.
 pub fn run(args: ExecRequest) -> Result<ExitCode, Error> {
-    let inv = inventory::load(&args.inventory).map_err(Error::Inventory)?;
+    let inv = inventory::load_hosts(&args.inventory).map_err(Error::Inventory)?;
     let names = pattern::select_within(&inv, &args.pattern, &args.limit)?;
     let (opts, targets) = args.ssh.reach(&inv, &names)?;
     let command = args.command.join(" ");

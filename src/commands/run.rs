@@ -24,7 +24,7 @@ fn phases<'p>() -> Vec<Box<dyn Phase<Runner> + 'p>> {
 /// Run a playbook; the exit code covers every host.
 pub fn run(req: RunRequest, playbook: &Path, ssh: &SshRequest) -> Result<ExitCode, Error> {
     // The playbook's group_vars/ and host_vars/ count, as in Ansible.
-    let inv = inventory::load_for_playbook(&req.inventory, Some(&base_dir_of(playbook)))
+    let inv = inventory::load_for_playbook(&req.inventory, &base_dir_of(playbook))
         .map_err(Error::Inventory)?;
     let book = crate::playbook::load(playbook)
         .map_err(|errs| Error::Playbook(errs.iter().map(|e| e.to_string()).collect()))?;

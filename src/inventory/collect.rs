@@ -15,6 +15,9 @@ pub struct Problems {
     /// Set when a host or its roles could not be read, so "no control plane"
     /// would only repeat that problem in other words.
     pub roles_uncertain: bool,
+    /// Whether a host must have the control-plane role (a cluster's
+    /// inventory; not one `run` or `exec` reads). True unless a loader says.
+    pub need_control_plane: bool,
 }
 
 impl Problems {
@@ -23,6 +26,7 @@ impl Problems {
             file: file.to_path_buf(),
             list: Vec::new(),
             roles_uncertain: false,
+            need_control_plane: true,
         }
     }
 

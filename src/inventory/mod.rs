@@ -59,17 +59,36 @@ impl fmt::Display for Problem {
     }
 }
 
-/// Read, parse and validate the inventory at `path`, with the
-/// `group_vars/` and `host_vars/` directories beside it.
-pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
-    load_for_playbook(path, None)
+/// What the inventory is loaded for: a cluster needs a control plane, a
+/// playbook or an ad-hoc command only hosts (a plain Ansible inventory of
+/// web servers is fine for `run` and `exec`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Cluster,
+    Hosts,
 }
 
-/// [`load`] for a run of the playbook in `playbook_dir`: its `group_vars/`
-/// and `host_vars/` win over the inventory's, as in Ansible.
-pub fn load_for_playbook(
+/// Read, parse and validate the inventory of a cluster at `path`, with the
+/// `group_vars/` and `host_vars/` directories beside it.
+pub fn load(path: &Path) -> Result<Inventory, Vec<Problem>> {
+    load_from(path, None, Purpose::Cluster)
+}
+
+/// [`load`] for an ad-hoc command: any hosts, no control plane needed.
+pub fn load_hosts(path: &Path) -> Result<Inventory, Vec<Problem>> {
+    load_from(path, None, Purpose::Hosts)
+}
+
+/// [`load_hosts`] for a run of the playbook in `playbook_dir`: its
+/// `group_vars/` and `host_vars/` win over the inventory's, as in Ansible.
+pub fn load_for_playbook(path: &Path, playbook_dir: &Path) -> Result<Inventory, Vec<Problem>> {
+    load_from(path, Some(playbook_dir), Purpose::Hosts)
+}
+
+fn load_from(
     path: &Path,
     playbook_dir: Option<&Path>,
+    purpose: Purpose,
 ) -> Result<Inventory, Vec<Problem>> {
     let mut problems = Problems::new(path);
     let text = match std::fs::read(path) {
@@ -93,6 +112,7 @@ pub fn load_for_playbook(
             .flatten(),
     );
     let mut problems = Problems::new(path);
+    problems.need_control_plane = purpose == Purpose::Cluster;
     match parse_text(&text, detect::detect(&text), path, &mut dirs, &mut problems) {
         Some(inv) if problems.is_empty() => Ok(with_role_groups(inv)),
         _ => Err(problems.into_sorted()),

@@ -515,8 +515,7 @@ fn their_vars(list: &Value) -> BTreeMap<String, Value> {
 
 fn load_var_dirs() -> Inventory {
     let playbook = Path::new(VAR_DIRS_PLAYBOOK);
-    load_for_playbook(Path::new(VAR_DIRS_INVENTORY), Some(playbook))
-        .unwrap_or_else(|ps| panic!("{ps:?}"))
+    load_for_playbook(Path::new(VAR_DIRS_INVENTORY), playbook).unwrap_or_else(|ps| panic!("{ps:?}"))
 }
 
 #[test]
@@ -581,4 +580,28 @@ fn group_and_host_vars_dirs_match_live_ansible_inventory() {
     ];
     let list = live_list(&bin, &args);
     assert_eq!(our_vars(&load_var_dirs()), their_vars(&list));
+}
+
+#[test]
+fn an_inventory_without_control_planes_is_refused_for_a_cluster_only() {
+    // Every no-control-plane fixture is a plain host list: fine for `run`
+    // and `exec`, refused when a cluster is built from it.
+    for name in [
+        "ini_no_control_plane.ini",
+        "ayaml_no_control_plane.yml",
+        "ks_no_control_plane.yaml",
+    ] {
+        let path = std::path::Path::new("src/inventory/fixtures/bad").join(name);
+        let problems = super::load(&path).unwrap_err();
+        assert!(
+            problems[0].to_string().contains("no control plane"),
+            "{name}: {problems:?}"
+        );
+        let inv = super::load_hosts(&path).unwrap_or_else(|p| panic!("{name}: {p:?}"));
+        assert!(!inv.hosts.is_empty(), "{name}");
+        assert!(inv
+            .hosts
+            .iter()
+            .all(|h| h.roles.is_empty() || !h.roles.contains(&Role::ControlPlane)));
+    }
 }

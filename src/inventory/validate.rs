@@ -37,10 +37,11 @@ pub fn validate(inv: &Inventory, located: &Located, problems: &mut Problems) {
     if !problems.roles_uncertain {
         if inv.hosts.is_empty() {
             problems.push(0, None, "no hosts in the inventory");
-        } else if !inv
-            .hosts
-            .iter()
-            .any(|h| h.roles.contains(&Role::ControlPlane))
+        } else if problems.need_control_plane
+            && !inv
+                .hosts
+                .iter()
+                .any(|h| h.roles.contains(&Role::ControlPlane))
         {
             let msg = match inv.format {
                 Format::Kubestrap => {
