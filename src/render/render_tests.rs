@@ -376,3 +376,23 @@ fn hostile_input_does_not_panic() {
         let _ = r.eval_bool(s, &v);
     }
 }
+
+/// A single expression followed by one newline, as ansible-core 2.19 renders
+/// it (checked with ansible-playbook: `content: "{{ 7 }}\n"` writes `7`).
+#[test]
+fn one_expression_and_a_final_newline_keep_the_type_unless_a_string() {
+    let r = Renderer::new();
+    let cases: &[(&str, Json)] = &[
+        ("{{ ports[0] }}\n", json!(6443)),
+        ("{{ nodes }}\n", json!(["cp1", "w1", "w2"])),
+        ("{{ 'w' }}\n", json!("w\n")),
+        ("{{ num_str }}\n", json!("42\n")),
+        ("{{ ports[0] }}\n\n", json!("6443\n\n")),
+        ("{{ ports[0] }} \n", json!("6443 \n")),
+        ("x{{ ports[0] }}\n", json!("x6443\n")),
+    ];
+    for (text, want) in cases {
+        let got = r.render_value(&json!(text), &vars()).unwrap();
+        assert_eq!(&got, want, "{text:?}");
+    }
+}

@@ -4,7 +4,8 @@
 //! - undefined variables are errors naming the variable, yet `is defined`,
 //!   `is undefined` and `default(...)` still see them (minijinja's strict mode);
 //! - a string that is exactly one `{{ expr }}` yields the expression's value
-//!   with its type (a list stays a list), as Ansible's native types do;
+//!   with its type (a list stays a list), as Ansible's native types do, and
+//!   so does one followed by a single newline unless the value is a string;
 //! - `trim_blocks` and a kept final newline, as Ansible's template module;
 //! - `omit` removes an argument, and Ansible's filters and tests exist.
 
@@ -116,13 +117,23 @@ impl Renderer {
         if !has_template(s) {
             return Ok(Json::String(s.to_string()));
         }
-        if let Some(expr) = single_expression(s) {
+        // Jinja drops one final newline of a template and ansible-core
+        // (2.19) puts it back only on a string result: "{{ 7 }}\n" is the
+        // number 7, "{{ 'w' }}\n" the text "w\n".
+        let (body, newline) = match s.strip_suffix('\n') {
+            Some(body) if !body.ends_with('\n') => (body, true),
+            _ => (s, false),
+        };
+        if let Some(expr) = single_expression(body) {
             if let Ok(compiled) = self.env.compile_expression(expr) {
                 let value = compiled.eval(vars.clone()).map_err(RenderError::from)?;
                 if value.is_undefined() {
                     return Err(self.undefined_in(expr, vars));
                 }
-                return from_jinja(&value);
+                return match from_jinja(&value)? {
+                    Json::String(text) if newline => Ok(Json::String(text + "\n")),
+                    value => Ok(value),
+                };
             }
         }
         self.render_text_inline(s, vars).map(Json::String)
