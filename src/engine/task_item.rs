@@ -88,7 +88,10 @@ pub(super) async fn run_item(
     registered.insert("failed".into(), Json::from(failed_msg.is_some()));
     // What a package install or a command changed is not in its plan: a
     // later task asks the host again instead of trusting older facts.
-    let ran = !plan.actions.is_empty() && !check_mode;
+    // Not under --check: there the facts hold what earlier tasks would
+    // have changed, which the host does not show (a `check_mode: false`
+    // command would make a later task lose them).
+    let ran = !plan.actions.is_empty() && !check_mode && !env.check_mode;
     if ran && (changed || failed_msg.is_some()) && !task.module.effects_in_facts() {
         if let Some(f) = session.facts.as_mut() {
             f.forget_items();
@@ -259,7 +262,17 @@ async fn on_host(
     {
         session.unmade_change = Some(task.title());
     }
-    if check_mode && plan.changed && !task.module.supports_check_mode() {
+    let (mut plan, mut returned) = (plan, returned);
+    if check_mode && plan.changed && task.module.changes_under_check(args) {
+        plan.msg = "Command would have run if not in check mode".into();
+        for (key, value) in [
+            ("rc", Json::from(0)),
+            ("stdout", "".into()),
+            ("stderr", "".into()),
+        ] {
+            returned.insert(key.into(), value);
+        }
+    } else if check_mode && plan.changed && !task.module.supports_check_mode() {
         return Err(ItemResult {
             outcome: Outcome::Skipped,
             msg: "skipped, running in check mode".into(),
@@ -275,7 +288,6 @@ async fn on_host(
             shown: None,
         });
     }
-    let mut plan = plan;
     if !task.environment.is_empty() {
         match exports(env, task, &vars) {
             Ok(prefix) => export_to(&mut plan, &prefix),

@@ -42,6 +42,10 @@ impl Module for Command {
         false
     }
 
+    fn changes_under_check(&self, args: &Args) -> bool {
+        args.has("creates") || args.has("removes")
+    }
+
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
         guard_paths(args)
     }
@@ -269,5 +273,22 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn guarded_commands_report_a_change_under_check_as_ansible_does() {
+        let args = |v: serde_json::Value| Args(v.as_object().unwrap().clone());
+        for (a, want) in [
+            (json!({"_raw_params": "make", "creates": "/srv/out"}), true),
+            (json!({"_raw_params": "rm -f /x", "removes": "/x"}), true),
+            (json!({"_raw_params": "make"}), false),
+        ] {
+            assert_eq!(Command.changes_under_check(&args(a.clone())), want, "{a}");
+            assert_eq!(
+                super::super::shell::Shell.changes_under_check(&args(a.clone())),
+                want,
+                "{a}"
+            );
+        }
     }
 }

@@ -201,6 +201,13 @@ pub trait Module: Sync {
     fn supports_check_mode(&self) -> bool {
         true
     }
+    /// Ansible's partial check mode: a module that cannot predict its
+    /// change, given these arguments, still reports `changed` under
+    /// `--check` (command and shell with `creates` or `removes`: "Command
+    /// would have run if not in check mode") instead of being skipped.
+    fn changes_under_check(&self, _args: &Args) -> bool {
+        false
+    }
     /// Whether a change's plan says all it does to the host ([`Plan::updates`]).
     /// Not so for a package install (its files, units and commands) or a
     /// started service (its sockets and runtime files): under `--check`,

@@ -40,6 +40,10 @@ impl Module for Shell {
         false
     }
 
+    fn changes_under_check(&self, args: &Args) -> bool {
+        args.has("creates") || args.has("removes")
+    }
+
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
         guard_paths(args)
     }
