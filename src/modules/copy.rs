@@ -47,7 +47,7 @@ impl Module for Copy {
             src_name: src.as_deref().map(basename),
             content,
             attrs: Attrs::from_args(args)?,
-            backup: args.bool("backup", true)?,
+            backup: args.bool("backup", false)?,
             force: args.bool("force", true)?,
         };
         plan_put(ctx, &put)
@@ -288,7 +288,7 @@ mod tests {
     fn changed_content_is_written_atomically_with_a_backup() {
         let plan = check_files(
             &Copy,
-            json!({"content": "a=2\n", "dest": DEST}),
+            json!({"content": "a=2\n", "dest": DEST, "backup": true}),
             &[(DEST, file("a=1\n"))],
         )
         .unwrap();
@@ -316,14 +316,14 @@ mod tests {
     }
 
     #[test]
-    fn backup_no_is_honoured() {
-        let plan = check_files(
-            &Copy,
+    fn no_backup_unless_asked_as_in_ansible() {
+        for args in [
             json!({"content": "x\n", "dest": DEST, "backup": false}),
-            &[(DEST, file("y\n"))],
-        )
-        .unwrap();
-        assert!(!only_run(&plan).0.contains("cp -p"));
+            json!({"content": "x\n", "dest": DEST}),
+        ] {
+            let plan = check_files(&Copy, args.clone(), &[(DEST, file("y\n"))]).unwrap();
+            assert!(!only_run(&plan).0.contains("cp -p"), "{args}");
+        }
     }
 
     #[test]

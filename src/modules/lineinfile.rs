@@ -53,7 +53,7 @@ impl Module for LineInFile {
         let path = path_arg(args, PATH)?;
         let spec = Spec::from_args(args)?;
         let attrs = Attrs::from_args(args)?;
-        let backup = args.bool("backup", true)?;
+        let backup = args.bool("backup", false)?;
         let create = args.bool("create", false)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
@@ -505,8 +505,13 @@ mod tests {
 
     #[test]
     fn edits_as_ansible_does() {
-        for (what, mut args, before, after) in table() {
+        for (i, (what, mut args, before, after)) in table().into_iter().enumerate() {
             args["path"] = json!(P);
+            // Every other case asks for a backup; Ansible's default is none.
+            let backup = i % 2 == 0;
+            if backup {
+                args["backup"] = json!(true);
+            }
             let plan = check_files(&LineInFile, args, &[(P, file(before))])
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             match after {
@@ -516,7 +521,7 @@ mod tests {
                     let (script, stdin) = only_run(&plan);
                     assert_eq!(String::from_utf8_lossy(stdin.unwrap()), after, "{what}");
                     assert!(script.contains("readlink -f"), "{what}: follows links");
-                    assert!(script.contains("cp -p"), "{what}: backup");
+                    assert_eq!(script.contains("cp -p"), backup, "{what}: backup");
                     assert!(plan.diff.is_some(), "{what}");
                     assert_eq!(
                         updated(&plan, P).content.as_deref(),

@@ -41,7 +41,7 @@ impl Module for Replace {
         let after = args.str("after")?.filter(|s| !s.is_empty());
         let before = args.str("before")?.filter(|s| !s.is_empty());
         let attrs = Attrs::from_args(args)?;
-        let backup = args.bool("backup", true)?;
+        let backup = args.bool("backup", false)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
         match st.kind {
@@ -371,8 +371,13 @@ mod tests {
                 Some("/dev/sda1 / ext4 0 1\n# /swap.img none swap sw 0 0\n"),
             ),
         ];
-        for (what, mut args, before, after) in table {
+        for (i, (what, mut args, before, after)) in table.into_iter().enumerate() {
             args["path"] = json!(P);
+            // Every other case asks for a backup; Ansible's default is none.
+            let backup = i % 2 == 0;
+            if backup {
+                args["backup"] = json!(true);
+            }
             let plan = check_files(&Replace, args, &[(P, file(before))])
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             match after {
@@ -380,10 +385,8 @@ mod tests {
                 Some(after) => {
                     let (script, stdin) = only_run(&plan);
                     assert_eq!(String::from_utf8_lossy(stdin.unwrap()), after, "{what}");
-                    assert!(
-                        script.contains("cp -p") && script.contains("readlink -f"),
-                        "{what}"
-                    );
+                    assert!(script.contains("readlink -f"), "{what}");
+                    assert_eq!(script.contains("cp -p"), backup, "{what}: backup");
                     assert_eq!(
                         updated(&plan, P).sha256.as_deref(),
                         Some(super::super::file_facts::sha256_hex(after.as_bytes()).as_str())

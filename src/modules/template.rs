@@ -31,7 +31,7 @@ impl Module for Template {
             src_name: Some(basename(&src)),
             content,
             attrs: Attrs::from_args(args)?,
-            backup: args.bool("backup", true)?,
+            backup: args.bool("backup", false)?,
             force: args.bool("force", true)?,
         };
         plan_put(ctx, &put)
