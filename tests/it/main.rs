@@ -52,8 +52,12 @@
 //! end alike (ansible_structure.rs).
 //! node101 runs modules ad hoc (`exec -m`), node102 the same with the real
 //! `ansible`; both must read and end alike (exec_module.rs).
+//! node103 and node104 run the playbook corpus (tests/corpus/) under
+//! kubestrap, node105 and node106 under the real ansible-playbook; both
+//! pairs must end alike (ansible_corpus.rs).
 
 mod ansible_blocks;
+mod ansible_corpus;
 mod ansible_modules;
 mod ansible_structure;
 mod ansible_vars;
