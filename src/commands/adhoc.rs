@@ -35,7 +35,7 @@ const REQUIRE_ARGS: &[&str] = &["command", "shell"];
 
 /// Run the module on every host the pattern selects; the exit code covers every host.
 pub fn run(req: AdHocRequest, ssh: &SshRequest) -> Result<ExitCode, Error> {
-    let inv = inventory::load(&req.run.inventory).map_err(Error::Inventory)?;
+    let inv = inventory::load_hosts(&req.run.inventory).map_err(Error::Inventory)?;
     let book = load_play(&req.pattern, &req.module, req.args.as_deref())?;
     let reach = ssh.reach_all(&inv)?;
     // The hosts the pattern and --limit both select are the run's: the
