@@ -250,3 +250,13 @@ fn lineinfile_replace_blockinfile_on_an_existing_config() {
 fn group_vars_host_vars_and_hostvars_of_other_hosts() {
     corpus("08-hostvars");
 }
+
+#[test]
+fn role_with_defaults_vars_handlers_and_a_dependency() {
+    corpus("01-role");
+}
+
+#[test]
+fn import_tasks_and_include_tasks_in_a_loop() {
+    corpus("03-include");
+}
