@@ -226,9 +226,14 @@ fn now_secs() -> f64 {
 /// task's arguments with what is known before the play runs. Tasks whose
 /// arguments depend on results not known yet are asked about when they run.
 fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest> {
-    let Ok(sc) = scope(env, s, None) else {
+    let Ok(mut sc) = scope(env, s, None) else {
         return Vec::new();
     };
+    // A `pipe` lookup runs its command when its task runs, not here.
+    sc.set(
+        crate::render::lookups::PREDICTING,
+        minijinja::Value::from(true),
+    );
     let mut out = Vec::new();
     for task in play.tasks.iter().chain(&play.handlers) {
         let items: Vec<Option<Json>> = match &task.loop_ {

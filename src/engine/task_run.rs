@@ -114,6 +114,10 @@ pub(super) fn scope_with(
     s.layer(play_vars);
     // A role's own vars win over the play's (other roles' included).
     if let Some(task) = task {
+        if let Some(dir) = &task.role_dir {
+            // Ansible's magic variable; lookups search the role first.
+            s.set_json("role_path", &Json::from(dir.display().to_string()));
+        }
         layer_rendered(env, &mut s, &task.role_vars)?;
     }
     s.layer(&session.registered);

@@ -6,6 +6,7 @@ mod filters;
 mod filters_format;
 mod filters_text;
 mod jtests;
+pub mod lookups;
 mod renderer;
 pub mod vars;
 

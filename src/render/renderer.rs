@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 
 use super::convert::from_jinja;
 use super::error::RenderError;
-use super::{filters, jtests};
+use super::{filters, jtests, lookups};
 
 /// The value of `omit`: an argument rendering to exactly this is dropped.
 pub const OMIT: &str = "__omit_place_holder__kubestrap__";
@@ -53,6 +53,7 @@ impl Renderer {
         env.set_unknown_method_callback(minijinja_contrib::pycompat::unknown_method_callback);
         filters::register(&mut env);
         jtests::register(&mut env);
+        lookups::register(&mut env);
         Renderer { env }
     }
 
