@@ -77,9 +77,11 @@ fn run_checked(
         "env" => env(terms, kwargs),
         "pipe" => pipe(state, terms),
         "vars" => vars(state, terms, kwargs),
-        other => return Err(invalid(format!(
+        other => {
+            return Err(invalid(format!(
             "lookup('{other}'): not supported (kubestrap has file, template, env, pipe and vars)"
-        ))),
+        )))
+        }
     };
     // Options a lookup did not take are an error, as in Ansible.
     kwargs.assert_all_used()?;
