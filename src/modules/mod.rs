@@ -31,6 +31,7 @@ mod file_facts;
 mod group;
 mod hostname;
 pub mod include_tasks;
+mod ini_file;
 mod lineinfile;
 mod modprobe;
 mod package;
@@ -299,6 +300,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &group::Group,
         &user::User,
         &authorized_key::AuthorizedKey,
+        &ini_file::IniFile,
     ]
 }
 

@@ -349,6 +349,9 @@ fn module_refusals_name_the_argument_and_line() {
         ("- hosts: all\n  tasks:\n  - user:\n      name: k\n      generate_ssh_key: true\n", &[
             "t.yaml:5: argument `generate_ssh_key` of module `user` is not supported by kubestrap: kubestrap does not generate keys on hosts; use authorized_key with a key from the controller",
         ]),
+        ("- hosts: all\n  tasks:\n  - community.general.ini_file:\n      path: /x.ini\n      section_has_values: []\n", &[
+            "t.yaml:5: argument `section_has_values` of module `ini_file` is not supported by kubestrap: kubestrap picks a section by its name only",
+        ]),
         ("- hosts: all\n  tasks:\n  - group:\n      name: k\n      local: true\n", &[
             "t.yaml:5: argument `local` of module `group` is not supported by kubestrap: kubestrap manages the host's own files with groupadd; there is no central directory to bypass",
         ]),
