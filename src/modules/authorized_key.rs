@@ -143,6 +143,7 @@ impl Module for AuthorizedKey {
             backup: false,
             follow: args.bool("follow", false)?,
             create_parents: true,
+            validate: None,
         };
         let after = after.into_bytes();
         let mut actions = Vec::new();

@@ -7,8 +7,11 @@
 //! function ([`Spec::render`]); the write is atomic, through symlinks, with
 //! a backup on request, as lineinfile's.
 
-use super::file_facts::{attrs_plan, content_of, edit_plan, fact, parent, path_arg, Attrs};
+use super::file_facts::{
+    attrs_plan, content_of, edit_plan, fact, parent, path_arg, Attrs, Rewrite,
+};
 use super::replace::py_bytes_regex;
+use super::validate::refuse_validate;
 use super::{Args, Context, Module, Plan};
 use crate::facts::{FactRequest, FileKind};
 
@@ -42,14 +45,12 @@ impl Module for BlockInFile {
             "mode",
             "owner",
             "group",
+            "validate",
         ]
     }
 
-    fn unsupported(&self) -> &'static [(&'static str, &'static str)] {
-        &[(
-            "validate",
-            "kubestrap writes the file in one step, with no command run on the temporary copy",
-        )]
+    fn refuse(&self, args: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+        refuse_validate(args)
     }
 
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
@@ -72,7 +73,7 @@ impl Module for BlockInFile {
         let path = path_arg(args, PATH)?;
         let spec = Spec::from_args(args)?;
         let attrs = Attrs::from_args(args)?;
-        let backup = args.bool("backup", false)?;
+        let how = Rewrite::from_args(args, false)?;
         let create = args.bool("create", false)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
@@ -102,7 +103,7 @@ impl Module for BlockInFile {
         };
         let msg = format!("{msg}: {path}");
         let edit = (before.unwrap_or_default(), after);
-        Ok(edit_plan(ctx, &path, st, edit, &attrs, backup, msg))
+        Ok(edit_plan(ctx, &path, st, edit, &attrs, how, msg))
     }
 }
 
@@ -440,9 +441,13 @@ mod tests {
         )
         .unwrap();
         assert!(!plan.changed);
-        assert!(BlockInFile
-            .unsupported()
-            .iter()
-            .any(|(n, _)| *n == "validate"));
+        let plan = check_files(
+            &BlockInFile,
+            json!({"path": P, "block": "x", "validate": "nginx -t -c %s"}),
+            &[(P, file("a\n"))],
+        )
+        .unwrap();
+        let (script, _) = only_run(&plan);
+        assert!(script.contains("'nginx' '-t' '-c' \"$t\" >&2 ||"), "{script}");
     }
 }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::diff::unified;
 use super::file_facts::{attrs_plan, basename, fact, join, parent, sha256_hex, written, Attrs};
-use super::{write_file, Action, Args, Context, Module, Plan};
+use super::{write_file_with, Action, Args, Context, Module, Plan, WriteOpts};
 use crate::facts::{FactRequest, FactUpdate, FileKind, FileState};
 
 pub struct Copy;
@@ -20,35 +20,63 @@ impl Module for Copy {
 
     fn params(&self) -> &'static [&'static str] {
         &[
-            "src", "content", "dest", "mode", "owner", "group", "backup", "force",
+            "src",
+            "content",
+            "dest",
+            "mode",
+            "owner",
+            "group",
+            "backup",
+            "force",
+            "validate",
+            "remote_src",
         ]
+    }
+
+    fn refuse(&self, args: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+        super::validate::refuse_validate(args)
     }
 
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
         let src = args.str("src")?;
-        Ok(put_needs(
-            &args.req_str("dest")?,
-            src.as_deref().map(basename),
-        ))
+        let mut needs = put_needs(&args.req_str("dest")?, src.as_deref().map(basename));
+        if let Some(s) = src.filter(|_| args.bool("remote_src", false).unwrap_or(false)) {
+            needs.push(FactRequest::File {
+                path: s,
+                content: true,
+            });
+        }
+        Ok(needs)
     }
 
     fn check(&self, args: &Args, ctx: &Context) -> Result<Plan, String> {
         let dest = args.req_str("dest")?;
         let (content, src) = match (args.0.get("content"), args.str("src")?) {
             (Some(c), None) if !c.is_null() => (content_arg(c), None),
+            (None | Some(Value::Null), Some(src)) if args.bool("remote_src", false)? => {
+                (remote_src(ctx, &src)?.to_vec(), Some(src))
+            }
             (None | Some(Value::Null), Some(src)) => (read_src(ctx, &src)?, Some(src)),
             (Some(c), Some(_)) if !c.is_null() => {
                 return Err("parameters are mutually exclusive: content|src".into())
             }
             _ => return Err("one of the following is required: content, src".into()),
         };
+        let mut attrs = Attrs::from_args(args)?;
+        // A new file copied on the host takes its source's mode (copystat).
+        if let (true, Some(s), None) = (args.bool("remote_src", false)?, &src, attrs.mode) {
+            if fact(ctx, &dest).is_some_and(|f| f.kind == FileKind::Missing) {
+                attrs.mode = fact(ctx, s).and_then(|f| f.mode);
+            }
+        }
         let put = Put {
             dest,
             src_name: src.as_deref().map(basename),
             content,
-            attrs: Attrs::from_args(args)?,
+            attrs,
             backup: args.bool("backup", false)?,
             force: args.bool("force", true)?,
+            validate: super::validate::validate_arg(args)?,
         };
         plan_put(ctx, &put)
     }
@@ -60,6 +88,18 @@ fn content_arg(v: &Value) -> Vec<u8> {
     match v {
         Value::String(s) => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),
+    }
+}
+
+/// `src` on the host itself (`remote_src`), read with the facts.
+fn remote_src<'a>(ctx: &'a Context, src: &str) -> Result<&'a [u8], String> {
+    let st = fact(ctx, src).ok_or_else(|| format!("no facts were gathered for {src}"))?;
+    match st.kind {
+        FileKind::Missing => Err(format!("Source {src} not found")),
+        FileKind::Directory => Err(format!(
+            "src {src} is a directory; kubestrap copies single files"
+        )),
+        _ => super::file_facts::content_of(src, st),
     }
 }
 
@@ -111,6 +151,8 @@ pub(super) struct Put<'a> {
     pub attrs: Attrs,
     pub backup: bool,
     pub force: bool,
+    /// The validating command (see [`super::validate`]).
+    pub validate: Option<String>,
 }
 
 /// The facts [`plan_put`] looks at: `dest`, its parent, and `dest/<src name>`
@@ -222,15 +264,16 @@ pub(super) fn plan_put(ctx: &Context, put: &Put) -> Result<Plan, String> {
             },
         ));
     }
-    actions.push(write_file(
-        &target,
-        put.content.clone(),
-        put.attrs.mode,
-        put.attrs.owner.as_deref(),
-        put.attrs.group.as_deref(),
+    let opts = WriteOpts {
+        mode: put.attrs.mode,
+        owner: put.attrs.owner.as_deref(),
+        group: put.attrs.group.as_deref(),
         // The script backs up only a file that is there; unknown counts as there.
-        put.backup && old.is_none_or(|f| f.kind != FileKind::Missing),
-    ));
+        backup: put.backup && old.is_none_or(|f| f.kind != FileKind::Missing),
+        validate: put.validate.as_deref(),
+        ..WriteOpts::default()
+    };
+    actions.push(write_file_with(&target, put.content.clone(), &opts));
     updates.push(FactUpdate::File(
         target.clone(),
         written(&put.content, &put.attrs, old),
@@ -413,6 +456,53 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(updated(&plan, "/srv/demo/b").kind, FileKind::File);
+    }
+
+    /// The validator runs on the temporary file, after its mode and owner
+    /// are set and before anything touches the old file.
+    #[test]
+    fn validate_runs_on_the_temp_file_before_the_rename() {
+        let plan = check_files(
+            &Copy,
+            json!({"content": "x\n", "dest": DEST, "validate": "visudo -cf %s"}),
+            &[(DEST, file("y\n"))],
+        )
+        .unwrap();
+        let (script, _) = only_run(&plan);
+        let at = |s: &str| script.find(s).unwrap_or_else(|| panic!("{s} in {script}"));
+        assert!(at("chmod --reference") < at("'visudo' '-cf' \"$t\" >&2 || {"));
+        assert!(at("'visudo' '-cf'") < at("cp -p --") && at("cp -p --") < at("mv -f --"));
+    }
+
+    #[test]
+    fn remote_src_is_read_with_the_facts_and_gives_a_new_file_its_mode() {
+        let mut src = file("k=1\n");
+        src.mode = Some(0o600);
+        let a = json!({"src": "/opt/k.conf", "remote_src": true, "dest": DEST, "backup": false});
+        let needs = Copy
+            .needs(&super::super::test_kit::args(a.clone()))
+            .unwrap();
+        assert!(needs.contains(&FactRequest::File {
+            path: "/opt/k.conf".into(),
+            content: true
+        }));
+        let plan = check_files(
+            &Copy,
+            a.clone(),
+            &[(DEST, file("k=1\n")), ("/opt/k.conf", src.clone())],
+        )
+        .unwrap();
+        assert!(!plan.changed, "{plan:?}");
+        let plan = check_files(
+            &Copy,
+            a.clone(),
+            &[(DEST, missing()), ("/etc", dir()), ("/opt/k.conf", src)],
+        )
+        .unwrap();
+        assert_eq!(updated(&plan, DEST).mode, Some(0o600));
+        let err =
+            check_files(&Copy, a, &[(DEST, missing()), ("/opt/k.conf", missing())]).unwrap_err();
+        assert_eq!(err, "Source /opt/k.conf not found");
     }
 
     #[test]

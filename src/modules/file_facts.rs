@@ -174,6 +174,23 @@ pub fn attrs_plan(path: &str, st: &FileState, attrs: &Attrs, recurse: bool, why:
     plan
 }
 
+/// How [`edit_plan`] writes: a backup first, a validating command.
+#[derive(Debug, Clone, Default)]
+pub struct Rewrite {
+    pub backup: bool,
+    pub validate: Option<String>,
+}
+
+impl Rewrite {
+    /// `backup` (with the module's default) and `validate` from the task.
+    pub fn from_args(args: &Args, backup_default: bool) -> Result<Rewrite, String> {
+        Ok(Rewrite {
+            backup: args.bool("backup", backup_default)?,
+            validate: super::validate::validate_arg(args)?,
+        })
+    }
+}
+
 /// The plan that rewrites the file at `path` (now `st`, holding `before`)
 /// with `after` as a line-editing module does: through a symlink, atomic,
 /// its directory made when it is created there, a backup on request.
@@ -183,7 +200,7 @@ pub fn edit_plan(
     st: &FileState,
     (before, after): (&[u8], Vec<u8>),
     attrs: &Attrs,
-    backup: bool,
+    how: Rewrite,
     msg: String,
 ) -> Plan {
     let missing = st.kind == FileKind::Missing;
@@ -193,9 +210,10 @@ pub fn edit_plan(
         mode: attrs.mode,
         owner: attrs.owner.as_deref(),
         group: attrs.group.as_deref(),
-        backup,
+        backup: how.backup,
         follow: true,
         create_parents: parent_missing,
+        validate: how.validate.as_deref(),
     };
     let old: Option<&FileState> = (!missing).then_some(st);
     Plan {

@@ -12,7 +12,9 @@
 use regex::Regex;
 use serde_json::{json, Map, Value};
 
-use super::file_facts::{attrs_plan, content_of, edit_plan, fact, parent, path_arg, Attrs};
+use super::file_facts::{
+    attrs_plan, content_of, edit_plan, fact, parent, path_arg, Attrs, Rewrite,
+};
 use super::{Args, Context, Module, Plan};
 use crate::facts::{FactRequest, FileKind};
 
@@ -113,7 +115,7 @@ fn decide(args: &Args, ctx: &Context) -> Result<(Plan, String), String> {
         st,
         (before.unwrap_or_default(), edit.content.into_bytes()),
         &attrs,
-        args.bool("backup", false)?,
+        Rewrite::from_args(args, false)?,
         edit.msg.clone(),
     );
     Ok((plan, edit.msg))

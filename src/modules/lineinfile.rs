@@ -4,7 +4,7 @@
 //! searched in each line, the last match wins unless `firstmatch`), so a
 //! playbook edits a file the same way under both tools.
 
-use super::file_facts::{attrs_plan, content_of, edit_plan, fact, path_arg, Attrs};
+use super::file_facts::{attrs_plan, content_of, edit_plan, fact, path_arg, Attrs, Rewrite};
 use super::replace::{expand_bytes, py_bytes_regex};
 use super::{Args, Context, Module, Plan};
 use crate::facts::{FactRequest, FileKind};
@@ -39,7 +39,12 @@ impl Module for LineInFile {
             "mode",
             "owner",
             "group",
+            "validate",
         ]
+    }
+
+    fn refuse(&self, args: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+        super::validate::refuse_validate(args)
     }
 
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
@@ -53,7 +58,7 @@ impl Module for LineInFile {
         let path = path_arg(args, PATH)?;
         let spec = Spec::from_args(args)?;
         let attrs = Attrs::from_args(args)?;
-        let backup = args.bool("backup", false)?;
+        let how = Rewrite::from_args(args, false)?;
         let create = args.bool("create", false)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
@@ -78,15 +83,7 @@ impl Module for LineInFile {
             format!("{msg} in {path}")
         };
         // A file that `create` makes gets its directories made too, as in Ansible.
-        Ok(edit_plan(
-            ctx,
-            &path,
-            st,
-            (before, after),
-            &attrs,
-            backup,
-            msg,
-        ))
+        Ok(edit_plan(ctx, &path, st, (before, after), &attrs, how, msg))
     }
 }
 

@@ -53,6 +53,7 @@ mod template;
 #[cfg(test)]
 mod test_kit;
 mod user;
+mod validate;
 mod wait_for;
 
 pub use args::{literal, Args};
@@ -345,6 +346,9 @@ pub struct WriteOpts<'a> {
     pub follow: bool,
     /// Create missing parent directories first (lineinfile `create`).
     pub create_parents: bool,
+    /// A command run on the temporary file (`$t`) before it replaces the
+    /// old one (see [`validate`]): a failure leaves the old file.
+    pub validate: Option<&'a str>,
 }
 
 /// [`write_file`] with every option.
@@ -379,6 +383,9 @@ pub fn write_file_with(path: &str, content: Vec<u8>, o: &WriteOpts) -> Action {
         s.push_str(&format!("chown {} \"$t\"\n", q(&spec)));
     }
     s.push_str("sync \"$t\"\n");
+    if let Some(v) = o.validate {
+        s.push_str(&validate::script_line(v));
+    }
     if o.backup {
         // The PID, as in Ansible's name, keeps two writes in one second
         // from sharing (and losing) a backup.

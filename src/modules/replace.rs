@@ -23,8 +23,12 @@ impl Module for Replace {
     fn params(&self) -> &'static [&'static str] {
         &[
             "path", "dest", "destfile", "name", "regexp", "replace", "after", "before", "backup",
-            "mode", "owner", "group",
+            "mode", "owner", "group", "validate",
         ]
+    }
+
+    fn refuse(&self, args: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+        super::validate::refuse_validate(args)
     }
 
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
@@ -42,6 +46,7 @@ impl Module for Replace {
         let before = args.str("before")?.filter(|s| !s.is_empty());
         let attrs = Attrs::from_args(args)?;
         let backup = args.bool("backup", false)?;
+        let validate = super::validate::validate_arg(args)?;
 
         let st = fact(ctx, &path).ok_or_else(|| format!("no facts were gathered for {path}"))?;
         match st.kind {
@@ -90,6 +95,7 @@ impl Module for Replace {
             backup,
             follow: true,
             create_parents: false,
+            validate: validate.as_deref(),
         };
         Ok(Plan {
             changed: true,

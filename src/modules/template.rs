@@ -13,7 +13,13 @@ impl Module for Template {
     }
 
     fn params(&self) -> &'static [&'static str] {
-        &["src", "dest", "mode", "owner", "group", "backup", "force"]
+        &[
+            "src", "dest", "mode", "owner", "group", "backup", "force", "validate",
+        ]
+    }
+
+    fn refuse(&self, args: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+        super::validate::refuse_validate(args)
     }
 
     fn needs(&self, args: &Args) -> Result<Vec<FactRequest>, String> {
@@ -33,6 +39,7 @@ impl Module for Template {
             attrs: Attrs::from_args(args)?,
             backup: args.bool("backup", false)?,
             force: args.bool("force", true)?,
+            validate: super::validate::validate_arg(args)?,
         };
         plan_put(ctx, &put)
     }

@@ -342,8 +342,9 @@ fn module_refusals_name_the_argument_and_line() {
         ("- hosts: all\n  tasks:\n  - stat:\n      path: /x\n      checksum_algorithm: md5\n", &[
             "t.yaml:5: checksum_algorithm: md5 is not supported by kubestrap (one of sha1, sha224, sha256, sha384, sha512)",
         ]),
-        ("- hosts: all\n  tasks:\n  - blockinfile:\n      path: /x\n      block: y\n      validate: v %s\n", &[
-            "t.yaml:6: argument `validate` of module `blockinfile` is not supported by kubestrap: kubestrap writes the file in one step, with no command run on the temporary copy",
+        ("- hosts: all\n  tasks:\n  - blockinfile:\n      path: /x\n      block: y\n      validate: v %s\n", &[]),
+        ("- hosts: all\n  tasks:\n  - copy:\n      dest: /x\n      content: y\n      validate: visudo -c\n", &[
+            "t.yaml:6: validate must contain %s: visudo -c",
         ]),
         ("- hosts: all\n  tasks:\n  - ping:\n      dta: x\n", &["t.yaml:4: unknown argument `dta` for module `ping`"]),
         ("- hosts: all\n  tasks:\n  - user:\n      name: k\n      generate_ssh_key: true\n", &[
