@@ -448,6 +448,9 @@ mod tests {
         )
         .unwrap();
         let (script, _) = only_run(&plan);
-        assert!(script.contains("'nginx' '-t' '-c' \"$t\" >&2 ||"), "{script}");
+        assert!(
+            script.contains("'nginx' '-t' '-c' \"$t\" >&2 ||"),
+            "{script}"
+        );
     }
 }

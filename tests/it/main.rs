@@ -55,10 +55,14 @@
 //! node103 and node104 run the playbook corpus (tests/corpus/) under
 //! kubestrap, node105 and node106 under the real ansible-playbook; both
 //! pairs must end alike (ansible_corpus.rs).
+//! node99 runs a playbook with group, user, authorized_key, ini_file and
+//! validate, node100 the same with the real ansible-playbook (without the
+//! collections' modules); both must end alike (ansible_modules2.rs).
 
 mod ansible_blocks;
 mod ansible_corpus;
 mod ansible_modules;
+mod ansible_modules2;
 mod ansible_structure;
 mod ansible_vars;
 mod backup;
