@@ -464,7 +464,7 @@ mod tests {
     fn validate_runs_on_the_temp_file_before_the_rename() {
         let plan = check_files(
             &Copy,
-            json!({"content": "x\n", "dest": DEST, "validate": "visudo -cf %s"}),
+            json!({"content": "x\n", "dest": DEST, "validate": "visudo -cf %s", "backup": true}),
             &[(DEST, file("y\n"))],
         )
         .unwrap();
