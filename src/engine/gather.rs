@@ -12,7 +12,8 @@ use super::task_run::{all_true, scope, RunEnv};
 use crate::facts::rider::RiderOutput;
 use crate::facts::FactRequest;
 use crate::modules::Args;
-use crate::playbook::{Play, Playbook};
+use crate::playbook::{Play, Playbook, Task};
+use crate::render::vars::Scope;
 use crate::report::{Event, Outcome};
 use crate::ssh::run_as::run_as;
 use crate::ExitCode;
@@ -235,23 +236,22 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
         minijinja::Value::from(true),
     );
     let mut out = Vec::new();
+    // Per include_tasks' block: the loop variable and the items its tasks run with.
+    let mut included: HashMap<usize, Included> = HashMap::new();
     for task in play.tasks.iter().chain(&play.handlers) {
-        let items: Vec<Option<Json>> = match &task.loop_ {
-            None => vec![None],
-            Some(spec) => match env.renderer.render_value(spec, &sc.value()) {
-                Ok(Json::Array(items)) => items.into_iter().map(Some).collect(),
-                _ => continue,
-            },
-        };
-        for item in items {
-            let mut scope_i = sc.clone();
-            if let Some(item) = &item {
-                scope_i.set_json(&task.loop_var, item);
-            }
+        let outer = task.blocks.iter().rev().find_map(|(b, _)| included.get(b));
+        for (scope_i, item) in item_scopes(env, &sc, task, outer) {
             // A task its conditions skip needs no facts; one whose
             // conditions cannot be told yet is asked for.
             if matches!(all_true(env, &task.when, &scope_i.value()), Ok(false)) {
                 continue;
+            }
+            if let (Some(block), Some(item)) = (task.opens, item) {
+                let inc = included.entry(block).or_insert_with(|| Included {
+                    var: task.loop_var.clone(),
+                    items: Vec::new(),
+                });
+                inc.items.push(item);
             }
             let vars = scope_i.value();
             let args = match env
@@ -271,6 +271,52 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
             };
             if let Ok(n) = task.module.needs(&Args(args)) {
                 out.extend(n);
+            }
+        }
+    }
+    out
+}
+
+/// What an `include_tasks` with a loop gives the tasks of its file: its
+/// loop variable and each item its `when` let through.
+struct Included {
+    var: String,
+    items: Vec<Json>,
+}
+
+/// The scopes `task` will run with, as far as they are known before the
+/// play: one per item of the looping include around it (if any), times one
+/// per item of its own loop; with its own item. A loop that cannot be
+/// rendered yet gives none (the task asks for its facts when it runs).
+fn item_scopes(
+    env: &RunEnv,
+    sc: &Scope,
+    task: &Task,
+    outer: Option<&Included>,
+) -> Vec<(Scope, Option<Json>)> {
+    let bases: Vec<Scope> = match outer {
+        None => vec![sc.clone()],
+        Some(inc) => inc
+            .items
+            .iter()
+            .map(|item| {
+                let mut s = sc.clone();
+                s.set_json(&inc.var, item);
+                s
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    for base in bases {
+        let Some(spec) = &task.loop_ else {
+            out.push((base, None));
+            continue;
+        };
+        if let Ok(Json::Array(items)) = env.renderer.render_value(spec, &base.value()) {
+            for item in items {
+                let mut s = base.clone();
+                s.set_json(&task.loop_var, &item);
+                out.push((s, Some(item)));
             }
         }
     }
