@@ -2,7 +2,8 @@
 //!
 //! Each playbook runs on fresh hosts: kubestrap's `--check` first (it must
 //! change nothing and predict the real run's changed count per host), then
-//! kubestrap for real on node103/node104, again (changed=0 everywhere), and
+//! kubestrap for real on node103/node104, again (changed=0 everywhere, one
+//! SSH command per host unless the playbook runs commands), and
 //! the real ansible-playbook on node105/node106. Both pairs are called web1
 //! and web2 in their inventories, so the end states can be compared file by
 //! file: every path under /srv/corpus/NN with its type, mode, owner, group
@@ -128,8 +129,11 @@ fn make_fresh(lab: &Lab, name: &str, node: &str) {
     }
 }
 
-/// Runs playbook `name` through both tools and compares; see the module docs.
-fn corpus(name: &str) {
+/// Runs playbook `name` through both tools and compares; see the module
+/// docs. `rerun_ssh`: the SSH commands kubestrap's re-run sends each host —
+/// 1, the fact gathering, unless the playbook runs commands (each one runs,
+/// and after it the host is read again for what later tasks look at).
+fn corpus(name: &str, rerun_ssh: u64) {
     let lab = Lab::from_env();
     let home = Home::new();
     for (_, node) in KUBESTRAP.iter().chain(&ANSIBLE) {
@@ -188,14 +192,21 @@ fn corpus(name: &str) {
     }
 
     // Again: nothing changes.
-    let again = run(&[]);
+    let report = home.path().join("again.json");
+    let again = run(&["--report", s(&report)]);
     assert_eq!(again.code, 0, "{name} again:\n{}", again.all());
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     for (alias, _) in KUBESTRAP {
         assert_eq!(
             changed(&again.stdout, alias),
             0,
             "{name}: the re-run changed {alias}\n{}",
             again.stdout
+        );
+        assert_eq!(
+            json["stats"][alias]["ssh_execs"], rerun_ssh,
+            "{name}: SSH commands of the re-run on {alias}"
         );
     }
 
@@ -228,35 +239,35 @@ fn corpus(name: &str) {
 
 #[test]
 fn block_rescue_always_around_a_failing_probe() {
-    corpus("02-rescue");
+    corpus("02-rescue", 4);
 }
 
 #[test]
 fn stat_set_fact_assert_and_stat_driven_when() {
-    corpus("04-facts");
+    corpus("04-facts", 1);
 }
 
 #[test]
 fn until_retries_with_environment() {
-    corpus("05-until");
+    corpus("05-until", 2);
 }
 
 #[test]
 fn lineinfile_replace_blockinfile_on_an_existing_config() {
-    corpus("07-edit");
+    corpus("07-edit", 1);
 }
 
 #[test]
 fn group_vars_host_vars_and_hostvars_of_other_hosts() {
-    corpus("08-hostvars");
+    corpus("08-hostvars", 1);
 }
 
 #[test]
 fn role_with_defaults_vars_handlers_and_a_dependency() {
-    corpus("01-role");
+    corpus("01-role", 1);
 }
 
 #[test]
 fn import_tasks_and_include_tasks_in_a_loop() {
-    corpus("03-include");
+    corpus("03-include", 1);
 }
