@@ -30,10 +30,11 @@ static SETUPS: Semaphore = Semaphore::const_new(MAX_SETUPS);
 ///
 /// A connection through jump hosts keeps them open for as long as it lives.
 pub struct Connection {
-    pub(super) handle: Handle<Verifier>,
+    /// None for the controller itself ([`Connection::local`]): commands run as local processes.
+    pub(super) handle: Option<Handle<Verifier>>,
     pub target: Target,
     pub(super) execs: std::sync::atomic::AtomicU32,
-    _jump: Option<Box<Connection>>,
+    pub(super) _jump: Option<Box<Connection>>,
 }
 
 impl Connection {
@@ -62,8 +63,10 @@ impl Connection {
 
     /// Close politely; errors are irrelevant at this point.
     pub async fn close(self) {
-        let _ = self
-            .handle
+        let Some(handle) = self.handle else {
+            return;
+        };
+        let _ = handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
     }
@@ -111,8 +114,14 @@ fn open_once<'a>(
                             jump: jump_target.display_addr(),
                             source: Box::new(e),
                         })?;
-                let channel = jump
-                    .handle
+                let Some(jump_handle) = jump.handle.as_ref() else {
+                    return Err(SshError::Connect {
+                        host: target.name.clone(),
+                        addr: addr.clone(),
+                        reason: "a jump host must be reached over SSH".into(),
+                    });
+                };
+                let channel = jump_handle
                     .channel_open_direct_tcpip(
                         target.hostname.clone(),
                         target.port as u32,
@@ -182,7 +191,7 @@ where
             after: opts.connect_timeout,
         })??;
     Ok(Connection {
-        handle,
+        handle: Some(handle),
         target: target.clone(),
         execs: Default::default(),
         _jump: jump,

@@ -128,6 +128,9 @@ impl Connection {
         mut sink: Option<StdoutSink<'_>>,
     ) -> Result<Output, SshError> {
         let shown = &brief(shown);
+        let Some(handle) = self.handle.as_ref() else {
+            return self.exec_local(shown, sent, stdin, deadline, sink).await;
+        };
         let lost = |e: russh::Error| SshError::Disconnected {
             host: self.target.name.clone(),
             command: shown.to_string(),
@@ -135,7 +138,7 @@ impl Connection {
         };
         self.execs
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut channel = self.handle.channel_open_session().await.map_err(lost)?;
+        let mut channel = handle.channel_open_session().await.map_err(lost)?;
         channel.exec(true, sent).await.map_err(lost)?;
         if let Some(input) = stdin {
             channel.data_bytes(input).await.map_err(lost)?;
@@ -215,7 +218,7 @@ pub fn brief(command: &str) -> String {
     }
 }
 
-fn append(buf: &mut Vec<u8>, data: &[u8], truncated: &mut bool) {
+pub(super) fn append(buf: &mut Vec<u8>, data: &[u8], truncated: &mut bool) {
     let room = MAX_CAPTURE.saturating_sub(buf.len());
     if data.len() > room {
         *truncated = true;

@@ -8,6 +8,7 @@ mod error;
 mod exec;
 pub mod hosts;
 pub mod known_hosts;
+mod local;
 pub mod run_as;
 pub mod target;
 mod verifier;
