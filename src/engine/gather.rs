@@ -238,7 +238,11 @@ fn predict_needs(env: &RunEnv, s: &HostSession, play: &Play) -> Vec<FactRequest>
     let mut out = Vec::new();
     // Per include_tasks' block: the loop variable and the items its tasks run with.
     let mut included: HashMap<usize, Included> = HashMap::new();
+    // A delegated task looks at another host's files: not this host's to gather.
     for task in play.tasks.iter().chain(&play.handlers) {
+        if task.delegate_to.is_some() {
+            continue;
+        }
         let outer = task.blocks.iter().rev().find_map(|(b, _)| included.get(b));
         for (scope_i, item) in item_scopes(env, &sc, task, outer) {
             // A task its conditions skip needs no facts; one whose
@@ -312,10 +316,17 @@ fn item_scopes(
             out.push((base, None));
             continue;
         };
-        if let Ok(Json::Array(items)) = env.renderer.render_value(spec, &base.value()) {
-            for item in items {
+        let items = env
+            .renderer
+            .render_value(spec, &base.value())
+            .map(|terms| crate::playbook::loop_items(task.loop_kind, &terms, &env.base_dir));
+        if let Ok(Ok(items)) = items {
+            for (index, item) in items.into_iter().enumerate() {
                 let mut s = base.clone();
                 s.set_json(&task.loop_var, &item);
+                if let Some(var) = &task.loop_control.index_var {
+                    s.set_json(var, &Json::from(index));
+                }
                 out.push((s, Some(item)));
             }
         }

@@ -5,12 +5,15 @@
 //! of host locks: those are layers above it (see docs/architecture.md).
 
 mod block_flow;
+mod delegate;
 pub mod error;
 pub mod fan_out;
 mod gather;
 mod handlers;
 mod hosts;
 mod include_flow;
+mod loop_vars;
+mod meta;
 mod plan_exec;
 mod play_keywords;
 pub mod play_run;

@@ -8,10 +8,11 @@ use super::block_flow::Step;
 use super::error::PlayError;
 use super::handlers;
 use super::include_flow::Includes;
+use super::meta::{is_meta, MetaOutcome};
 use super::session::HostSession;
 use super::tags::selected;
 use super::task_run::{RunEnv, TaskResult};
-use crate::playbook::{Frame, Play, Playbook};
+use crate::playbook::{meta_action, Frame, Play, Playbook};
 use crate::report::timings::{Phase, PhaseKind};
 use crate::report::{Event, Outcome, Reporter, Stop};
 use crate::ssh::run_as::Become;
@@ -157,6 +158,31 @@ impl Runner {
             self.emit(Event::NoHostsMatched);
             return Ok(());
         }
+        let sizes = crate::playbook::batch_sizes(&play.serial, hosts.len());
+        let mut rest = hosts.as_slice();
+        for size in sizes {
+            let (batch, later) = rest.split_at(size);
+            rest = later;
+            let go_on = self.run_batch(index, play, batch, budget).await;
+            if !go_on || self.aborted || crate::interrupt::interrupted() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole play on one batch of its hosts (all of them without
+    /// `serial`), handlers included; false when the play must not go on
+    /// with the next batch (`meta: end_play`, every host of the batch
+    /// failed), as in ansible-core.
+    async fn run_batch(
+        &mut self,
+        index: usize,
+        play: &Play,
+        hosts: &[usize],
+        budget: &RunBudget,
+    ) -> bool {
+        let hosts = hosts.to_vec();
         let started = std::time::Instant::now();
         self.connect(&hosts).await;
         let phase = Phase::since(PhaseKind::Connect, &play.name, hosts.len(), started);
@@ -171,9 +197,9 @@ impl Runner {
         for &i in &hosts {
             if let Some(s) = self.sessions[i].as_mut() {
                 s.flow = Default::default();
+                s.ended = false;
             }
         }
-        let total = hosts.len();
         let tasks: Vec<usize> = (0..play.tasks.len())
             .filter(|&t| {
                 let tags: Vec<String> = play.tasks[t]
@@ -185,6 +211,7 @@ impl Runner {
                 selected(&tags, &self.tags, &self.skip_tags)
             })
             .collect();
+        let mut end_play = false;
         // An include's file may run again for its next item (include_flow).
         let mut includes = Includes::new(play);
         let mut last = None;
@@ -201,11 +228,7 @@ impl Runner {
             if let Some(hook) = self.between_tasks.clone() {
                 hook.between_tasks(self);
             }
-            let active: Vec<usize> = hosts
-                .iter()
-                .copied()
-                .filter(|&i| self.session(i).active())
-                .collect();
+            let active = self.still_in(&hosts);
             if active.is_empty() {
                 break;
             }
@@ -214,13 +237,25 @@ impl Runner {
             if active.is_empty() {
                 continue;
             }
+            if let Some(action) =
+                meta_action(&play.tasks[t].args).filter(|_| is_meta(&play.tasks[t]))
+            {
+                match self.meta(action, &active, index, t, play).await {
+                    MetaOutcome::Next => continue,
+                    MetaOutcome::EndBatch => break,
+                    MetaOutcome::EndPlay => {
+                        end_play = true;
+                        break;
+                    }
+                }
+            }
             let results = if play.tasks[t].run_once {
                 self.run_once(&active, index, t, play).await
             } else {
                 self.run_on(&active, index, t, false).await
             };
             includes.after(&play.tasks[t], &results);
-            if self.over_budget(play, &results, total) {
+            if self.over_budget(play, &results, &hosts) {
                 self.aborted = true;
                 self.emit(Event::Stopped(Stop::PlayBudget {
                     play: play.name.clone(),
@@ -229,20 +264,31 @@ impl Runner {
             }
         }
         // A host still in a failed block's `always` fails as it leaves it.
-        let active: Vec<usize> = hosts
-            .iter()
-            .copied()
-            .filter(|&i| self.session(i).active())
-            .collect();
+        let active = self.still_in(&hosts);
         self.in_block_flow(&active, play, &[]);
         // Handlers that do not run now stay in the hosts' records.
         let force = self.env.force_handlers || play.force_handlers;
         let interrupted = crate::interrupt::interrupted();
         let stopped = interrupted || self.aborted || self.stop_for_budget(budget);
         if handlers::run_at_end(force, stopped, interrupted) {
-            self.run_handlers(&hosts, index, play, force).await;
+            let running: Vec<usize> = hosts
+                .iter()
+                .copied()
+                .filter(|&i| !self.session(i).ended)
+                .collect();
+            self.run_handlers(&running, index, play, force).await;
         }
-        Ok(())
+        !end_play && hosts.iter().any(|&i| self.session(i).active())
+    }
+
+    /// Those of `hosts` still taking part in the play (not failed, nor
+    /// ended by `meta: end_host`).
+    fn still_in(&self, hosts: &[usize]) -> Vec<usize> {
+        hosts
+            .iter()
+            .copied()
+            .filter(|&i| self.session(i).active() && !self.session(i).ended)
+            .collect()
     }
 
     /// Those of `hosts` that run the next task, in the blocks of `frames`
@@ -291,8 +337,9 @@ impl Runner {
         }
     }
 
-    /// any_errors_fatal, or more than max_fail_percentage of the play's hosts failed.
-    fn over_budget(&self, play: &Play, results: &[(usize, TaskResult)], total: usize) -> bool {
+    /// any_errors_fatal, or more than max_fail_percentage of the play's
+    /// hosts (of its batch) failed.
+    fn over_budget(&self, play: &Play, results: &[(usize, TaskResult)], batch: &[usize]) -> bool {
         // A failure a block rescues (or still runs `always` for) is not the host's yet.
         let failed_now = results.iter().any(|(i, r)| {
             matches!(r.outcome, Outcome::Failed | Outcome::Unreachable)
@@ -303,12 +350,8 @@ impl Runner {
             return true;
         }
         if let Some(pct) = play.max_fail_percentage {
-            let failed = self
-                .sessions
-                .iter()
-                .flatten()
-                .filter(|s| !s.active())
-                .count();
+            let failed = batch.iter().filter(|&&i| !self.session(i).active()).count();
+            let total = batch.len();
             return total > 0 && (failed as f64) * 100.0 / (total as f64) > pct;
         }
         false

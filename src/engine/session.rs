@@ -45,6 +45,9 @@ pub struct HostSession {
     pub unmade_change: Option<String>,
     /// The host failed a task and takes no further part, as in Ansible.
     pub failed: bool,
+    /// `meta: end_host` ended the play for this host (not failed; reset
+    /// with every play).
+    pub ended: bool,
     /// Where the host is in the play's blocks (reset with every play).
     pub flow: super::block_flow::BlockFlow,
     pub stats: HostStats,
@@ -68,6 +71,7 @@ impl HostSession {
             recorded_handlers: BTreeSet::new(),
             unmade_change: None,
             failed: false,
+            ended: false,
             flow: Default::default(),
             stats: HostStats::default(),
         }

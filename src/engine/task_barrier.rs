@@ -6,10 +6,11 @@ use std::sync::Arc;
 use serde_json::{json, Value as Json};
 
 use super::block_flow::Caught;
+use super::delegate;
 use super::handlers;
 use super::play_run::{play_become, say_status, Runner};
 use super::session::HostSession;
-use super::task_run::{run_task, scope, RunEnv, TaskResult};
+use super::task_run::{fail, run_task, scope, RunEnv, TaskResult};
 use crate::playbook::{Play, Playbook, Task};
 use crate::report::timings::{Phase, PhaseKind};
 use crate::report::{Event, Outcome};
@@ -43,13 +44,20 @@ impl Runner {
         let running = Arc::new(std::sync::Mutex::new(names));
         let every = still_running::interval(reporter.live());
         let started = std::time::Instant::now();
+        let delegates = Arc::new(self.delegates(hosts, task).await);
+        // `throttle`: fewer hosts at once than --forks, for this task only.
+        let forks = self.forks;
+        if task.throttle > 0 {
+            self.forks = forks.min(task.throttle);
+        }
         let work = self.on_hosts(hosts, |mut s| {
-            let (env, playbook, reporter, running, title) = (
+            let (env, playbook, reporter, running, title, delegates) = (
                 env.clone(),
                 playbook.clone(),
                 reporter.clone(),
                 running.clone(),
                 title.clone(),
+                delegates.clone(),
             );
             async move {
                 let play = &playbook.plays[index];
@@ -59,15 +67,27 @@ impl Runner {
                     on: task.become_,
                     user: task.become_user.as_deref(),
                 };
-                let who = run_as(&s.target, &[task_become, play_become(play)]);
+                let delegate = delegates.get(&s.name);
+                let runs_on = match delegate {
+                    Some(Ok(d)) => &d.target,
+                    _ => &s.target,
+                };
+                let who = run_as(runs_on, &[task_become, play_become(play)]);
                 // After SIGINT a running task has a grace period; then it
                 // is dropped with its channel, and the session comes home.
                 // Boxed: inline, the task's future is laid out in the
                 // select's state more than once (~19 KB per host instead
                 // of ~7 KB), and all hosts of a task hold theirs at once.
-                let r = tokio::select! {
-                    r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => r,
-                    _ = crate::interrupt::grace_over() => TaskResult::interrupted(),
+                let (r, handed) = match delegate {
+                    None => tokio::select! {
+                        r = Box::pin(run_task(&env, task, who.as_deref(), &mut s)) => (r, None),
+                        _ = crate::interrupt::grace_over() => (TaskResult::interrupted(), None),
+                    },
+                    Some(Err(msg)) => (fail(msg.clone()), None),
+                    Some(Ok(d)) => tokio::select! {
+                        r = Box::pin(delegate::run(&env, task, who.as_deref(), &mut s, d)) => r,
+                        _ = crate::interrupt::grace_over() => (TaskResult::interrupted(), None),
+                    },
                 };
                 // The host remembers a notified handler before anything
                 // else can happen to this run, and forgets it once it ran.
@@ -84,7 +104,7 @@ impl Runner {
                     r.remove(&s.name);
                 }
                 say_status(&*reporter, &s.name, "waiting for the other hosts");
-                (s, (r, warning))
+                (s, (r, warning, handed))
             }
         });
         let results = still_running::watch(work, &running, every, |hosts, elapsed| {
@@ -95,6 +115,7 @@ impl Runner {
             })
         })
         .await;
+        self.forks = forks;
         let kind = if handler {
             PhaseKind::Handler
         } else {
@@ -110,16 +131,19 @@ impl Runner {
         });
         let mut ordered = results;
         ordered.sort_by_key(|(i, _)| *i);
+        let mut handed_over = Vec::new();
         let ordered: Vec<(usize, TaskResult)> = ordered
             .into_iter()
-            .map(|(i, (r, warning))| {
+            .map(|(i, (r, warning, handed))| {
                 if let Some(msg) = warning {
                     let host = self.session(i).name.clone();
                     self.emit(Event::Warning { host, msg });
                 }
+                handed_over.extend(handed);
                 (i, r)
             })
             .collect();
+        self.hand_over(handed_over);
         for (i, r) in &ordered {
             let s = self.sessions[*i].as_mut().expect("home");
             // Registered for later tasks as it is; the reporters show it

@@ -161,8 +161,10 @@ pub async fn run_task(
     let items: Option<Vec<Json>> = match &task.loop_ {
         None => None,
         Some(spec) => match env.renderer.render_value(spec, &scope.value()) {
-            Ok(Json::Array(items)) => Some(items),
-            Ok(other) => return fail(format!("{}loop must be a list, got {other}", at(task))),
+            Ok(terms) => match crate::playbook::loop_items(task.loop_kind, &terms, &env.base_dir) {
+                Ok(items) => Some(items),
+                Err(e) => return fail(format!("{}loop {e}", at(task))),
+            },
             Err(e) => return fail(format!("{}{e}", at(task))),
         },
     };
@@ -173,14 +175,22 @@ pub async fn run_task(
     };
     let mut results = Vec::new();
     let mut labels = Vec::new();
-    for item in &items {
+    let lc = &task.loop_control;
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 && lc.pause > 0.0 {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(lc.pause)).await;
+        }
         let mut s = scope.clone();
         s.set_json(&task.loop_var, item);
-        labels.push(match item {
-            Json::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        let r = run_until(env, task, become_user, session, s, &mut retries).await;
+        if let Some(var) = &lc.index_var {
+            s.set_json(var, &Json::from(index));
+        }
+        if lc.extended {
+            s.set_json("ansible_loop", &super::loop_vars::extended(&items, index));
+        }
+        labels.push(super::loop_vars::label(env, lc, item, &s));
+        let mut r = run_until(env, task, become_user, session, s, &mut retries).await;
+        super::loop_vars::register(&mut r.registered, task, item, index);
         let stop = r.outcome == Outcome::Unreachable;
         results.push(r);
         if stop {

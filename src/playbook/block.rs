@@ -6,8 +6,9 @@
 //! keywords written on a block reach its tasks as Ansible's inheritance
 //! has it: `when` and `tags` add up (the block's first), `vars` are
 //! overlaid by the task's (so is `environment`), and `become`,
-//! `become_user`, `ignore_errors`, `no_log`, `check_mode`, `notify` and
-//! `run_once` apply where the task has none.
+//! `become_user`, `ignore_errors`, `no_log`, `check_mode`, `notify`,
+//! `run_once`, `delegate_to`, `delegate_facts` and `throttle` apply where
+//! the task has none.
 
 use serde_json::{Map, Value as Json};
 use serde_yaml::{Mapping, Value as Yaml};
@@ -49,6 +50,9 @@ pub struct Inherited {
     pub notify: Vec<String>,
     pub run_once: Option<bool>,
     pub environment: Map<String, Json>,
+    pub delegate_to: Option<String>,
+    pub delegate_facts: Option<bool>,
+    pub throttle: Option<usize>,
 }
 
 impl Inherited {
@@ -74,6 +78,9 @@ impl Inherited {
             },
             run_once: inner.run_once.or(self.run_once),
             environment,
+            delegate_to: inner.delegate_to.clone().or(self.delegate_to.clone()),
+            delegate_facts: inner.delegate_facts.or(self.delegate_facts),
+            throttle: inner.throttle.or(self.throttle),
         }
     }
 
@@ -106,6 +113,15 @@ impl Inherited {
         let mut environment = self.environment.clone();
         environment.extend(std::mem::take(&mut task.environment));
         task.environment = environment;
+        if task.delegate_to.is_none() {
+            task.delegate_to = self.delegate_to.clone();
+        }
+        if let (false, Some(v)) = (has("delegate_facts"), self.delegate_facts) {
+            task.delegate_facts = v;
+        }
+        if let (false, Some(v)) = (has("throttle"), self.throttle) {
+            task.throttle = v;
+        }
     }
 }
 
@@ -284,6 +300,20 @@ pub fn keyword(
         "check_mode" => own.check_mode = Some(fields::boolean(key, value)?),
         "notify" => own.notify = fields::text_list(key, value)?,
         "run_once" => own.run_once = Some(fields::boolean(key, value)?),
+        "delegate_to" => {
+            let host = fields::text(key, value)?;
+            let mut found = Vec::new();
+            checks::templates(
+                &Json::String(host.clone()),
+                "`delegate_to`",
+                &mut Vec::new(),
+                &mut found,
+            );
+            report(ctx, at, found);
+            own.delegate_to = Some(host);
+        }
+        "delegate_facts" => own.delegate_facts = Some(fields::boolean(key, value)?),
+        "throttle" => own.throttle = Some(fields::whole(key, value)? as usize),
         "environment" => {
             own.environment = fields::environment(value)?;
             let mut found = Vec::new();

@@ -225,7 +225,17 @@ impl Flatten<'_> {
                 "loop" | "with_items" => {
                     task::loop_value(value, k == "with_items").map(|l| task.loop_ = Some(l))
                 }
-                "loop_control" => task::loop_control(ctx, value, &at).map(|v| task.loop_var = v),
+                "loop_control" => match super::loops::loop_control(value, &mut task.loop_var) {
+                    Ok(lc) if lc == Default::default() => Ok(()),
+                    Ok(_) => Err(format!(
+                        "`loop_control` on `{key}` takes only `loop_var` in kubestrap"
+                    )),
+                    Err(problems) => Err(problems
+                        .into_iter()
+                        .map(|(_, e)| e)
+                        .collect::<Vec<_>>()
+                        .join("; ")),
+                },
                 "tags" => fields::tags(value).map(|t| task.tags = t),
                 "ignore_errors" => fields::boolean(&k, value).map(|b| task.ignore_errors = b),
                 "vars" => block::keyword(ctx, &mut own, &k, value, &at, None),

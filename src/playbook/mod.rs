@@ -6,10 +6,13 @@ mod error;
 mod fields;
 mod include;
 mod keyvalue;
+mod loops;
+mod meta;
 mod model;
 mod parse;
 mod play;
 mod role;
+mod serial;
 mod task;
 mod vars_file;
 
@@ -21,5 +24,8 @@ mod parse_tests;
 mod structure_tests;
 
 pub use error::PlaybookError;
+pub use loops::{items as loop_items, LoopControl, LoopKind};
+pub use meta::action as meta_action;
 pub use model::{Block, Frame, Play, Playbook, Section, Task};
 pub use parse::{load, load_str};
+pub use serial::{batch_sizes, Serial};

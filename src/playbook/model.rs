@@ -29,8 +29,11 @@ pub struct Play {
     pub any_errors_fatal: bool,
     /// `force_handlers: true`: as `--force-handlers`, for this play.
     pub force_handlers: bool,
-    /// Abort the play when more than this percentage of its hosts failed.
+    /// Abort the play when more than this percentage of its hosts (of a
+    /// batch, with `serial`) failed.
     pub max_fail_percentage: Option<f64>,
+    /// `serial`: the play's hosts in batches of these sizes (empty: one batch).
+    pub serial: Vec<super::serial::Serial>,
     pub tags: Vec<String>,
     /// `pre_tasks`, `tasks` and `post_tasks` in order, blocks flattened:
     /// each task says where it sits in [`Play::blocks`].
@@ -66,6 +69,17 @@ pub struct Task {
     pub loop_: Option<Value>,
     /// `loop_control.loop_var`, default `item`.
     pub loop_var: String,
+    /// The `with_*` lookup that makes the items of [`Task::loop_`].
+    pub loop_kind: super::loops::LoopKind,
+    /// The rest of `loop_control` (`index_var`, `label`, `pause`, `extended`).
+    pub loop_control: super::loops::LoopControl,
+    /// `delegate_to`, unrendered: the host the task runs on, with this
+    /// host's variables (`localhost`: the controller, no SSH).
+    pub delegate_to: Option<String>,
+    /// `delegate_facts`: a delegated `set_fact` sets the delegate's variables.
+    pub delegate_facts: bool,
+    /// `throttle`: at most this many hosts run the task at once (0: `--forks`).
+    pub throttle: usize,
     pub register: Option<String>,
     pub notify: Vec<String>,
     /// Handler topics this handler also answers to (`listen:`).

@@ -25,7 +25,7 @@
 //! `import_tasks` and `include_tasks` read other task files (see [`super::include`]);
 //! `roles:`, `import_role` and `include_role` read roles (see
 //! [`super::role`]). Other Ansible keywords (`import_playbook`,
-//! `delegate_to`, `with_dict`, …) are reported as not supported rather
+//! `local_action`, `with_file`, …) are reported as not supported rather
 //! than unknown.
 
 use std::path::{Path, PathBuf};

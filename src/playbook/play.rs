@@ -20,7 +20,6 @@ const UNSUPPORTED: &[&str] = &[
     "import_playbook",
     "include_playbook",
     "include",
-    "serial",
     "strategy",
     "vars_prompt",
     "remote_user",
@@ -73,6 +72,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
         any_errors_fatal: false,
         force_handlers: false,
         max_fail_percentage: None,
+        serial: Vec::new(),
         tags: Vec::new(),
         tasks: Vec::new(),
         handlers: Vec::new(),
@@ -183,6 +183,7 @@ const TEMPLATED: &[&str] = &[
     "any_errors_fatal",
     "force_handlers",
     "max_fail_percentage",
+    "serial",
 ];
 
 impl Play {
@@ -197,6 +198,7 @@ impl Play {
             "any_errors_fatal" => fields::boolean(key, value).map(|b| self.any_errors_fatal = b),
             "force_handlers" => fields::boolean(key, value).map(|b| self.force_handlers = b),
             "max_fail_percentage" => percentage(value).map(|p| self.max_fail_percentage = Some(p)),
+            "serial" => super::serial::parse(value).map(|s| self.serial = s),
             _ => Err(format!("`{key}` cannot be templated")),
         }
     }

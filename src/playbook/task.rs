@@ -6,6 +6,7 @@ use serde_yaml::Value as Yaml;
 use super::checks;
 use super::fields::{self, entries, show};
 use super::keyvalue;
+use super::loops;
 use super::model::Task;
 use super::parse::{child, Ctx};
 use crate::modules::Module;
@@ -21,13 +22,10 @@ pub const UNSUPPORTED: &[&str] = &[
     "import_playbook",
     "include",
     "include_vars",
-    "delegate_to",
-    "delegate_facts",
     "local_action",
     "action",
     "async",
     "poll",
-    "throttle",
     "timeout",
     "diff",
     "debugger",
@@ -49,6 +47,8 @@ struct Parts<'y> {
     extra_args: Map<String, Json>,
     loop_: Option<Json>,
     loop_var: String,
+    /// The loop keyword written first (`loop`, `with_dict`, …), to refuse a second.
+    loop_key: Option<String>,
     unknown_key: bool,
 }
 
@@ -65,6 +65,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: &[String], handler: bool) -> Option<
         extra_args: Map::new(),
         loop_: None,
         loop_var: "item".into(),
+        loop_key: None,
         unknown_key: false,
     };
     for (key, value) in entries(m) {
@@ -102,6 +103,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: &[String], handler: bool) -> Option<
         task.args = module_args(ctx, path, &key, module, value, &parts.extra_args);
     }
     check_templates(ctx, path, &task);
+    loops::check_task(ctx, path, &task);
     (ctx.errors.len() == errors_before).then_some(task)
 }
 
@@ -115,6 +117,11 @@ pub(super) fn blank(ctx: &Ctx, path: &[String]) -> Task {
         when: Vec::new(),
         loop_: None,
         loop_var: "item".into(),
+        loop_kind: Default::default(),
+        loop_control: Default::default(),
+        delegate_to: None,
+        delegate_facts: false,
+        throttle: 0,
         register: None,
         notify: Vec::new(),
         listen: Vec::new(),
@@ -176,12 +183,45 @@ fn keyword<'y>(
         "when" => task.when = conditions(ctx, key, value, at)?,
         "changed_when" => task.changed_when = Some(conditions(ctx, key, value, at)?),
         "failed_when" => task.failed_when = Some(conditions(ctx, key, value, at)?),
-        "loop" | "with_items" if parts.loop_.is_some() => {
-            return Err("a task takes one of `loop` and `with_items`, not both".into());
+        k if (k == "loop" || k.starts_with("with_")) && parts.loop_key.is_some() => {
+            let first = parts.loop_key.clone().unwrap_or_default();
+            return Err(format!(
+                "a task takes one loop, not both `{first}` and `{k}`"
+            ));
         }
-        "loop" => parts.loop_ = Some(loop_value(value, false)?),
-        "with_items" => parts.loop_ = Some(loop_value(value, true)?),
-        "loop_control" => parts.loop_var = loop_control(ctx, value, at)?,
+        "loop" => {
+            parts.loop_ = Some(loop_value(value, false)?);
+            parts.loop_key = Some(key.into());
+        }
+        "with_items" => {
+            parts.loop_ = Some(loop_value(value, true)?);
+            parts.loop_key = Some(key.into());
+        }
+        k if loops::WITH.iter().any(|(w, _)| *w == k) => {
+            let kind = loops::WITH
+                .iter()
+                .find(|(w, _)| *w == k)
+                .map(|(_, kind)| *kind);
+            task.loop_kind = kind.unwrap_or_default();
+            parts.loop_ = Some(loops::terms(k, task.loop_kind, value)?);
+            parts.loop_key = Some(key.into());
+        }
+        "loop_control" => match loops::loop_control(value, &mut parts.loop_var) {
+            Ok(lc) => task.loop_control = lc,
+            Err(problems) => {
+                for (k, e) in problems {
+                    let here = if k.is_empty() {
+                        at.to_vec()
+                    } else {
+                        child(at, k)
+                    };
+                    ctx.err(&here, e);
+                }
+            }
+        },
+        "delegate_to" => task.delegate_to = Some(fields::text(key, value)?),
+        "delegate_facts" => task.delegate_facts = fields::boolean(key, value)?,
+        "throttle" => task.throttle = fields::whole(key, value)? as usize,
         "register" => {
             let name = fields::text("register", value)?;
             if !fields::is_identifier(&name) {
@@ -204,6 +244,9 @@ fn keyword<'y>(
         "delay" => task.delay = u64::from(fields::whole(key, value)?),
         "run_once" => task.run_once = fields::boolean(key, value)?,
         "environment" => task.environment = fields::environment(value)?,
+        "meta" | "ansible.builtin.meta" => {
+            parts.modules.push((key.into(), &super::meta::META, value))
+        }
         k if UNSUPPORTED.contains(&k) || k.starts_with("with_") => {
             parts.unknown_key = true;
             return Err(format!("`{k}` is not supported by kubestrap"));
@@ -274,36 +317,6 @@ pub(super) fn loop_value(v: &Yaml, with_items: bool) -> Result<Json, String> {
         Yaml::String(s) if with_items => Ok(Json::Array(vec![Json::String(s.clone())])),
         other => Err(format!("`{key}` requires a list, got `{}`", show(other))),
     }
-}
-
-/// `loop_control`: `loop_var` is honoured, `label` only changes display.
-pub(super) fn loop_control(ctx: &mut Ctx, v: &Yaml, at: &[String]) -> Result<String, String> {
-    let Yaml::Mapping(m) = v else {
-        return Err(format!(
-            "`loop_control` must be a mapping, got `{}`",
-            show(v)
-        ));
-    };
-    let mut var = "item".to_string();
-    for (key, value) in entries(m) {
-        match key.as_str() {
-            "loop_var" => {
-                var = fields::text("loop_var", value)?;
-                if !fields::is_identifier(&var) {
-                    ctx.err(
-                        &child(at, key.as_str()),
-                        format!("`loop_var` must be a variable name, got `{var}`"),
-                    );
-                }
-            }
-            "label" => {}
-            other => ctx.err(
-                &child(at, key.as_str()),
-                format!("`loop_control.{other}` is not supported by kubestrap"),
-            ),
-        }
-    }
-    Ok(var)
 }
 
 /// The module's arguments: `args:` overlaid with those written on the module
@@ -408,6 +421,12 @@ pub(super) fn check_templates(ctx: &mut Ctx, path: &[String], task: &Task) {
     }
     if let Some(l) = &task.loop_ {
         scalars.push(("loop", l.clone()));
+    }
+    if let Some(l) = &task.loop_control.label {
+        scalars.push(("loop_control", l.clone()));
+    }
+    if let Some(d) = &task.delegate_to {
+        scalars.push(("delegate_to", Json::String(d.clone())));
     }
     for (key, value) in scalars {
         let mut p = vec![key.to_string()];
