@@ -61,6 +61,12 @@
 
 mod ansible_blocks;
 mod ansible_corpus;
+//! node95 and node96 run a playbook with delegate_to localhost, run_once,
+//! serial, meta and loop_control, node97 and node98 the same with the real
+//! ansible-playbook; both pairs must end alike (ansible_exec.rs).
+
+mod ansible_blocks;
+mod ansible_exec;
 mod ansible_modules;
 mod ansible_modules2;
 mod ansible_structure;
