@@ -77,6 +77,9 @@ const ROLE_KEYWORDS: &[&str] = &[
     "no_log",
     "check_mode",
     "run_once",
+    "delegate_to",
+    "delegate_facts",
+    "throttle",
     "environment",
 ];
 
