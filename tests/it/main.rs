@@ -58,14 +58,12 @@
 //! node99 runs a playbook with group, user, authorized_key, ini_file and
 //! validate, node100 the same with the real ansible-playbook (without the
 //! collections' modules); both must end alike (ansible_modules2.rs).
-
-mod ansible_blocks;
-mod ansible_corpus;
 //! node95 and node96 run a playbook with delegate_to localhost, run_once,
 //! serial, meta and loop_control, node97 and node98 the same with the real
 //! ansible-playbook; both pairs must end alike (ansible_exec.rs).
 
 mod ansible_blocks;
+mod ansible_corpus;
 mod ansible_exec;
 mod ansible_modules;
 mod ansible_modules2;
