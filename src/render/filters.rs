@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use minijinja::value::{Kwargs, Rest, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State, Value};
 
-use super::{filters_format, filters_text};
+use super::{filters_format, filters_hash, filters_lists, filters_net, filters_text};
 
 pub fn register(env: &mut Environment<'static>) {
     env.add_filter("bool", bool_);
@@ -27,6 +27,9 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("type_debug", type_debug);
     filters_format::register(env);
     filters_text::register(env);
+    filters_hash::register(env);
+    filters_lists::register(env);
+    filters_net::register(env);
 }
 
 /// Fail the way minijinja does (naming the variable) when `v` is undefined;

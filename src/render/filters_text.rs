@@ -3,7 +3,6 @@
 use minijinja::value::{Kwargs, Rest, ValueKind};
 use minijinja::{Environment, Error, State, Value};
 use regex::{Regex, RegexBuilder};
-use sha2::Digest;
 
 use super::filters::{defined, invalid};
 
@@ -17,12 +16,10 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("basename", basename);
     env.add_filter("dirname", dirname);
     env.add_filter("quote", quote);
-    env.add_filter("hash", hash);
-    env.add_filter("checksum", checksum);
 }
 
 /// Text of a value as Python's `str()` would give it (strings unquoted).
-fn text(state: &State, v: &Value) -> Result<String, Error> {
+pub(super) fn text(state: &State, v: &Value) -> Result<String, Error> {
     defined(state, v)?;
     Ok(match v.as_str() {
         Some(s) => s.to_string(),
@@ -237,28 +234,6 @@ fn quote(state: &State, v: &Value) -> Result<String, Error> {
     } else {
         format!("'{}'", s.replace('\'', "'\"'\"'"))
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(bytes)
-}
-
-/// `hash('sha256')`; sha1 (the default, as in Ansible) and sha512 too.
-fn hash(state: &State, v: &Value, algorithm: Option<String>) -> Result<String, Error> {
-    let s = text(state, v)?;
-    let data = s.as_bytes();
-    match algorithm.as_deref().unwrap_or("sha1") {
-        "sha1" => Ok(hex(<sha1::Sha1 as sha1::Digest>::digest(data).as_slice())),
-        "sha224" => Ok(hex(&sha2::Sha224::digest(data))),
-        "sha256" => Ok(hex(&sha2::Sha256::digest(data))),
-        "sha384" => Ok(hex(&sha2::Sha384::digest(data))),
-        "sha512" => Ok(hex(&sha2::Sha512::digest(data))),
-        other => Err(invalid(format!("hash: unsupported algorithm `{other}`"))),
-    }
-}
-
-fn checksum(state: &State, v: &Value) -> Result<String, Error> {
-    hash(state, v, None)
 }
 
 /// Used by the tests module: is `v` text a regex can look at?

@@ -4,12 +4,17 @@ mod convert;
 mod error;
 mod filters;
 mod filters_format;
+mod filters_hash;
+mod filters_lists;
+mod filters_net;
 mod filters_text;
 mod jtests;
 pub mod lookups;
 mod renderer;
 pub mod vars;
 
+#[cfg(test)]
+mod filters_more_tests;
 #[cfg(test)]
 mod render_tests;
 
