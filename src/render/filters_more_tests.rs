@@ -161,3 +161,16 @@ fn password_hash_without_a_salt_changes_every_time() {
     let b = eval("'pw' | password_hash('sha512', rounds=5000)").unwrap();
     assert_ne!(a, b);
 }
+
+#[test]
+fn ansible_managed_is_ansibles_default_unless_a_variable_sets_it() {
+    let r = Renderer::new();
+    let text = "# {{ ansible_managed }}\n";
+    let plain = r.render_text("t.j2", text, &to_jinja(&json!({}))).unwrap();
+    assert_eq!(plain, "# Ansible managed\n");
+    let mine = to_jinja(&json!({"ansible_managed": "managed by ops"}));
+    assert_eq!(
+        r.render_text("t.j2", text, &mine).unwrap(),
+        "# managed by ops\n"
+    );
+}

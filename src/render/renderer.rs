@@ -19,6 +19,10 @@ use super::{filters, jtests, lookups};
 /// The value of `omit`: an argument rendering to exactly this is dropped.
 pub const OMIT: &str = "__omit_place_holder__kubestrap__";
 
+/// What `{{ ansible_managed }}` says unless a variable sets it (Ansible
+/// 2.19's `DEFAULT_MANAGED_STR`).
+pub const ANSIBLE_MANAGED: &str = "Ansible managed";
+
 /// A configured minijinja environment; cheap to share by reference.
 pub struct Renderer {
     env: Environment<'static>,
@@ -44,6 +48,9 @@ impl Renderer {
             env.set_syntax(syntax);
         }
         env.add_global("omit", OMIT);
+        // Ansible 2.19's default `ansible_managed`; a variable of that name
+        // (play, inventory, -e) wins over it, as over any global.
+        env.add_global("ansible_managed", ANSIBLE_MANAGED);
         // minijinja escapes by file name (`*.yaml.j2` as JSON, `*.html` as
         // HTML); Ansible never escapes, and templates are config files.
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
