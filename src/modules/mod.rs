@@ -28,6 +28,7 @@ mod fail;
 mod fetch;
 mod file;
 mod file_facts;
+mod get_url;
 mod group;
 mod hostname;
 pub mod include_tasks;
@@ -302,6 +303,7 @@ pub fn all() -> &'static [&'static dyn Module] {
         &user::User,
         &authorized_key::AuthorizedKey,
         &ini_file::IniFile,
+        &get_url::GetUrl,
     ]
 }
 

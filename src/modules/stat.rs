@@ -189,7 +189,7 @@ fn describe(
 
 /// The file's hash with `algo`: sha256 from the facts, the others from the
 /// content brought back with them.
-fn checksum_of(path: &str, st: &FileState, algo: &str) -> Result<String, String> {
+pub(super) fn checksum_of(path: &str, st: &FileState, algo: &str) -> Result<String, String> {
     if algo == "sha256" {
         return st
             .sha256

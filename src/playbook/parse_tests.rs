@@ -355,6 +355,9 @@ fn module_refusals_name_the_argument_and_line() {
         ("- hosts: all\n  tasks:\n  - community.general.ini_file:\n      path: /x.ini\n      section_has_values: []\n", &[
             "t.yaml:5: argument `section_has_values` of module `ini_file` is not supported by kubestrap: kubestrap picks a section by its name only",
         ]),
+        ("- hosts: all\n  tasks:\n  - get_url:\n      url: http://x/a\n      dest: /a\n      checksum: md5:00ff\n", &[
+            "t.yaml:6: checksum: md5 is not supported by kubestrap (one of sha1, sha224, sha256, sha384, sha512)",
+        ]),
         ("- hosts: all\n  tasks:\n  - group:\n      name: k\n      local: true\n", &[
             "t.yaml:5: argument `local` of module `group` is not supported by kubestrap: kubestrap manages the host's own files with groupadd; there is no central directory to bypass",
         ]),

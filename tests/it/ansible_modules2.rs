@@ -1,4 +1,4 @@
-//! group, user, validate (and authorized_key, ini_file) on lab hosts, against ansible-playbook: same playbook, same end state.
+//! group, user, get_url, validate (and authorized_key, ini_file) on lab hosts, against ansible-playbook: same playbook, same end state.
 //!
 //! kubestrap runs the playbook on node99, the real ansible-playbook on
 //! node100. Both hosts must end with the same /etc/passwd, /etc/group and
@@ -69,6 +69,12 @@ const COMMON: &str = r#"    - name: a group with its gid
         path: /srv/ks-mod2
         state: directory
         mode: "0755"
+    - name: a file from the lab's server, checked
+      get_url:
+        url: "{{ key_url }}"
+        dest: /srv/ks-mod2/archive.asc
+        checksum: "sha256:{{ key_sum }}"
+        mode: "0640"
     - name: what the user module returned
       copy:
         dest: /srv/ks-mod2/app.txt
@@ -173,8 +179,8 @@ fn end_state(lab: &Lab, host: &str) -> String {
          getent shadow ksapp | cut -d: -f1,2; getent passwd ksgone || echo no ksgone; \
          test -e /home/ksgone || echo no ksgone home; test -e /home/kssvc || echo no kssvc home; \
          stat -c '%n %a %U %G' /home/ksapp /home/ksplain; \
-         cd /srv/ks-mod2 && sha256sum app.txt guarded.conf rescued.txt && \
-         stat -c '%n %a %U %G' app.txt guarded.conf rescued.txt && cat app.txt guarded.conf",
+         cd /srv/ks-mod2 && sha256sum app.txt guarded.conf rescued.txt archive.asc && \
+         stat -c '%n %a %U %G' app.txt guarded.conf rescued.txt archive.asc && cat app.txt guarded.conf",
     )
 }
 
@@ -196,12 +202,29 @@ fn group_user_authorized_key_ini_file_and_validate_end_as_with_ansible() {
         lab.sh_ok(h, "useradd -m ksgone");
     }
 
+    // get_url's file: the lab's archive key, served on the bridge address
+    // (the hosts reach nothing else).
+    let key_url = lab.repo().debian_key_url.clone();
+    let key_sum = lab.sh_ok(
+        KUBESTRAP_HOST,
+        &format!("curl -fsS {key_url} | sha256sum | cut -d' ' -f1"),
+    );
+    let vars = format!("key_url={key_url} key_sum={}", key_sum.trim());
     let book_text = format!("{PLAY}{COMMON}{}", collections());
     let (inv, book) = layout(&lab, home.path(), KUBESTRAP_HOST, &book_text);
     let kh = lab.known_hosts();
     let report = home.path().join("report.json");
     let run = |extra: &[&str]| {
-        let mut args = vec!["run", s(&book), "-i", s(&inv), "--known-hosts", s(&kh)];
+        let mut args = vec![
+            "run",
+            s(&book),
+            "-i",
+            s(&inv),
+            "--known-hosts",
+            s(&kh),
+            "-e",
+            &vars,
+        ];
         args.extend_from_slice(extra);
         home.kubestrap(&args)
     };
@@ -217,10 +240,10 @@ fn group_user_authorized_key_ini_file_and_validate_end_as_with_ansible() {
     );
     let first = run(&[]);
     assert_eq!(first.code, 0, "{}", first.all());
-    // 12 as with Ansible (the refused copy is rescued), 5 by the collections.
+    // 13 as with Ansible (the refused copy is rescued), 5 by the collections.
     assert_eq!(
         changed(&first.stdout, KUBESTRAP_HOST),
-        17,
+        18,
         "{}",
         first.stdout
     );
@@ -281,7 +304,7 @@ fn group_user_authorized_key_ini_file_and_validate_end_as_with_ansible() {
         ANSIBLE_HOST,
         &format!("{PLAY}{COMMON}"),
     );
-    let shown = run_ansible(&home, &[s(&book), "-i", s(&inv)]);
-    assert!(shown.contains("changed=12"), "{shown}");
+    let shown = run_ansible(&home, &[s(&book), "-i", s(&inv), "-e", &vars]);
+    assert!(shown.contains("changed=13"), "{shown}");
     assert_eq!(ours, end_state(&lab, ANSIBLE_HOST), "kubestrap vs ansible");
 }
