@@ -16,6 +16,7 @@ use serde_yaml::{Mapping, Value as Yaml};
 use super::checks;
 use super::fields::{self, entries, show};
 use super::include;
+use super::include_vars;
 use super::model::{Block, Frame, Section, Task};
 use super::parse::{child, Ctx};
 use super::role;
@@ -161,6 +162,16 @@ impl Flatten<'_> {
                 let key = role::role_task_key(v).unwrap_or_default();
                 if let Some(e) = role::task_entry(ctx, m, key, path) {
                     self.role(ctx, &e, &child(path, key), frames, inherited, &Map::new());
+                }
+            }
+            (Yaml::Mapping(m), None) if include_vars::key(v).is_some() => {
+                let key = include_vars::key(v).unwrap_or_default();
+                if let Some(set_fact) = include_vars::as_set_fact(ctx, m, key, path) {
+                    let before = self.out.len();
+                    self.entry(ctx, &set_fact, path, frames, inherited);
+                    if let Some((t, _)) = self.out.get_mut(before) {
+                        t.module_name = key.to_string();
+                    }
                 }
             }
             _ => {

@@ -112,8 +112,9 @@ pub struct Task {
     /// The blocks the task is in, outermost first, with the section of
     /// each it is in; empty for a task outside any block.
     pub blocks: Vec<Frame>,
-    /// The directory of the role the task comes from: its `templates/` and
-    /// `files/` are searched before the playbook's.
+    /// The directory of the role the task comes from (or of the imported
+    /// playbook it is in): its `templates/` and `files/` are searched
+    /// before the playbook's.
     pub role_dir: Option<PathBuf>,
     /// The vars of the task's role (and the roles depending on it),
     /// unrendered: over the play's vars, under what tasks register.

@@ -24,9 +24,10 @@
 //!
 //! `import_tasks` and `include_tasks` read other task files (see [`super::include`]);
 //! `roles:`, `import_role` and `include_role` read roles (see
-//! [`super::role`]). Other Ansible keywords (`import_playbook`,
-//! `local_action`, `with_file`, …) are reported as not supported rather
-//! than unknown.
+//! [`super::role`]). Other Ansible keywords (`local_action`, `with_file`,
+//! …) are reported as not supported rather than unknown.
+//! `import_playbook` entries bring another playbook's plays (see
+//! [`super::import_playbook`]).
 
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ use serde_yaml::Value as Yaml;
 
 use super::checks::steps;
 use super::error::PlaybookError;
+use super::import_playbook;
 use super::model::Playbook;
 use super::play;
 use crate::modules::Module;
@@ -84,7 +86,10 @@ pub fn load_str_with(
     match &doc {
         Yaml::Sequence(items) => {
             for (i, item) in items.iter().enumerate() {
-                if let Some(p) = play::parse(&mut ctx, item, vec![format!("#{i}")]) {
+                let at = vec![format!("#{i}")];
+                if let (Yaml::Mapping(m), Some(key)) = (item, import_playbook::key(item)) {
+                    import_playbook::expand(&mut ctx, m, key, &at, &mut plays);
+                } else if let Some(p) = play::parse(&mut ctx, item, at) {
                     plays.push(std::sync::Arc::new(p));
                 }
             }

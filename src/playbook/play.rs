@@ -17,7 +17,6 @@ use crate::render::has_template;
 /// Ansible play keywords kubestrap does not implement; named so the message
 /// says so instead of calling them unknown.
 const UNSUPPORTED: &[&str] = &[
-    "import_playbook",
     "include_playbook",
     "include",
     "strategy",
@@ -47,6 +46,7 @@ const UNSUPPORTED: &[&str] = &[
 use super::block::{self, Flatten, Located};
 use super::error::PlaybookError;
 use super::include;
+use super::include_vars;
 use super::role::{self, Roles};
 
 /// Task lists in the order Ansible runs them (the roles' tasks after
@@ -131,7 +131,7 @@ pub fn parse(ctx: &mut Ctx, v: &Yaml, path: Vec<String>) -> Option<Play> {
                 Ok(())
             }
             k if UNSUPPORTED.contains(&k) => {
-                imported |= matches!(k, "import_playbook" | "include_playbook" | "include");
+                imported |= matches!(k, "include_playbook" | "include");
                 Err(format!("`{k}` is not supported by kubestrap"))
             }
             k => Err(format!("unknown play keyword `{k}`")),
@@ -258,7 +258,8 @@ fn handler_list(ctx: &mut Ctx, key: &str, v: &Yaml, path: &[String]) -> Vec<Loca
     task_list(ctx, key, v, path, |ctx, item, at| {
         let included = include::import_key(item)
             .or_else(|| include::include_key(item))
-            .or_else(|| role::role_task_key(item));
+            .or_else(|| role::role_task_key(item))
+            .or_else(|| include_vars::key(item));
         if block::is_block(item) {
             ctx.err(at, "a block among handlers is not supported by kubestrap");
         } else if let Some(key) = included {

@@ -125,3 +125,30 @@ fn an_include_is_a_task_then_its_file_in_a_block_of_its_own() {
     assert!(inner.file.ends_with("tasks/user.yml"));
     assert!(after.blocks.is_empty() && after.opens.is_none());
 }
+
+#[test]
+fn imported_playbooks_and_included_vars() {
+    let pb = load(Path::new("src/playbook/fixtures/good/structure/book.yml"))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(pb.plays.len(), 2);
+    let (inner, outer) = (&pb.plays[0], &pb.plays[1]);
+    // The imported play: the entry's vars under its own, its tags added,
+    // its roles and files found beside it.
+    assert_eq!(inner.vars["from_import"], json!(1));
+    assert_eq!(inner.vars["own"], json!(2));
+    assert_eq!(inner.tags, vec!["imported"]);
+    let sub = PathBuf::from("src/playbook/fixtures/good/structure/sub");
+    let titles: Vec<String> = inner.tasks.iter().map(|t| t.title()).collect();
+    assert_eq!(titles, ["sub role task", "include_vars"]);
+    assert_eq!(inner.tasks[0].role_dir, Some(sub.join("roles/subrole")));
+    assert_eq!(inner.tasks[1].role_dir, Some(sub.clone()));
+    // include_vars: the file's vars set when the task runs (as set_fact).
+    let iv = &inner.tasks[1];
+    assert_eq!(iv.module.name(), "set_fact");
+    assert_eq!(iv.args["local_word"], json!("{{ own }}"));
+    let iv = &outer.tasks[0];
+    assert_eq!(iv.module_name, "include_vars");
+    assert_eq!(iv.when, vec!["wanted"]);
+    assert_eq!(iv.args["common"], json!({"shared": 1, "list": ["a", "b"]}));
+    assert!(iv.role_dir.is_none());
+}

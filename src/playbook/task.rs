@@ -21,7 +21,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "import_role",
     "import_playbook",
     "include",
-    "include_vars",
     "local_action",
     "action",
     "async",

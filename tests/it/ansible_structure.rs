@@ -5,7 +5,8 @@
 //! inventory), vars, a parameter, a template and a file from its own
 //! `templates/` and `files/`, a handler, and a dependency in
 //! `meta/main.yml`; an `import_tasks` with vars and tags; an
-//! `include_tasks` in a loop. Both hosts must end with the same files,
+//! `include_tasks` in a loop (and one nested in it); an `import_playbook`
+//! whose play reads `include_vars` and a template beside it. Both hosts must end with the same files,
 //! modes and owners; kubestrap's `--check` on a fresh host changes
 //! nothing, and its re-run changes nothing.
 
@@ -51,8 +52,30 @@ const FILES: &[(&str, &str)] = &[
     - name: never included
       include_tasks: tasks/user.yml
       when: false
+- import_playbook: more/more.yaml
 "#,
     ),
+    (
+        "play/more/more.yaml",
+        r#"- name: imported playbook
+  hosts: all
+  gather_facts: false
+  tasks:
+    - include_vars:
+        file: words.yml
+        name: words
+    - name: from the imported playbook's templates
+      template:
+        src: more.j2
+        dest: /srv/ks-struct/more.txt
+        mode: "0644"
+"#,
+    ),
+    (
+        "play/more/vars/words.yml",
+        "first: one\nsecond: \"{{ 'tw' ~ 'o' }}\"\n",
+    ),
+    ("play/more/templates/more.j2", "{{ words.first }} {{ words.second }}\n"),
     (
         "play/tasks/user.yml",
         r#"- name: user file
@@ -152,6 +175,8 @@ extra.txt 600 root root
 imported 0640
 handled.txt 644 root root
 handled
+more.txt 644 root root
+one two
 motd.txt 644 root root
 welcome
 once.txt 644 root root
@@ -165,8 +190,8 @@ bob
 ";
 
 /// Changes of a first run: the directory, base, page, motd, extra, the
-/// handler, the two users' files and once.txt.
-const FIRST_RUN_CHANGES: u32 = 9;
+/// handler, the two users' files, once.txt and more.txt.
+const FIRST_RUN_CHANGES: u32 = 10;
 
 #[test]
 fn roles_and_task_files_end_as_with_ansible() {

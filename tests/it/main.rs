@@ -47,9 +47,9 @@
 //! the same with the real ansible-playbook, and both must end alike
 //! (ansible_modules.rs).
 //! node93 runs a playbook with a role (defaults, vars, handlers, its own
-//! templates and files, a meta dependency), import_tasks and include_tasks
-//! in a loop, node94 the same with the real ansible-playbook; both must
-//! end alike (ansible_structure.rs).
+//! templates and files, a meta dependency), import_tasks, include_tasks
+//! in a loop, import_playbook and include_vars, node94 the same with the
+//! real ansible-playbook; both must end alike (ansible_structure.rs).
 //! node101 runs modules ad hoc (`exec -m`), node102 the same with the real
 //! `ansible`; both must read and end alike (exec_module.rs).
 //! node103 and node104 run the playbook corpus (tests/corpus/) under
