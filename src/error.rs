@@ -54,6 +54,9 @@ pub enum Error {
     /// `reset` without a terminal to ask on, and without `--yes`.
     #[error("reset asks for the cluster's name on a terminal and stdin is none: pass --yes to reset without asking (nothing was changed)")]
     ResetNeedsYes,
+    /// `run --step` without a terminal to ask on.
+    #[error("--step asks before each task on a terminal and stdin is none: run without --step (nothing was run)")]
+    StepNeedsTerminal,
     /// `reset`'s question answered with something else than the name.
     #[error("the name typed is not the cluster's ({name}): nothing was reset")]
     ResetNotConfirmed { name: String },
@@ -112,6 +115,7 @@ impl Error {
             | Error::NotAppliedYet { .. }
             | Error::NoControlPlane(_)
             | Error::ResetNeedsYes
+            | Error::StepNeedsTerminal
             | Error::ResetNotConfirmed { .. }
             | Error::ResetAnswer(_)
             | Error::StateRecord { .. }

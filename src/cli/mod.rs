@@ -631,6 +631,21 @@ pub struct RunArgs {
     /// Write every task's result on every host to this JSON file (0600).
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
+    /// List the hosts each play would run on, and stop (nothing is connected to).
+    #[arg(long)]
+    pub list_hosts: bool,
+    /// List the tasks each play would run (as --tags selects them), and stop.
+    #[arg(long)]
+    pub list_tasks: bool,
+    /// Check the playbook (and inventory) only, and stop.
+    #[arg(long)]
+    pub syntax_check: bool,
+    /// Skip the tasks before the first one with this name (a shell glob).
+    #[arg(long, value_name = "NAME")]
+    pub start_at_task: Option<String>,
+    /// Ask on the terminal before each task: (N)o, (y)es, (c)ontinue.
+    #[arg(long)]
+    pub step: bool,
     #[command(flatten)]
     pub ssh: SshArgs,
 }
@@ -857,9 +872,16 @@ fn dispatch(cli: Cli) -> Result<ExitCode, crate::Error> {
                 report: args.report,
                 verbose,
                 adhoc: false,
+                start_at_task: args.start_at_task,
+                step: args.step,
             },
             &args.playbook,
             &args.ssh.request(),
+            commands::run::Only {
+                list_hosts: args.list_hosts,
+                list_tasks: args.list_tasks,
+                syntax_check: args.syntax_check,
+            },
         ),
     }
 }

@@ -38,6 +38,8 @@ pub struct Runner {
     /// Work the command wants done between tasks (apply: its host locks
     /// follow connections a task replaced).
     pub between_tasks: Option<Arc<dyn BetweenTasks>>,
+    /// `--start-at-task` and `--step`.
+    pub stepping: super::step::Stepping,
 }
 
 /// Something a command needs done between two tasks of a run.
@@ -123,7 +125,11 @@ impl Runner {
 
     /// Indices of the sessions a play runs on: its pattern (`hosts` as
     /// rendered, else as written), within --limit, still active.
-    fn play_hosts(&self, play: &Play, rendered: Option<&str>) -> Result<Vec<usize>, PlayError> {
+    pub(super) fn play_hosts(
+        &self,
+        play: &Play,
+        rendered: Option<&str>,
+    ) -> Result<Vec<usize>, PlayError> {
         let pattern = rendered.unwrap_or(&play.hosts);
         let names =
             pattern::select(&self.inventory, pattern).map_err(|source| PlayError::Pattern {
@@ -224,6 +230,13 @@ impl Runner {
             last = Some(k);
             if crate::interrupt::interrupted() || self.stop_for_budget(budget) {
                 break;
+            }
+            let task = &play.tasks[t];
+            if !self
+                .stepping
+                .runs(task, &task.title(), &mut std::io::stdin().lock())
+            {
+                continue;
             }
             if let Some(hook) = self.between_tasks.clone() {
                 hook.between_tasks(self);

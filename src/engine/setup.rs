@@ -34,6 +34,10 @@ pub struct RunRequest {
     pub skip_tags: Vec<String>,
     pub report: Option<PathBuf>,
     pub verbose: bool,
+    /// `--start-at-task`: skip the tasks before the first so named.
+    pub start_at_task: Option<String>,
+    /// `--step`: ask on the terminal before each task.
+    pub step: bool,
     /// Show results as Ansible's ad-hoc mode does (`exec -m`), without
     /// play and task banners.
     pub adhoc: bool,
@@ -137,6 +141,10 @@ impl Session {
             skip_tags: req.skip_tags,
             aborted: false,
             between_tasks: None,
+            stepping: super::step::Stepping {
+                start_at: req.start_at_task,
+                step: req.step,
+            },
         };
         // Every host's inventory vars are in `hostvars` from the start, for
         // plays that gather no facts too.

@@ -252,3 +252,87 @@ fn delegate_to_serial_meta_and_loops_end_as_with_ansible() {
     }
     assert_eq!(controller_state(ansible_out.path()), CONTROLLER_STATE);
 }
+
+/// A playbook for the listing flags: play tags, task tags, `never`, an unnamed task.
+const LISTED: &str = r#"- name: first
+  hosts: all
+  tags: [p]
+  tasks:
+    - name: one
+      ping:
+      tags: [a]
+    - ping:
+    - name: two
+      ping:
+      tags: [never, b]
+- name: second
+  hosts: "{{ 'node' ~ '96' }}"
+  gather_facts: false
+  tasks:
+    - name: three
+      debug:
+        msg: hi
+"#;
+
+/// `text` with each play's host lines sorted: ansible-playbook lists a
+/// set, in no stable order.
+fn hosts_sorted(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut run: Vec<&str> = Vec::new();
+    for line in text.split_inclusive('\n') {
+        if line.starts_with("      ") && !line.contains('\t') {
+            run.push(line);
+            continue;
+        }
+        run.sort();
+        out.extend(run.drain(..).map(str::to_string));
+        out.push(line.to_string());
+    }
+    run.sort();
+    out.extend(run.drain(..).map(str::to_string));
+    out.concat()
+}
+
+#[test]
+fn list_hosts_list_tasks_and_syntax_check_print_as_ansible_playbook() {
+    let lab = Lab::from_env();
+    let home = Home::new();
+    let (inv, _) = layout(&lab, home.path(), KUBESTRAP_PAIR);
+    let book = home.path().join("play/listed.yaml");
+    std::fs::write(&book, LISTED).unwrap();
+    let cases: &[&[&str]] = &[
+        &["--list-hosts"],
+        &["--list-tasks"],
+        &["--list-hosts", "--list-tasks"],
+        &["--list-tasks", "--tags", "b"],
+        &["--syntax-check"],
+    ];
+    for flags in cases {
+        let mut args = vec!["run", s(&book), "-i", s(&inv)];
+        args.extend_from_slice(flags);
+        let ours = home.kubestrap(&args);
+        assert_eq!(ours.code, 0, "{flags:?}: {}", ours.all());
+        assert!(
+            ours.stdout.starts_with("\nplaybook: "),
+            "{flags:?}: {}",
+            ours.stdout
+        );
+        let mut args = vec![s(&book), "-i", s(&inv)];
+        args.extend_from_slice(flags);
+        let theirs = hosts_sorted(&run_ansible(&home, &args));
+        assert!(
+            theirs.contains(&hosts_sorted(&ours.stdout)),
+            "{flags:?}:\n--- kubestrap\n{}--- ansible-playbook\n{theirs}",
+            ours.stdout
+        );
+    }
+    // --step asks on a terminal: without one, it refuses before anything runs.
+    let step = home.kubestrap(&["run", s(&book), "-i", s(&inv), "--step"]);
+    assert_eq!(step.code, 2, "{}", step.all());
+    assert!(
+        step.stderr
+            .contains("--step asks before each task on a terminal"),
+        "{}",
+        step.all()
+    );
+}

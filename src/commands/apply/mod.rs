@@ -173,6 +173,8 @@ pub fn run(args: ApplyRequest) -> Result<ExitCode, Error> {
         report: args.report.clone(),
         verbose,
         adhoc: false,
+        start_at_task: None,
+        step: false,
     };
     let (upgrade_book, upgrade_base) = load_playbook("upgrade.yaml", args.playbooks.as_deref())?;
     let upgrade = Upgrade {
