@@ -9,7 +9,9 @@
 //! controller as local processes, without SSH. The facts a delegated
 //! module needs are read from the host it runs on, in the same round trip
 //! as for any task, and are not kept: the delegating host's own file facts
-//! are never changed by a task that ran elsewhere. `delegate_facts: true`
+//! are never changed by a task that ran elsewhere. Under `--check` they are
+//! kept per delegate for the run, so a task sees what an earlier task
+//! delegated there would have made. `delegate_facts: true`
 //! makes a delegated `set_fact` set the delegate's variables instead.
 
 use std::collections::HashMap;
@@ -157,7 +159,17 @@ pub(super) async fn run(
     there.play_vars = std::mem::take(&mut s.play_vars);
     there.registered = std::mem::take(&mut s.registered);
     let before = task.delegate_facts.then(|| there.registered.clone());
+    let known = &env.delegate_facts_under_check;
+    if env.check_mode {
+        there.facts = known
+            .lock()
+            .ok()
+            .and_then(|k| k.get(&d.target.name).cloned());
+    }
     let r = run_task(env, task, who, &mut there).await;
+    if let (true, Ok(mut k), Some(f)) = (env.check_mode, known.lock(), there.facts.take()) {
+        k.insert(d.target.name.clone(), f);
+    }
     s.inventory_vars = there.inventory_vars;
     s.fact_vars = there.fact_vars;
     s.play_vars = there.play_vars;

@@ -16,6 +16,7 @@ mod listing;
 mod loop_vars;
 mod meta;
 mod plan_exec;
+mod play_hosts;
 mod play_keywords;
 pub mod play_run;
 mod predict;

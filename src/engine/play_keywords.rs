@@ -137,6 +137,8 @@ mod tests {
             groups: crate::render::to_jinja(&json!({"all": ["a", "b"], "web": ["a"]})),
             hostvars: Default::default(),
             failed_hosts: Default::default(),
+            play_hosts: Default::default(),
+            delegate_facts_under_check: Default::default(),
         }
     }
 

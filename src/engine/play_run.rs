@@ -164,11 +164,19 @@ impl Runner {
             self.emit(Event::NoHostsMatched);
             return Ok(());
         }
+        let all = self.names(&hosts);
+        if let Ok(mut p) = self.env.play_hosts.write() {
+            p.start_play(all);
+        }
         let sizes = crate::playbook::batch_sizes(&play.serial, hosts.len());
         let mut rest = hosts.as_slice();
         for size in sizes {
             let (batch, later) = rest.split_at(size);
             rest = later;
+            let names = self.names(batch);
+            if let Ok(mut p) = self.env.play_hosts.write() {
+                p.start_batch(names);
+            }
             let go_on = self.run_batch(index, play, batch, budget).await;
             if !go_on || self.aborted || crate::interrupt::interrupted() {
                 break;
@@ -370,18 +378,30 @@ impl Runner {
         false
     }
 
+    /// The inventory names of `hosts`.
+    fn names(&self, hosts: &[usize]) -> Vec<String> {
+        hosts
+            .iter()
+            .map(|&i| self.session(i).name.clone())
+            .collect()
+    }
+
     /// Tell the tasks to come which hosts failed or were unreachable so far
-    /// (`kubestrap_failed_hosts`, in inventory order).
+    /// (`kubestrap_failed_hosts`, in inventory order; `ansible_play_hosts`
+    /// and `ansible_play_batch` without them).
     pub(super) fn publish_failed_hosts(&self) {
-        let failed: Vec<Json> = self
+        let failed: Vec<&str> = self
             .sessions
             .iter()
             .flatten()
             .filter(|s| !s.active())
-            .map(|s| Json::from(s.name.as_str()))
+            .map(|s| s.name.as_str())
             .collect();
+        if let Ok(mut p) = self.env.play_hosts.write() {
+            p.publish(&failed.iter().copied().collect());
+        }
         if let Ok(mut f) = self.env.failed_hosts.write() {
-            *f = Json::Array(failed);
+            *f = Json::Array(failed.into_iter().map(Json::from).collect());
         }
     }
 }

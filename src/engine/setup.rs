@@ -106,6 +106,8 @@ impl Session {
             groups: crate::render::to_jinja(&groups_var(&inv)),
             hostvars: Default::default(),
             failed_hosts: std::sync::RwLock::new(serde_json::Value::Array(Vec::new())),
+            play_hosts: Default::default(),
+            delegate_facts_under_check: Default::default(),
         };
         // Progress first: it takes its lines down before the recap is printed.
         let progress = Arc::new(Progress::new(&limit));

@@ -36,6 +36,14 @@ pub struct RunEnv {
     /// reached so far in this run, updated before every task, so later
     /// tasks (waits for nodes) can leave them out.
     pub failed_hosts: std::sync::RwLock<Json>,
+    /// Under `--check`: each delegate's facts (by name), with what earlier
+    /// delegated tasks would have changed there, for the next task
+    /// delegated to it (as a host's own facts carry its simulated changes).
+    /// The current play's hosts and batch (`ansible_play_hosts`, …),
+    /// published with `failed_hosts`.
+    pub play_hosts: std::sync::RwLock<super::play_hosts::PlayHosts>,
+    pub delegate_facts_under_check:
+        std::sync::Mutex<std::collections::HashMap<String, crate::facts::Facts>>,
 }
 
 impl TaskResult {
@@ -104,6 +112,11 @@ pub(super) fn scope_with(
         .map(|f| f.clone())
         .unwrap_or_default();
     s.set_json("kubestrap_failed_hosts", &failed);
+    if let Ok(play_hosts) = env.play_hosts.read() {
+        for (name, value) in play_hosts.vars() {
+            s.set(name, value.clone());
+        }
+    }
     s.set("ansible_check_mode", minijinja::Value::from(env.check_mode));
     s.set("ansible_diff_mode", minijinja::Value::from(env.diff));
     s.set_json(
