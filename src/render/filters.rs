@@ -25,6 +25,15 @@ pub fn register(env: &mut Environment<'static>) {
     env.add_filter("difference", difference);
     env.add_filter("symmetric_difference", symmetric_difference);
     env.add_filter("type_debug", type_debug);
+    env.add_filter("join", join);
+    env.add_filter("first", |state: &State, v: &Value| {
+        defined(state, v)?;
+        minijinja::filters::first(v)
+    });
+    env.add_filter("last", |state: &State, v: Value| {
+        defined(state, &v)?;
+        minijinja::filters::last(v)
+    });
     filters_format::register(env);
     filters_text::register(env);
     filters_hash::register(env);
@@ -39,6 +48,20 @@ pub fn defined(state: &State, v: &Value) -> Result<(), Error> {
         minijinja::filters::bool(state, v)?;
     }
     Ok(())
+}
+
+/// minijinja's `join`, but an undefined value is an error naming it, as in
+/// Ansible (minijinja's own gives "" even in strict mode; its `first` and
+/// `last` fail without naming it, so they are wrapped alike above).
+fn join(
+    state: &mut State,
+    v: &Value,
+    joiner: Option<minijinja::value::StringInput<'_>>,
+    attribute: Option<&str>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    defined(state, v)?;
+    minijinja::filters::join(state, v, joiner, attribute, kwargs)
 }
 
 pub fn invalid(msg: impl Into<String>) -> Error {

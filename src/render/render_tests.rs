@@ -396,3 +396,43 @@ fn one_expression_and_a_final_newline_keep_the_type_unless_a_string() {
         assert_eq!(&got, want, "{text:?}");
     }
 }
+
+/// An undefined variable given to a filter is an error, as in Ansible,
+/// whatever the filter (minijinja's own `join` read it as ""); most name it.
+#[test]
+fn an_undefined_variable_into_a_filter_is_an_error() {
+    let r = Renderer::new();
+    for tmpl in [
+        "{{ nope | join('-') }}",
+        "{{ nope | length }}",
+        "{{ nope | first }}",
+        "{{ nope | last }}",
+        "{{ nope | list }}",
+        "{{ nope | sort }}",
+        "{{ nope | unique }}",
+        "{{ nope | map('upper') | list }}",
+        "{{ nope | select | list }}",
+        "{{ nope | trim }}",
+        "{{ nope | lower }}",
+        "{{ nope | replace('a', 'b') }}",
+        "{{ nope | string }}",
+        "{{ nope | dict2items }}",
+        "{{ nope | flatten }}",
+        "{{ nope | min }}",
+        "{{ nope | combine({}) }}",
+        "{{ nope | b64encode }}",
+        "{{ nope | split(',') }}",
+        "{{ nope ~ 'x' }}",
+    ] {
+        match r.render_value(&json!(tmpl), &vars()) {
+            Ok(v) => panic!("{tmpl}: rendered {v}"),
+            Err(e) if tmpl.contains("join") || tmpl.contains("first") => {
+                assert!(
+                    e.to_string().contains("undefined variable `nope`"),
+                    "{tmpl}: {e}"
+                )
+            }
+            Err(_) => {}
+        }
+    }
+}
