@@ -271,3 +271,8 @@ fn role_with_defaults_vars_handlers_and_a_dependency() {
 fn import_tasks_and_include_tasks_in_a_loop() {
     corpus("03-include", 1);
 }
+
+#[test]
+fn serial_delegate_to_localhost_and_run_once() {
+    corpus("06-delegate", 1);
+}
