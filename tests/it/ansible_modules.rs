@@ -103,9 +103,9 @@ const PLAYBOOK: &str = r#"- name: modules
       when: with_package | bool
 "#;
 
-/// Writes the inventory for `host` (a control plane, as kubestrap's
-/// inventories need one) and the playbook into `dir`.
-fn layout(lab: &Lab, dir: &Path, host: &str) -> (PathBuf, PathBuf) {
+/// Writes an inventory of `host` alone and the playbook `book_text` into
+/// `dir`; returns (inventory, playbook).
+pub fn layout(lab: &Lab, dir: &Path, host: &str, book_text: &str) -> (PathBuf, PathBuf) {
     let inv = dir.join("hosts.ini");
     std::fs::write(
         &inv,
@@ -119,7 +119,7 @@ fn layout(lab: &Lab, dir: &Path, host: &str) -> (PathBuf, PathBuf) {
     )
     .unwrap();
     let book = dir.join("site.yaml");
-    std::fs::write(&book, PLAYBOOK).unwrap();
+    std::fs::write(&book, book_text).unwrap();
     (inv, book)
 }
 
@@ -139,7 +139,7 @@ fn stat_ping_slurp_blockinfile_and_package_end_as_with_ansible() {
         lab.sh_ok(h, "rm -rf /srv/ks-mod");
     }
 
-    let (inv, book) = layout(&lab, home.path(), KUBESTRAP_HOST);
+    let (inv, book) = layout(&lab, home.path(), KUBESTRAP_HOST, PLAYBOOK);
     let kh = lab.known_hosts();
     let report = home.path().join("report.json");
     let run = |extra: &[&str]| {
@@ -206,7 +206,7 @@ fn stat_ping_slurp_blockinfile_and_package_end_as_with_ansible() {
     assert!(ours.contains("slurped=stable (base64)\n"), "{ours}");
 
     let ansible_dir = tempfile::tempdir().unwrap();
-    let (inv, book) = layout(&lab, ansible_dir.path(), ANSIBLE_HOST);
+    let (inv, book) = layout(&lab, ansible_dir.path(), ANSIBLE_HOST, PLAYBOOK);
     let shown = run_ansible(
         &home,
         &[s(&book), "-i", s(&inv), "-e", "with_package=false"],

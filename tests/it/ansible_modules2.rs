@@ -13,8 +13,7 @@
 //! ini_file.rs hold the rules; ini_file's were checked against
 //! community.general's own do_ini).
 
-use std::path::{Path, PathBuf};
-
+use crate::ansible_modules::layout;
 use crate::ansible_vars::run_ansible;
 use crate::inventories::changed;
 use crate::lab::Lab;
@@ -149,26 +148,6 @@ fn collections() -> String {
         value: true
 "#
     )
-}
-
-/// Writes the inventory for `host` (a control plane, as kubestrap's
-/// inventories need one) and the playbook into `dir`.
-fn layout(lab: &Lab, dir: &Path, host: &str, book_text: &str) -> (PathBuf, PathBuf) {
-    let inv = dir.join("hosts.ini");
-    std::fs::write(
-        &inv,
-        format!(
-            "[kube_control_plane]\n{host} ansible_host={} ansible_user=root ansible_ssh_private_key_file={} \
-             ansible_ssh_common_args='-o UserKnownHostsFile={} -o StrictHostKeyChecking=yes'\n",
-            lab.address(host),
-            lab.key().display(),
-            lab.known_hosts().display()
-        ),
-    )
-    .unwrap();
-    let book = dir.join("site.yaml");
-    std::fs::write(&book, book_text).unwrap();
-    (inv, book)
 }
 
 /// The accounts' lines, the homes and the files, with modes and owners.
