@@ -192,7 +192,7 @@ fn a_playbook_touching_every_module_converges_and_then_changes_nothing() {
         lab.sh_ok("node8", "ls /srv/kubestrap-test/conf.d/")
             .lines()
             .any(|l| l.starts_with("dummy.conf.") && l.ends_with('~')),
-        "the replaced file was backed up"
+        "the replaced file was backed up (the task says backup: true)"
     );
 }
 
